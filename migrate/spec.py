@@ -1,0 +1,379 @@
+"""The migration spec (`migration.yaml`): one validated source of truth.
+
+pydantic validates the shape; every failure becomes one line naming the file
+and the key (`migration.yaml: dns.records[2].value: ...`), exit 2. Names are
+resolved here once (IDN to A-label, `@` and relative names to absolute), so
+nothing downstream handles user spelling again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from migrate import duration, names, presets
+from migrate.errors import BadInput
+from migrate.zone import RRset
+
+
+def _check(func):
+    """Run a names.* check inside a pydantic validator, turning BadInput into ValueError."""
+
+    def validate(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError("must be a string")
+        try:
+            return func(value)
+        except BadInput as exc:
+            raise ValueError(str(exc)) from None
+
+    return validate
+
+
+DomainName = Annotated[str, BeforeValidator(_check(names.domain))]
+HostName = Annotated[str, BeforeValidator(_check(names.host))]
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    try:
+        return duration.parse(value)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def _endpoint(value: Any) -> str:
+    """IP or IP:PORT ([v6]:PORT for IPv6): validated, kept as text."""
+    from migrate.endpoint import parse
+
+    if not isinstance(value, str):
+        raise ValueError("must be an address like 192.0.2.1 or 192.0.2.1:5353")
+    parse(value)
+    return value
+
+
+Endpoint = Annotated[str, BeforeValidator(_endpoint)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Graph(Strict):
+    tenant_id: str
+    client_id: str
+    endpoint: str = "https://graph.microsoft.com/v1.0"
+    authority: str = "https://login.microsoftonline.com"
+
+
+class Source(Strict):
+    provider: Literal["microsoft365"] = "microsoft365"
+    tenant: str | None = None
+    nameservers: list[HostName] = []
+    graph: Graph | None = None
+
+
+class MX(Strict):
+    priority: int = Field(ge=0, le=65535)
+    host: HostName
+
+
+class Record(Strict):
+    """A record as written in the spec: `name` relative to the domain, `value` in zone-file syntax.
+
+    Host names inside values are absolute whether or not they end with a dot,
+    as people write them in a DNS host's web form.
+    """
+
+    name: str
+    type: str
+    value: str | list[str]
+    ttl: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    proxied: bool = False
+
+    def values(self) -> list[str]:
+        return [self.value] if isinstance(self.value, str) else list(self.value)
+
+    @field_validator("type")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("value")
+    @classmethod
+    def _not_empty(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, list) and not value:
+            raise ValueError("needs at least one value")
+        return value
+
+
+class Mail(Strict):
+    provider: str
+    mx: list[MX] = []
+    spf: str | None = None
+    dkim: list[Record] = []
+    dmarc: str | None = None
+    verification: str | None = None
+    dkim_id: str | None = None
+    # For `custom`, and to override a preset's wording in the notifications.
+    name: str | None = None
+    sign_in_url: str | None = None
+
+    @field_validator("provider")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in presets.ids():
+            raise ValueError(f"unknown preset {value!r} (known: {', '.join(presets.ids())})")
+        return value
+
+    @field_validator("spf")
+    @classmethod
+    def _spf(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^v=spf1(\s|$)", value):
+            raise ValueError(f"{value!r} does not start with v=spf1")
+        return value
+
+    @field_validator("dmarc")
+    @classmethod
+    def _dmarc(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^v=DMARC1\s*;", value):
+            raise ValueError(f"{value!r} does not start with v=DMARC1;")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> Mail:
+        if self.provider == presets.CUSTOM:
+            if not self.mx:
+                raise ValueError("mx: a custom provider needs at least one MX record")
+            return self
+        if self.mx:
+            raise ValueError(f"mx: only a custom provider takes MX records; {self.provider} sets its own")
+        preset = presets.PRESETS[self.provider]
+        needed = dict(preset.needs)
+        if self.dkim:
+            needed.pop("dkim_id", None)
+        for template in (*(() if self.dkim else preset.dkim), *filter(None, [preset.verification])):
+            for param in template.params():
+                needed.setdefault(param, f"a value for {{{param}}}")
+        have = {"dkim": bool(self.dkim), "verification": bool(self.verification), "dkim_id": bool(self.dkim_id)}
+        for param, how in needed.items():
+            if not have.get(param):
+                raise ValueError(f"{param}: {self.provider} needs {how}")
+        return self
+
+    @property
+    def preset(self) -> presets.Preset | None:
+        return presets.PRESETS.get(self.provider)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or (self.preset.display_name if self.preset else "your new mail provider")
+
+
+class Cloudflare(Strict):
+    zone_id: str | None = None
+
+
+class DNS(Strict):
+    host: Literal["cloudflare", "rfc2136"]
+    nameservers: list[HostName] = Field(min_length=1)
+    zone_file: Path | None = None
+    records: list[Record] = []
+    default_ttl: int = Field(default=3600, ge=0, le=2**31 - 1)
+    cloudflare: Cloudflare = Cloudflare()
+
+
+class Smtp(Strict):
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    ssl: bool = False
+    timeout: float = Field(default=30.0, gt=0)
+    rate_per_minute: float = Field(default=60.0, gt=0)
+
+
+class Notify(Strict):
+    language: Literal["da", "en"] = "da"
+    from_: str = Field(alias="from")
+    recipients: Path | None = None
+    smtp: Smtp | None = None
+    help_desk: str | None = None
+    announce_days: int = Field(default=14, ge=1)
+    data_deadline: datetime | None = None
+    cancel_date: datetime | None = None
+
+
+class Verify(Strict):
+    resolvers: list[Endpoint] = ["8.8.8.8", "1.1.1.1", "9.9.9.9", "208.67.222.222"]
+    root_hints: list[Endpoint] = []
+    timeout: Duration = timedelta(seconds=3)
+    retries: int = Field(default=2, ge=0)
+    concurrency: int = Field(default=32, ge=1)
+    resolver_rate: float = Field(default=5.0, gt=0)
+    interval: Duration = timedelta(seconds=60)
+
+
+GateCheck = Literal["dns", "notice", "licences", "domain_removed", "data_saved"]
+
+
+class Gate(Strict):
+    min_soak: Duration = timedelta(hours=48)
+    max_age: Duration = timedelta(hours=6)
+    notice_days: int = Field(default=14, ge=0)
+    require: list[GateCheck] = ["dns", "notice", "licences", "domain_removed", "data_saved"]
+    facts: Path | None = None
+
+
+class Spec(Strict):
+    version: Literal[1]
+    domain: DomainName
+    cutover: datetime
+    timezone: str | None = None
+    source: Source = Source()
+    mail: Mail
+    dns: DNS
+    notify: Notify | None = None
+    verify: Verify = Verify()
+    gate: Gate = Gate()
+
+    _path: Path = PrivateAttr(default=Path("migration.yaml"))
+
+    @field_validator("cutover")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("needs a time zone offset, e.g. 2027-01-15T07:00:00+01:00")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Copenhagen") from None
+        return value
+
+    # -- derived ------------------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def tz(self):
+        return ZoneInfo(self.timezone) if self.timezone else self.cutover.tzinfo
+
+    def resolve_path(self, value: Path | None) -> Path | None:
+        """A path from the spec, relative to the spec file's folder."""
+        if value is None:
+            return None
+        return value if value.is_absolute() else self.path.parent / value
+
+    def default_state(self) -> Path:
+        return self.path.parent / ".migrate"
+
+
+def _location(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-after", "function-before") or str(part).startswith(("function-", "tagged-union")):
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _problem(error: dict) -> str:
+    where = _location(error["loc"])
+    message = error["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    # A model-level check names its own key ("mx: ..."): fold it into the path.
+    inner = re.match(r"^([a-z_]+): (.*)$", message)
+    if error["type"] == "value_error" and inner:
+        where, message = f"{where}.{inner.group(1)}", inner.group(2)
+    return f"{where}: {message}"
+
+
+def _record_errors(spec: Spec) -> list[str]:
+    """Record values parsed as DNS data: reported with their key, all at once."""
+    errors = []
+    groups = [("dns.records", spec.dns.records), ("mail.dkim", spec.mail.dkim)]
+    for key, records in groups:
+        for index, record in enumerate(records):
+            try:
+                owner = names.owner(record.name, spec.domain)
+                RRset.build(owner, record.type, record.ttl or 300, record.values())
+            except BadInput as exc:
+                errors.append(f"{key}[{index}]: {exc}")
+    return errors
+
+
+def parse(data: Any, path: Path) -> Spec:
+    if not isinstance(data, dict):
+        raise BadInput(f"{path}: the spec must be a mapping of keys (version, domain, cutover, ...)")
+    try:
+        spec = Spec.model_validate(data)
+    except ValidationError as exc:
+        problems = [_problem(e) for e in exc.errors()]
+        raise BadInput(f"{path}: " + "; ".join(problems)) from None
+    spec._path = path
+    problems = _record_errors(spec)
+    if problems:
+        raise BadInput(f"{path}: " + "; ".join(problems))
+    return spec
+
+
+def load(path: Path | str) -> Spec:
+    """Read and validate a spec file; every problem is a BadInput naming the file and key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInput(f"{path}: spec file not found") from None
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read spec ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: spec is not UTF-8 text") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise BadInput(f"{path}: not valid YAML{where}: {problem}") from None
+    return parse(data, path)
+
+
+def secret(name: str) -> str | None:
+    """A secret from the environment; the only place secrets enter the program."""
+    value = os.environ.get(name)
+    return value or None
