@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,7 +29,7 @@ from pydantic import (
 
 from migrate import duration, names, presets
 from migrate.errors import BadInput
-from migrate.zone import RRset
+from migrate.zone import RRset, txt_rdata_text
 
 
 def _check(func):
@@ -113,6 +113,16 @@ class Record(Strict):
 
     def values(self) -> list[str]:
         return [self.value] if isinstance(self.value, str) else list(self.value)
+
+    def rrset(self, domain: str, default_ttl: int) -> RRset:
+        """The RRset this record declares. A TXT value not starting with a quote is one
+        string (split at 255 bytes); other values are zone-file rdata with absolute names."""
+        owner = names.owner(self.name, domain)
+        values = [
+            txt_rdata_text(value) if self.type in ("TXT", "SPF") and not value.lstrip().startswith('"') else value
+            for value in self.values()
+        ]
+        return RRset.build(owner, self.type, default_ttl if self.ttl is None else self.ttl, values)
 
     @field_validator("type")
     @classmethod
@@ -207,20 +217,66 @@ class Smtp(Strict):
     host: str
     port: int = Field(default=587, ge=1, le=65535)
     starttls: bool = True
-    ssl: bool = False
+    ssl: bool = False  # implicit TLS (port 465); starttls is then not used
     timeout: float = Field(default=30.0, gt=0)
     rate_per_minute: float = Field(default=60.0, gt=0)
+    # Temporary (4xx) failures and dropped connections are retried this often,
+    # waiting retry_delay, then twice as long, and so on.
+    retries: int = Field(default=3, ge=0)
+    retry_delay: Duration = timedelta(seconds=30)
+    # A CA bundle to trust instead of the system's, for a relay with an internal CA.
+    ca_file: Path | None = None
 
 
 class Notify(Strict):
     language: Literal["da", "en"] = "da"
     from_: str = Field(alias="from")
+    reply_to: str | None = None
     recipients: Path | None = None
     smtp: Smtp | None = None
     help_desk: str | None = None
+    # Who signs the messages; default: the display name in `from`.
+    organisation: str | None = None
     announce_days: int = Field(default=14, ge=1)
-    data_deadline: datetime | None = None
-    cancel_date: datetime | None = None
+    reminder_days: int = Field(default=1, ge=0)
+    # The data-deadline wave is due this many days before data_deadline.
+    deadline_notice_days: int = Field(default=7, ge=0)
+    # A date (whole day) or a date and time; without an offset it is read in the spec's time zone.
+    data_deadline: datetime | date | None = None
+    cancel_date: datetime | date | None = None
+    # True when IT copies the old mailboxes to the new provider; the cutover wave says so.
+    copy_old_mail: bool = False
+    # A folder of templates that override the built-in ones (same layout: <lang>/<wave>.*).
+    templates: Path | None = None
+
+    @field_validator("from_", "reply_to", "organisation")
+    @classmethod
+    def _header_safe(cls, value: str | None) -> str | None:
+        """Text that ends up in a mail header: no CR, LF or other control characters."""
+        if value is not None and any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ValueError(f"{value!r} contains a line break or control character")
+        return value
+
+    @field_validator("from_", "reply_to")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from email.utils import parseaddr
+
+        _, address = parseaddr(value)
+        if not re.fullmatch(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+", address or ""):
+            raise ValueError(f"{value!r} is not an address like \"IT <it@example.dk>\"")
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> Notify:
+        if self.data_deadline is not None and self.cancel_date is not None:
+            deadline = self.data_deadline.date() if isinstance(self.data_deadline, datetime) else self.data_deadline
+            cancel = self.cancel_date.date() if isinstance(self.cancel_date, datetime) else self.cancel_date
+            if deadline > cancel:
+                raise ValueError("data_deadline: must not be after cancel_date (users lose access at cancellation)")
+        return self
 
 
 class Verify(Strict):
@@ -330,8 +386,7 @@ def _record_errors(spec: Spec) -> list[str]:
     for key, records in groups:
         for index, record in enumerate(records):
             try:
-                owner = names.owner(record.name, spec.domain)
-                RRset.build(owner, record.type, record.ttl or 300, record.values())
+                record.rrset(spec.domain, spec.dns.default_ttl)
             except BadInput as exc:
                 errors.append(f"{key}[{index}]: {exc}")
     return errors

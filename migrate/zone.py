@@ -23,6 +23,7 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.txtbase
+import dns.tokenizer
 import dns.zone
 
 from migrate import names
@@ -64,9 +65,28 @@ def canonical(rdtype: str, rdata: dns.rdata.Rdata) -> str:
     return lowered.to_text(origin=None, relativize=False)
 
 
+def _txt_bytes(text: str) -> bytes:
+    """The joined character-strings of TXT presentation text, any string length."""
+    tokenizer = dns.tokenizer.Tokenizer(text)
+    data = b""
+    while True:
+        token = tokenizer.get()
+        if token.is_eol_or_eof():
+            return data
+        if not (token.is_quoted_string() or token.is_identifier()):
+            raise dns.exception.SyntaxError(f"unexpected {token.value!r}")
+        data += token.unescape_to_bytes().value
+
+
 def parse_rdata(rdtype: str, text: str, origin: str = ".") -> str:
-    """Parse one rdata from presentation text (names relative to `origin`)."""
+    """Parse one rdata from presentation text (names relative to `origin`).
+
+    TXT strings longer than 255 bytes, which some DNS hosts export, are accepted
+    and re-split.
+    """
     try:
+        if rdtype in ("TXT", "SPF"):
+            return txt_rdata_text(_txt_bytes(text))
         rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, text, origin=dns.name.from_text(origin))
     except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
         raise BadInput(f"{rdtype} value {text!r} is not valid: {exc}") from None

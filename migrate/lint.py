@@ -1,0 +1,107 @@
+"""Lint a plan: the mistakes that lose mail, found before anything is applied.
+
+Each rule is a function from the plan to findings; every rule runs and every
+finding is reported, so one run shows everything to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from migrate import names, spf
+from migrate.plan import Plan
+from migrate.zone import txt_value
+
+ONE_HOUR = 3600
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: Literal["error", "warning"]
+    rule: str
+    subject: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"level": self.level, "rule": self.rule, "subject": self.subject, "message": self.message}
+
+
+Rule = Callable[[Plan], Iterator[Finding]]
+
+
+def _spf_texts(plan: Plan) -> list[str]:
+    apex = plan.desired.get(plan.spec.domain, "TXT")
+    return [txt_value(t) for t in (apex.rdatas if apex else ()) if spf.is_spf(txt_value(t))]
+
+
+def spf_single(plan: Plan) -> Iterator[Finding]:
+    texts = _spf_texts(plan)
+    if len(texts) != 1:
+        problem = "no SPF record" if not texts else f"{len(texts)} SPF records (receivers treat that as an error)"
+        yield Finding("error", "spf.count", plan.spec.domain, f"{problem}; publish exactly one v=spf1 TXT at the apex")
+
+
+def spf_lookups(plan: Plan) -> Iterator[Finding]:
+    for text in _spf_texts(plan):
+        count = spf.lookup_count(text)
+        if count > 10:
+            yield Finding("error", "spf.lookups", plan.spec.domain, f"SPF needs {count} DNS lookups, more than the limit of 10: {text}")
+
+
+def cname_rules(plan: Plan) -> Iterator[Finding]:
+    for name in plan.desired.names():
+        at = plan.desired.at(name)
+        if not any(r.rdtype == "CNAME" for r in at):
+            continue
+        if name == plan.spec.domain:
+            yield Finding("error", "cname.apex", name, "a CNAME at the apex would hide the NS, MX and SOA records; use A/AAAA or the host's flattening")
+        others = sorted(r.rdtype for r in at if r.rdtype not in ("CNAME", "RRSIG", "NSEC"))
+        if others:
+            yield Finding("error", "cname.exclusive", name, f"a CNAME cannot stand beside other data ({', '.join(others)})")
+
+
+def target_not_cname(plan: Plan) -> Iterator[Finding]:
+    for rrset in plan.desired:
+        if rrset.rdtype not in ("MX", "NS"):
+            continue
+        for rdata in rrset.rdata_objects():
+            target = (rdata.exchange if rrset.rdtype == "MX" else rdata.target).to_text().lower()
+            if plan.desired.get(target, "CNAME"):
+                yield Finding("error", f"{rrset.rdtype.lower()}.target-cname", rrset.name, f"{rrset.rdtype} target {target} is a CNAME (RFC 2181 §10.3); point at the host itself")
+
+
+def mx_present(plan: Plan) -> Iterator[Finding]:
+    if not plan.desired.get(plan.spec.domain, "MX"):
+        yield Finding("error", "mx.missing", plan.spec.domain, "no MX at the apex: mail to the domain would go nowhere")
+
+
+def dmarc_present(plan: Plan) -> Iterator[Finding]:
+    dmarc = plan.desired.get(names.owner("_dmarc", plan.spec.domain), "TXT")
+    if not dmarc or not any(txt_value(t).upper().startswith("V=DMARC1") for t in dmarc.rdatas):
+        yield Finding("warning", "dmarc.missing", f"_dmarc.{plan.spec.domain}", "no DMARC record; add mail.dmarc (at least v=DMARC1; p=none; rua=...)")
+
+
+def high_ttls(plan: Plan) -> Iterator[Finding]:
+    """Caches keep the old record for its old TTL: lower it in advance."""
+    changing = [*plan.diff().removed, *(old for old, _ in plan.diff().changed)]
+    for rrset in changing:
+        if rrset.ttl > ONE_HOUR:
+            yield Finding(
+                "warning",
+                "ttl.high",
+                f"{rrset.name} {rrset.rdtype}",
+                f"TTL {rrset.ttl}s will change: lower it to 300-3600s at the old host at least {rrset.ttl}s before the cutover",
+            )
+
+
+RULES: tuple[Rule, ...] = (spf_single, spf_lookups, cname_rules, target_not_cname, mx_present, dmarc_present, high_ttls)
+
+
+def lint(plan: Plan) -> list[Finding]:
+    return [finding for rule in RULES for finding in rule(plan)]
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    return any(f.level == "error" for f in findings)

@@ -1,0 +1,165 @@
+"""The plan: the desired zone, computed in one place for every consumer.
+
+desired = current records − Microsoft 365 records + the mail provider's
+records + `dns.records`, with the apex NS set to `dns.nameservers`. The Pulumi
+program, the verifier, the lab and the demo all call `build`; none of them
+computes a zone of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from migrate import footprint, names, spf
+from migrate.spec import Record, Spec
+from migrate.zone import RRset, Zone, txt_rdata_text, txt_value
+
+# The DNS host writes its own SOA; carrying the old one over would be wrong.
+HOST_MANAGED = {"SOA", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY"}
+
+
+@dataclass(frozen=True)
+class Removal:
+    rrset: RRset
+    reasons: tuple[tuple[str, str], ...]
+
+    def to_dict(self) -> dict:
+        return {**self.rrset.to_dict(), "reasons": [{"rule": rule, "reason": why} for rule, why in self.reasons]}
+
+
+@dataclass(frozen=True)
+class Diff:
+    removed: tuple[RRset, ...]
+    added: tuple[RRset, ...]
+    changed: tuple[tuple[RRset, RRset], ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "removed": [r.to_dict() for r in self.removed],
+            "added": [r.to_dict() for r in self.added],
+            "changed": [{"from": old.to_dict(), "to": new.to_dict()} for old, new in self.changed],
+        }
+
+    def __len__(self) -> int:
+        return len(self.removed) + len(self.added) + len(self.changed)
+
+
+@dataclass
+class Plan:
+    spec: Spec
+    current: Zone
+    desired: Zone
+    microsoft365: list[Removal] = field(default_factory=list)
+
+    def diff(self) -> Diff:
+        return diff(self.current, self.desired)
+
+
+def diff(current: Zone, desired: Zone) -> Diff:
+    """What changes from `current` to `desired`; a TTL change alone counts as a change."""
+    old = {r.key: r for r in current if r.rdtype not in HOST_MANAGED}
+    new = {r.key: r for r in desired if r.rdtype not in HOST_MANAGED}
+    return Diff(
+        removed=tuple(old[k] for k in old if k not in new),
+        added=tuple(new[k] for k in new if k not in old),
+        changed=tuple((old[k], new[k]) for k in old if k in new and not old[k].same_as(new[k])),
+    )
+
+
+def current_zone(spec: Spec) -> Zone:
+    """The zone as it is today: the spec's zone file, or empty when there is none."""
+    path = spec.resolve_path(spec.dns.zone_file)
+    return Zone.from_file(path, spec.domain) if path else Zone(spec.domain)
+
+
+def _fill(template: str, spec: Spec, param_values: dict[str, str]) -> str:
+    return template.format(domain=spec.domain.rstrip("."), **param_values)
+
+
+def provider_records(spec: Spec) -> list[RRset]:
+    """The MX, DKIM, verification and other records the new mail provider asks for (not SPF)."""
+    mail, preset, ttl = spec.mail, spec.mail.preset, spec.dns.default_ttl
+    apex = spec.domain
+    mx = [(m.priority, m.host) for m in mail.mx] if preset is None else preset.mx_records(spec.domain)
+    out = [RRset.build(apex, "MX", ttl, [f"{prio} {names.host(host)}" for prio, host in mx])]
+    params = {"verification": mail.verification or "", "dkim_id": mail.dkim_id or ""}
+    templates = list(preset.extra) if preset else []
+    if preset and preset.verification and mail.verification:
+        prefix = preset.verification.value.split("{verification}")[0]
+        params["verification"] = mail.verification.removeprefix(prefix) if prefix else mail.verification
+        templates.append(preset.verification)
+    if mail.dkim:
+        out += [record.rrset(apex, ttl) for record in mail.dkim]
+    elif preset:
+        templates += preset.dkim
+    for template in templates:
+        value = _fill(template.value, spec, params)
+        rdata = txt_rdata_text(value) if template.rdtype == "TXT" else value
+        out.append(RRset.build(names.owner(_fill(template.name, spec, params), apex), template.rdtype, ttl, [rdata]))
+    return out
+
+
+def _with_spf(zone: Zone, spec: Spec) -> None:
+    """Exactly the SPF the move needs at the apex, beside any other apex TXT."""
+    apex = zone.get(spec.domain, "TXT")
+    others = [t for t in (apex.rdatas if apex else ()) if not spf.is_spf(txt_value(t))]
+    existing = [txt_value(t) for t in (apex.rdatas if apex else ()) if spf.is_spf(txt_value(t))]
+    preset = spec.mail.preset
+    if spec.mail.spf:
+        record = spec.mail.spf
+    elif existing and preset and preset.spf_include:
+        record = spf.add_include(existing[0], preset.spf_include)
+    elif existing:
+        record = existing[0]
+    elif preset and preset.spf_include:
+        record = spf.new(preset.spf_include)
+    else:
+        record = None
+    # More than one SPF record left is a lint error, not something to guess away.
+    spf_texts = [record] if record else []
+    if len(existing) > 1 and not spec.mail.spf:
+        spf_texts += existing[1:]
+    rdatas = set(others) | {txt_rdata_text(text) for text in spf_texts}
+    if rdatas:
+        zone.put(RRset(spec.domain, "TXT", apex.ttl if apex else spec.dns.default_ttl, frozenset(rdatas)))
+    else:
+        zone.discard(spec.domain, "TXT")
+
+
+def _grouped(records: Iterable[Record], spec: Spec) -> list[RRset]:
+    """Spec records with the same owner and type form one RRset."""
+    zone = Zone(spec.domain)
+    for record in records:
+        zone.add(record.rrset(spec.domain, spec.dns.default_ttl))
+    return list(zone)
+
+
+def build(spec: Spec, current: Zone | None = None) -> Plan:
+    current = current_zone(spec) if current is None else current
+    desired = Zone(spec.domain)
+    removals = []
+    for rrset in current:
+        if rrset.rdtype in HOST_MANAGED:
+            continue
+        verdict = footprint.classify(rrset, spec.domain)
+        if verdict.removed is not None:
+            removals.append(Removal(verdict.removed, verdict.reasons))
+        if verdict.kept is not None:
+            desired.put(verdict.kept)
+    for rrset in provider_records(spec):
+        desired.put(rrset)
+    _with_spf(desired, spec)
+    if spec.mail.dmarc:
+        desired.put(RRset.build(names.owner("_dmarc", spec.domain), "TXT", spec.dns.default_ttl, [txt_rdata_text(spec.mail.dmarc)]))
+    old_ns = current.get(spec.domain, "NS")
+    desired.put(
+        RRset.build(spec.domain, "NS", old_ns.ttl if old_ns else spec.dns.default_ttl, spec.dns.nameservers)
+    )
+    for rrset in _grouped(spec.dns.records, spec):
+        desired.put(rrset)
+    return Plan(spec=spec, current=current, desired=desired, microsoft365=removals)
+
+
+def desired_zone(spec: Spec) -> Zone:
+    return build(spec).desired
