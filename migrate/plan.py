@@ -148,7 +148,11 @@ def build(spec: Spec, current: Zone | None = None) -> Plan:
         if verdict.kept is not None:
             desired.put(verdict.kept)
     for rrset in provider_records(spec):
-        desired.put(rrset)
+        # The apex TXT set holds unrelated proofs and the SPF: join it; elsewhere the provider's record wins.
+        if rrset.key == (spec.domain, "TXT"):
+            desired.add(rrset)
+        else:
+            desired.put(rrset)
     _with_spf(desired, spec)
     if spec.mail.dmarc:
         desired.put(RRset.build(names.owner("_dmarc", spec.domain), "TXT", spec.dns.default_ttl, [txt_rdata_text(spec.mail.dmarc)]))

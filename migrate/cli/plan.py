@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from rich.table import Table
 from rich.text import Text
 
-from migrate import lint, plan as planner
+from migrate import lint, names, plan as planner
 from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load
@@ -25,6 +25,10 @@ def report(result: planner.Plan, findings: list[lint.Finding]) -> dict:
     }
 
 
+def _short(values: list[str], width: int = 72) -> str:
+    return "\n".join(v if len(v) <= width else v[: width - 1] + "…" for v in values)
+
+
 def _show(result: planner.Plan, findings: list[lint.Finding]) -> None:
     out = output.stdout
     out.rule(f"Desired zone for {result.spec.domain}")
@@ -32,16 +36,18 @@ def _show(result: planner.Plan, findings: list[lint.Finding]) -> None:
     changes = result.diff()
     reasons = {r.rrset.key: "; ".join(why for _, why in r.reasons) for r in result.microsoft365}
     out.rule(f"Changes against the current zone ({len(changes)})")
-    table = Table(show_header=True, header_style="bold", expand=False)
-    for column in ("", "name", "type", "ttl", "value", "why"):
-        table.add_column(column, overflow="fold")
+    table = Table(show_header=True, header_style="bold", expand=True)
+    for column, ratio in (("", None), ("name", 2), ("type", None), ("ttl", None), ("value", 4), ("why", 3)):
+        table.add_column(column, overflow="fold", ratio=ratio)
+    origin = result.spec.domain
     for rrset in changes.removed:
-        table.add_row(Text("-", "red"), rrset.name, rrset.rdtype, str(rrset.ttl), "\n".join(rrset.values()), reasons.get(rrset.key, ""))
+        table.add_row(Text("-", "red"), names.relative(rrset.name, origin), rrset.rdtype, str(rrset.ttl), _short(rrset.values()), reasons.get(rrset.key, ""))
     for old, new in changes.changed:
-        why = reasons.get(old.key, "changed")
-        table.add_row(Text("~", "yellow"), old.name, old.rdtype, f"{old.ttl}→{new.ttl}", "\n".join([*("- " + v for v in old.values()), *("+ " + v for v in new.values())]), why)
+        ttl = str(new.ttl) if old.ttl == new.ttl else f"{old.ttl}→{new.ttl}"
+        lines = [*("- " + v for v in sorted(set(old.values()) - set(new.values()))), *("+ " + v for v in sorted(set(new.values()) - set(old.values())))]
+        table.add_row(Text("~", "yellow"), names.relative(old.name, origin), old.rdtype, ttl, _short(lines), reasons.get(old.key, ""))
     for rrset in changes.added:
-        table.add_row(Text("+", "green"), rrset.name, rrset.rdtype, str(rrset.ttl), "\n".join(rrset.values()), "")
+        table.add_row(Text("+", "green"), names.relative(rrset.name, origin), rrset.rdtype, str(rrset.ttl), _short(rrset.values()), "")
     out.print(table)
     out.rule("Lint")
     if not findings:
