@@ -1,0 +1,213 @@
+"""The Graph calls an exit needs, with paging, throttling and one-line errors.
+
+Every failure leaves as a GraphError (Graph answered with an error) or a
+GraphUnreachable (no answer); both are MigrateErrors whose message names the
+call and never contains the client secret or the token.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from migrate.errors import BadInput, MigrateError
+from migrate.graph import models
+from migrate.graph.auth import TokenSource, scrub
+
+SECRET_ENV = "GRAPH_CLIENT_SECRET"
+
+# Graph asks clients to wait Retry-After seconds on 429 and 503; without the
+# header we back off exponentially. Bounded: a gate must answer, not hang.
+RETRY_STATUSES = (429, 503, 504)
+
+
+class GraphError(MigrateError):
+    """Graph answered a call with an error."""
+
+    def __init__(self, message: str, status: int = 0, code: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class GraphUnreachable(MigrateError):
+    """No answer from Graph (connection refused, timeout, TLS)."""
+
+
+def domain_id(name: str) -> str:
+    """Graph names a domain by its FQDN without the trailing dot."""
+    return name.rstrip(".").lower()
+
+
+class GraphClient:
+    def __init__(
+        self,
+        endpoint: str,
+        tokens: TokenSource,
+        http: httpx.Client,
+        *,
+        max_retries: int = 4,
+        max_wait: float = 120.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.endpoint = endpoint.rstrip("/")
+        self._tokens = tokens
+        self._http = http
+        self.max_retries = max_retries
+        self.max_wait = max_wait
+        self._sleep = sleep
+        self._origin = urlsplit(self.endpoint)[:2]
+
+    @classmethod
+    def from_spec(cls, spec, *, sleep: Callable[[float], None] = time.sleep, timeout: float = 30.0) -> GraphClient:
+        """A client for the spec's tenant; BadInput when the spec or environment lacks what it needs."""
+        from migrate.spec import secret
+
+        graph = spec.source.graph
+        if graph is None:
+            raise BadInput(f"{spec.path}: source.graph: required key is missing (tenant_id and client_id of the app registration)")
+        client_secret = secret(SECRET_ENV)
+        if not client_secret:
+            raise BadInput(f"{SECRET_ENV} is not set: export the app registration's client secret to call Graph")
+        http = httpx.Client(timeout=timeout, headers={"User-Agent": "m365-exit"}, follow_redirects=False)
+        tokens = TokenSource(
+            http,
+            authority=graph.authority,
+            tenant_id=graph.tenant_id,
+            client_id=graph.client_id,
+            secret=client_secret,
+            endpoint=graph.endpoint,
+        )
+        return cls(graph.endpoint, tokens, http, sleep=sleep)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> GraphClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- the calls ------------------------------------------------------------
+
+    def get_domain(self, name: str) -> models.Domain | None:
+        """The domain, or None when the tenant does not have it (404)."""
+        try:
+            return models.domain(self._request("GET", f"/domains/{quote(domain_id(name))}").json())
+        except GraphError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def domain_name_references(self, name: str) -> list[models.Reference]:
+        return [models.reference(i) for i in self._pages(f"/domains/{quote(domain_id(name))}/domainNameReferences")]
+
+    def service_configuration_records(self, name: str) -> list[models.DnsRecord]:
+        return [models.dns_record(i) for i in self._pages(f"/domains/{quote(domain_id(name))}/serviceConfigurationRecords")]
+
+    def subscriptions(self) -> list[models.Subscription]:
+        return [self._parse(models.subscription, i, "/directory/subscriptions") for i in self._pages("/directory/subscriptions")]
+
+    def subscribed_skus(self) -> list[models.Sku]:
+        return [self._parse(models.sku, i, "/subscribedSkus") for i in self._pages("/subscribedSkus")]
+
+    def delete_domain(self, name: str) -> None:
+        """DELETE /domains/{id}: fails (400) while anything references the domain. Irreversible."""
+        self._request("DELETE", f"/domains/{quote(domain_id(name))}")
+
+    def force_delete_domain(self, name: str, disable_user_accounts: bool) -> None:
+        """POST /domains/{id}/forceDelete: renames references to the .onmicrosoft.com domain, then deletes.
+
+        Graph's default for disableUserAccounts is true; we always send it explicitly.
+        """
+        self._request(
+            "POST",
+            f"/domains/{quote(domain_id(name))}/forceDelete",
+            json={"disableUserAccounts": bool(disable_user_accounts)},
+        )
+
+    # -- plumbing -------------------------------------------------------------
+
+    def _parse(self, parse, item, path):
+        try:
+            return parse(item)
+        except ValueError as exc:
+            raise GraphError(f"Graph GET {path}: unexpected answer: {exc}") from None
+
+    def _pages(self, path: str) -> Iterator[dict]:
+        url: str | None = self.endpoint + path
+        seen = 0
+        while url:
+            body = self._request("GET", url).json()
+            if not isinstance(body, dict) or not isinstance(body.get("value"), list):
+                raise GraphError(f"Graph GET {path}: unexpected answer (no value list)")
+            yield from (item for item in body["value"] if isinstance(item, dict))
+            url = body.get("@odata.nextLink")
+            seen += 1
+            if url and urlsplit(url)[:2] != self._origin:
+                # Never send our token to a host other than the configured Graph endpoint.
+                raise GraphError(f"Graph GET {path}: refusing @odata.nextLink to another host ({urlsplit(url).netloc})")
+            if seen > 10_000:
+                raise GraphError(f"Graph GET {path}: more than 10000 pages; giving up")
+
+    def _request(self, method: str, url: str, json: dict | None = None) -> httpx.Response:
+        if url.startswith("/"):
+            url = self.endpoint + url
+        shown = url[len(self.endpoint):] if url.startswith(self.endpoint) else url
+        shown = shown.split("?")[0]
+        refreshed = False
+        attempt = 0
+        while True:
+            token = self._tokens.token()
+            try:
+                response = self._http.request(
+                    method, url, json=json, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
+                )
+            except httpx.HTTPError as exc:
+                if attempt < self.max_retries and isinstance(exc, (httpx.TimeoutException, httpx.RemoteProtocolError)):
+                    attempt += 1
+                    self._sleep(min(self.max_wait, 2.0 ** (attempt - 1)))
+                    continue
+                reason = self._scrub(str(exc) or type(exc).__name__)
+                raise GraphUnreachable(f"Graph {method} {shown}: cannot reach {urlsplit(url).netloc}: {reason}") from None
+            if response.status_code == 401 and not refreshed:
+                # An expired or revoked token: sign in again once.
+                refreshed = True
+                self._tokens.invalidate()
+                continue
+            if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
+                wait = _retry_after(response, attempt)
+                if wait > self.max_wait:
+                    raise self._error(method, shown, response, f" (Retry-After {wait:.0f}s is longer than {self.max_wait:.0f}s)")
+                attempt += 1
+                self._sleep(wait)
+                continue
+            if response.status_code >= 400:
+                raise self._error(method, shown, response, "")
+            return response
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, *self._tokens.secrets())
+
+    def _error(self, method: str, shown: str, response: httpx.Response, extra: str) -> GraphError:
+        code, message = "", ""
+        try:
+            error = response.json().get("error", {})
+            if isinstance(error, dict):
+                code, message = str(error.get("code", "")), str(error.get("message", ""))
+        except (ValueError, AttributeError):
+            pass
+        what = f"{code}: {message}" if code or message else response.reason_phrase
+        text = f"Graph {method} {shown}: HTTP {response.status_code} {what}{extra}"
+        return GraphError(self._scrub(" ".join(text.split())), status=response.status_code, code=code)
+
+
+def _retry_after(response: httpx.Response, attempt: int) -> float:
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return float(value)
+    return float(2**attempt)
