@@ -1,0 +1,9 @@
+"""The cancel gate: unlock only on evidence.
+
+- `evidence`: the records each check reasons about (DnsEvidence is what the
+  verify journal must provide).
+- `checks`: pure functions evidence -> CheckResults.
+- `sources`: gathering evidence (Graph, gate.facts, gate.sqlite, notify ledger, journal).
+- `engine`: evaluate fail-closed, decide and audit.
+- `facts`, `store`, `runbook`: the facts file, the gate's SQLite, the cancel runbook.
+"""

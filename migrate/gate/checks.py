@@ -1,0 +1,322 @@
+"""The gate's checks: pure functions from evidence (and `now`) to CheckResults.
+
+No I/O here. Each check says what it expected, what it saw, what to do about
+it and, where time is the only thing missing, the earliest time it can pass.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from migrate import duration
+from migrate.gate.evidence import Attestation, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence
+from migrate.gate.result import CheckResult
+
+# Microsoft's self-service limit: "25 or fewer licenses" in the subscription.
+SELF_SERVICE_MAX = 25
+SHOW = 20  # how many names a detail line lists before "and N more"
+
+
+def _utc(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _some(items: list[str]) -> str:
+    shown = ", ".join(items[:SHOW])
+    return shown + (f" and {len(items) - SHOW} more" if len(items) > SHOW else "")
+
+
+# -- licences ---------------------------------------------------------------------
+
+
+def licences(ev: LicenceEvidence) -> list[CheckResult]:
+    """Every active subscription can be cancelled online: ≤ 25 licences, or it is the partner's to cancel."""
+    active = [s for s in ev.subscriptions if s.active]
+    ignored = len(ev.subscriptions) - len(active)
+    if not active:
+        return [
+            CheckResult(
+                id="licences.subscriptions",
+                status="unknown",
+                subject="tenant",
+                expected="at least one active subscription to cancel",
+                observed=f"none active ({ignored} deleted)" if ignored else "no subscriptions",
+                detail=f"source: {ev.source}",
+                fix="check that source.graph (or gate.facts) names the tenant that pays for Microsoft 365",
+            )
+        ]
+    by_subscription = {sid: sku for sku in ev.skus for sid in sku.subscription_ids}
+    sibling_count: dict[str, int] = {}
+    for sub in active:
+        sibling_count[sub.sku_part_number] = sibling_count.get(sub.sku_part_number, 0) + 1
+    results = []
+    for sub in active:
+        notes = []
+        sku = by_subscription.get(sub.id)
+        if sku is not None:
+            across = f" across {len(sku.subscription_ids)} subscriptions" if len(sku.subscription_ids) > 1 else ""
+            notes.append(f"{sku.sku_part_number}{across}: {sku.consumed_units} assigned, {sku.prepaid_enabled} enabled")
+        elif sibling_count[sub.sku_part_number] > 1:
+            notes.append(f"one of {sibling_count[sub.sku_part_number]} subscriptions of {sub.sku_part_number}")
+        if sub.status != "Enabled":
+            notes.append(f"status {sub.status}")
+        if sub.is_trial:
+            notes.append("trial: turn off recurring billing or let it expire")
+        if sub.id in ev.product_keys:
+            notes.append("bought with a product key: can be cancelled but not refunded")
+        notes.append(f"source: {ev.source}")
+        if sub.is_partner(ev.own_tenant_id):
+            results.append(
+                CheckResult(
+                    id="licences.partner",
+                    status="pass",
+                    subject=sub.label,
+                    expected="cancelled by the partner that sold it",
+                    observed=f"created by partner tenant {sub.owner_tenant_id}; {sub.total_licenses} licences",
+                    detail="; ".join(["CSP subscription: cancel through your partner, not the admin center", *notes]),
+                    fix="ask your Microsoft partner (CSP) to cancel it; new-commerce subscriptions can only be cancelled within 7 days of purchase or renewal",
+                )
+            )
+        elif sub.total_licenses <= SELF_SERVICE_MAX:
+            results.append(
+                CheckResult(
+                    id="licences.seats",
+                    status="pass",
+                    subject=sub.label,
+                    expected=f"≤ {SELF_SERVICE_MAX} licences",
+                    observed=f"{sub.total_licenses} licences",
+                    detail="; ".join(notes),
+                )
+            )
+        else:
+            results.append(
+                CheckResult(
+                    id="licences.seats",
+                    status="fail",
+                    subject=sub.label,
+                    expected=f"≤ {SELF_SERVICE_MAX} licences",
+                    observed=f"{sub.total_licenses} licences",
+                    detail="; ".join(notes),
+                    fix=f"unassign and remove licences until this subscription has {SELF_SERVICE_MAX} or fewer "
+                    "(admin center: Billing > Your products > the subscription > Add/remove licenses), or call Microsoft support to cancel",
+                )
+            )
+    return results
+
+
+# -- domain_removed ------------------------------------------------------------------
+
+
+def domain_removed(ev: DomainEvidence) -> list[CheckResult]:
+    if not ev.exists:
+        return [
+            CheckResult(
+                id="m365.domain-removed",
+                status="pass",
+                subject=ev.domain,
+                expected="domain not in the tenant",
+                observed="not found (404)" if ev.source == "graph" else "removed (facts)",
+                detail=f"source: {ev.source}",
+            )
+        ]
+    refs = [str(r) for r in ev.references]
+    if refs:
+        fix = (
+            f"move these {len(refs)} objects to another domain (users, groups, shared mailboxes, apps), "
+            f"then run `migrate m365 remove-domain SPEC`"
+        )
+        observed = f"still in the tenant; {len(refs)} objects reference it"
+    else:
+        fix = "remove it: `migrate m365 remove-domain SPEC` (or admin center: Settings > Domains > Remove domain)"
+        observed = "still in the tenant; nothing references it"
+    return [
+        CheckResult(
+            id="m365.domain-removed",
+            status="fail",
+            subject=ev.domain,
+            expected="domain not in the tenant",
+            observed=observed,
+            detail="; ".join(filter(None, [f"references: {_some(refs)}" if refs else "", f"source: {ev.source}"])),
+            fix=fix,
+        )
+    ]
+
+
+# -- data_saved ----------------------------------------------------------------------
+
+
+def data_saved(attestations: list[Attestation], domain: str) -> list[CheckResult]:
+    mine = sorted((a for a in attestations if a.kind == "data-saved"), key=lambda a: a.at)
+    if not mine:
+        return [
+            CheckResult(
+                id="attest.data-saved",
+                status="fail",
+                subject=domain,
+                expected="an attestation that users saved their OneDrive, SharePoint and mail data",
+                observed="no attestation",
+                fix="once users have saved their data: `migrate attest SPEC data-saved --by NAME`",
+            )
+        ]
+    last = mine[-1]
+    return [
+        CheckResult(
+            id="attest.data-saved",
+            status="pass",
+            subject=domain,
+            expected="an attestation that users saved their data",
+            observed=f"attested by {last.by} at {_utc(last.at)}",
+            detail=(last.note or "") + (f" ({len(mine)} attestations)" if len(mine) > 1 else ""),
+        )
+    ]
+
+
+# -- notice --------------------------------------------------------------------------
+
+
+def notice(ev: NoticeEvidence, cutover: datetime, days: int, now: datetime) -> list[CheckResult]:
+    """Every recipient got the announcement at least `days` days before the cutover."""
+    deadline = cutover - timedelta(days=days)
+    subject = f"wave {ev.wave}"
+    expected = f"every recipient reached by {_utc(deadline)} ({days} days before the cutover)"
+    if not ev.recipients:
+        return [
+            CheckResult(
+                id="notice.delivered",
+                status="unknown",
+                subject=subject,
+                expected=expected,
+                observed="no recipients",
+                fix="set notify.recipients to the admin center's user export",
+            )
+        ]
+    wanted = {r.lower() for r in ev.recipients}
+    delivered = {a.lower(): t for a, t in ev.delivered.items()}
+    missing = sorted(a for a in wanted if a not in delivered)
+    late = sorted(a for a in wanted if a in delivered and delivered[a] > deadline)
+    on_time = len(wanted) - len(missing) - len(late)
+    observed = f"{on_time} of {len(wanted)} on time" + (f", {len(missing)} not reached" if missing else "") + (f", {len(late)} late" if late else "")
+    if not missing and not late:
+        return [CheckResult(id="notice.delivered", status="pass", subject=subject, expected=expected, observed=observed)]
+    details, fixes = [], []
+    if missing:
+        details.append(f"not reached: {_some(missing)}")
+        if now <= deadline:
+            fixes.append(f"send the wave before {_utc(deadline)}: `migrate notify SPEC --wave {ev.wave} --send`")
+        else:
+            fixes.append(f"the deadline has passed: send the wave now and move the cutover to at least {days} days later")
+    if late:
+        latest = max(delivered[a] for a in late)
+        details.append(f"reached after the deadline: {_some(late)}")
+        fixes.append(f"move the cutover to {_utc(latest + timedelta(days=days))} or later, or accept the shorter notice by removing `notice` from gate.require")
+    return [
+        CheckResult(
+            id="notice.delivered",
+            status="fail",
+            subject=subject,
+            expected=expected,
+            observed=observed,
+            detail="; ".join(details),
+            fix="; ".join(fixes),
+        )
+    ]
+
+
+# -- dns -----------------------------------------------------------------------------
+
+
+def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now: datetime) -> list[CheckResult]:
+    """The new DNS was verified, recently, has held ever since it was first fully seen,
+    and has done so for the TTL-derived wait plus the configured soak."""
+    if ev is None or ev.latest_round_at is None:
+        return [
+            CheckResult(
+                id="dns.verified",
+                status="unknown",
+                subject="verify journal",
+                expected="a verified round",
+                observed="no verify rounds recorded",
+                fix="run `migrate verify SPEC` (scheduled, e.g. hourly) with the same --state",
+            )
+        ]
+    results = []
+    age = now - ev.latest_round_at
+    latest = f"latest round {ev.latest_round_status or 'unknown'} at {_utc(ev.latest_round_at)}"
+    if ev.latest_round_status != "verified":
+        failing = f"failing: {_some(list(ev.failing))}" if ev.failing else ""
+        results.append(
+            CheckResult(
+                id="dns.verified",
+                status="pending" if ev.latest_round_status == "converging" else "fail",
+                subject="verify journal",
+                expected="latest round verified",
+                observed=latest,
+                detail=failing,
+                fix="fix what `migrate verify SPEC` reports, then let the scheduled verify run again",
+            )
+        )
+    else:
+        results.append(CheckResult(id="dns.verified", status="pass", subject="verify journal", expected="latest round verified", observed=latest))
+    if age > max_age:
+        results.append(
+            CheckResult(
+                id="dns.fresh",
+                status="fail",
+                subject="verify journal",
+                expected=f"a round in the last {duration.format(max_age)}",
+                observed=f"latest round {duration.format(age)} old",
+                fix="run `migrate verify SPEC` again (the scheduled job may have stopped)",
+            )
+        )
+    elif age < timedelta(0):
+        results.append(
+            CheckResult(
+                id="dns.fresh",
+                status="unknown",
+                subject="verify journal",
+                expected="a round in the past",
+                observed=f"latest round is {duration.format(-age)} in the future",
+                fix="check the clocks of the machines running verify and gate",
+            )
+        )
+    else:
+        results.append(CheckResult(id="dns.fresh", status="pass", subject="verify journal", expected=f"a round in the last {duration.format(max_age)}", observed=f"latest round {duration.format(age)} old"))
+    if ev.first_fully_seen_at is None or not ev.held_continuously:
+        results.append(
+            CheckResult(
+                id="dns.held",
+                status="fail",
+                subject="verify journal",
+                expected="the new state held in every round since it was first fully seen",
+                observed="not held continuously" if ev.first_fully_seen_at else "never fully seen",
+                fix="the soak restarts at the next verified round; keep the scheduled verify running",
+            )
+        )
+        return results
+    results.append(
+        CheckResult(
+            id="dns.held",
+            status="pass",
+            subject="verify journal",
+            expected="the new state held since first fully seen",
+            observed=f"held since {_utc(ev.first_fully_seen_at)} ({ev.rounds} rounds)",
+        )
+    )
+    earliest = ev.first_fully_seen_at + ev.ttl_wait + min_soak
+    wait = f"first fully seen {_utc(ev.first_fully_seen_at)} + TTL wait {duration.format(ev.ttl_wait)} + min_soak {duration.format(min_soak)}"
+    if now < earliest:
+        results.append(
+            CheckResult(
+                id="timing.soak",
+                status="pending",
+                subject="soak",
+                expected=f"now ≥ {_utc(earliest)}",
+                observed=f"{duration.format(earliest - now)} to go",
+                detail=wait,
+                eta=earliest,
+                fix=f"wait until {_utc(earliest)} with verify still passing",
+            )
+        )
+    else:
+        results.append(CheckResult(id="timing.soak", status="pass", subject="soak", expected=f"now ≥ {_utc(earliest)}", observed="soak complete", detail=wait))
+    return results

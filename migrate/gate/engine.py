@@ -1,0 +1,169 @@
+"""Evaluate the cancel gate: gather evidence, run the checks, decide, record.
+
+Fail closed: a requirement whose evidence cannot be gathered, or whose check
+raises, is `unknown`, and any requirement that is not `pass` keeps the gate
+locked. Every decision is appended to the audit trail with the digest of the
+evidence it rested on, before the verdict is returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from migrate.errors import MigrateError
+from migrate.gate import checks, store
+from migrate.gate.evidence import digest
+from migrate.gate.result import CheckResult, Verdict, worst
+from migrate.gate.sources import Sources
+from migrate.graph.client import domain_id
+
+# Values that must never appear in a report, whatever an exception says.
+SECRET_ENVS = ("GRAPH_CLIENT_SECRET", "SMTP_PASSWORD")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    name: str
+    gather: Callable[[Sources], object]
+    check: Callable[[object, object, datetime], list[CheckResult]]
+    fix: str  # what to do when the evidence itself cannot be had
+
+
+REQUIREMENTS: dict[str, Requirement] = {
+    "dns": Requirement(
+        "dns",
+        lambda s: s.dns(),
+        lambda ev, spec, now: checks.dns(ev, min_soak=spec.gate.min_soak, max_age=spec.gate.max_age, now=now),
+        "run `migrate verify SPEC` with the same --state",
+    ),
+    "notice": Requirement(
+        "notice",
+        lambda s: s.notice(),
+        lambda ev, spec, now: checks.notice(ev, spec.cutover, spec.gate.notice_days, now),
+        "check notify.recipients and the notification ledger in --state",
+    ),
+    "licences": Requirement(
+        "licences",
+        lambda s: s.licences(),
+        lambda ev, spec, now: checks.licences(ev),
+        "set up source.graph (and GRAPH_CLIENT_SECRET), or write the gate.facts file",
+    ),
+    "domain_removed": Requirement(
+        "domain_removed",
+        lambda s: s.domain(),
+        lambda ev, spec, now: checks.domain_removed(ev),
+        "set up source.graph (and GRAPH_CLIENT_SECRET), or write the gate.facts file",
+    ),
+    "data_saved": Requirement(
+        "data_saved",
+        lambda s: s.attestations(),
+        lambda ev, spec, now: checks.data_saved(ev, domain_id(spec.domain)),
+        "check that --state is the folder `migrate attest` wrote to",
+    ),
+}
+
+
+def _json(value):
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def _secrets() -> list[str]:
+    return [v for v in (os.environ.get(name) for name in SECRET_ENVS) if v]
+
+
+def _scrub(result: CheckResult, secrets: list[str]) -> CheckResult:
+    changes = {}
+    for field in ("subject", "expected", "observed", "detail", "fix"):
+        text = getattr(result, field)
+        for secret in secrets:
+            text = text.replace(secret, "***")
+        changes[field] = text
+    return dataclasses.replace(result, **changes)
+
+
+def _unknown(name: str, exc: BaseException, fix: str) -> CheckResult:
+    if isinstance(exc, MigrateError):
+        reason = str(exc)
+    else:
+        reason = f"unexpected {type(exc).__name__}: {exc}"
+    return CheckResult(
+        id=f"gate.{name}",
+        status="unknown",
+        subject=name,
+        expected="evidence",
+        observed="could not be established",
+        detail=" ".join(reason.split()),
+        fix=fix,
+        requirement=name,
+    )
+
+
+def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, object]]:
+    """The verdict at `now`, and the evidence gathered (by requirement) for the runbook."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    secrets = _secrets()
+    results: list[CheckResult] = []
+    statuses: dict[str, str] = {}
+    digests: dict[str, str] = {}
+    gathered: dict[str, object] = {}
+    try:
+        for name in dict.fromkeys(spec.gate.require):
+            requirement = REQUIREMENTS[name]
+            try:
+                evidence = requirement.gather(sources)
+                gathered[name] = evidence
+                digests[name] = digest(evidence)
+                found = [dataclasses.replace(r, requirement=name) for r in requirement.check(evidence, spec, now)]
+            except Exception as exc:  # noqa: BLE001 - fail closed: any error is "unknown", never "pass"
+                digests[name] = digest({"error": str(exc)})
+                found = [_unknown(name, exc, requirement.fix)]
+            found = [_scrub(r, secrets) for r in found]
+            statuses[name] = worst(r.status for r in found)
+            results.extend(found)
+    finally:
+        sources.close()
+    if not statuses:
+        results.append(
+            CheckResult(
+                id="gate.require",
+                status="unknown",
+                subject="gate.require",
+                expected="at least one requirement",
+                observed="empty",
+                fix="list the requirements in gate.require (dns, notice, licences, domain_removed, data_saved)",
+                requirement="gate",
+            )
+        )
+        statuses["gate"] = "unknown"
+    unlocked = all(s == "pass" for s in statuses.values())
+    blocking = [r for r in results if r.status != "pass"]
+    earliest = None
+    if blocking and all(r.eta is not None for r in blocking):
+        earliest = max(r.eta for r in blocking)
+    verdict = Verdict(
+        domain=spec.domain.rstrip("."),
+        status="unlocked" if unlocked else "locked",
+        generated_at=now.astimezone(timezone.utc),
+        requirements=statuses,
+        checks=tuple(results),
+        evidence=digests,
+        earliest_unlock=earliest,
+    )
+    return verdict, gathered
+
+
+def decide(spec, sources: Sources, state_dir: Path, now: datetime) -> tuple[Verdict, dict[str, object]]:
+    """Evaluate and append the decision to the audit trail (an unrecordable decision raises: locked)."""
+    verdict, gathered = evaluate(spec, sources, now)
+    report = json.loads(json.dumps(verdict.to_dict(), default=_json))
+    store.record(state_dir, now, verdict.domain, verdict.status, verdict.evidence, report)
+    return verdict, gathered

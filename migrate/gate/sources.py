@@ -1,0 +1,116 @@
+"""Where the gate's evidence comes from: the I/O half of the gate.
+
+Each source is a zero-argument callable returning an evidence record, so the
+engine can run them fail-closed and tests can substitute their own (the
+loopback Graph server, a ledger written through the notify module, a
+DnsEvidence built by hand).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from migrate.errors import BadInput, EnvironmentProblem
+from migrate.gate import facts as facts_module
+from migrate.gate import store
+from migrate.gate.evidence import Attestation, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence
+from migrate.graph.client import GraphClient, domain_id
+
+
+@dataclass
+class Sources:
+    licences: Callable[[], LicenceEvidence]
+    domain: Callable[[], DomainEvidence]
+    attestations: Callable[[], list[Attestation]]
+    notice: Callable[[], NoticeEvidence]
+    dns: Callable[[], DnsEvidence | None]
+    close: Callable[[], None] = lambda: None
+
+
+class _LazyGraph:
+    """One Graph client for the licences and domain sources, made on first use."""
+
+    def __init__(self, spec, factory: Callable[..., GraphClient]) -> None:
+        self.spec, self.factory, self.client = spec, factory, None
+
+    def get(self) -> GraphClient:
+        if self.client is None:
+            self.client = self.factory(self.spec)
+        return self.client
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+
+
+def _facts(spec):
+    if spec.gate.facts is None:
+        raise BadInput(
+            f"{spec.path}: neither source.graph (an app registration) nor gate.facts (a facts file) is set: the gate has no evidence"
+        )
+    path = spec.resolve_path(spec.gate.facts)
+    return path, facts_module.load(path)
+
+
+def graph_licences(client: GraphClient, tenant_id: str | None) -> LicenceEvidence:
+    return LicenceEvidence(
+        subscriptions=tuple(client.subscriptions()),
+        skus=tuple(client.subscribed_skus()),
+        source="graph",
+        own_tenant_id=tenant_id,
+    )
+
+
+def graph_domain(client: GraphClient, domain: str) -> DomainEvidence:
+    name = domain_id(domain)
+    if client.get_domain(domain) is None:
+        return DomainEvidence(domain=name, exists=False, source="graph")
+    return DomainEvidence(domain=name, exists=True, references=tuple(client.domain_name_references(domain)), source="graph")
+
+
+def notice_evidence(spec, state_dir: Path) -> NoticeEvidence:
+    """The announce wave's recipients and what the ledger says reached them."""
+    from migrate.notify import ledger, recipients, waves
+
+    return NoticeEvidence(
+        wave=waves.ANNOUNCE,
+        recipients=tuple(r.key for r in recipients.load(spec)),
+        delivered=ledger.delivered(state_dir, waves.ANNOUNCE),
+    )
+
+
+def dns_from_journal(spec, state_dir: Path) -> DnsEvidence | None:
+    """PHASE B fills this from the verify journal (see DnsEvidence for each field).
+
+    Until the journal exists there is no evidence, and the gate stays locked.
+    """
+    raise EnvironmentProblem("dns: no verify journal to read evidence from (the verify journal is not available in this version)")
+
+
+def default(spec, state_dir: Path, *, graph_factory: Callable[..., GraphClient] = GraphClient.from_spec) -> Sources:
+    graph = _LazyGraph(spec, graph_factory)
+    use_graph = spec.source.graph is not None
+    tenant_id = spec.source.graph.tenant_id if use_graph else None
+
+    def licences() -> LicenceEvidence:
+        if use_graph:
+            return graph_licences(graph.get(), tenant_id)
+        path, facts = _facts(spec)
+        return facts.licences(path)
+
+    def domain() -> DomainEvidence:
+        if use_graph:
+            return graph_domain(graph.get(), spec.domain)
+        path, facts = _facts(spec)
+        return facts.domain(path, domain_id(spec.domain))
+
+    return Sources(
+        licences=licences,
+        domain=domain,
+        attestations=lambda: store.attestations(state_dir, domain_id(spec.domain)),
+        notice=lambda: notice_evidence(spec, state_dir),
+        dns=lambda: dns_from_journal(spec, state_dir),
+        close=graph.close,
+    )
