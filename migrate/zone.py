@@ -231,7 +231,12 @@ class Zone:
             )
         except dns.exception.DNSException as exc:
             raise BadInput(f"{source}: not a valid zone file for {origin}: {exc}") from None
-        zone = cls(origin)
+        return cls.from_dnspython(parsed)
+
+    @classmethod
+    def from_dnspython(cls, parsed: dns.zone.Zone) -> Zone:
+        """A zone from dnspython's own model (a parsed file or a transfer)."""
+        zone = cls(parsed.origin.to_text().lower())
         for name, rdataset in parsed.iterate_rdatasets():
             rdtype = dns.rdatatype.to_text(rdataset.rdtype)
             zone.add(
@@ -255,17 +260,18 @@ class Zone:
             raise BadInput(f"{path}: zone file is not UTF-8 text") from None
         return cls.from_text(text, origin, source=str(path))
 
-    def to_text(self, comments: dict[tuple[str, str], str] | None = None) -> str:
-        """BIND zone file text: $ORIGIN, one line per rdata, optional comment per RRset."""
+    def to_text(self, comments: dict[tuple, str] | None = None) -> str:
+        """BIND zone file text: $ORIGIN, one line per rdata, with an optional comment
+        keyed by (name, type, rdata) or by (name, type)."""
         comments = comments or {}
         lines = [f"$ORIGIN {self.origin}"]
         for rrset in self:
             owner = names.relative(rrset.name, self.origin)
-            note = comments.get(rrset.key)
             for rdata in rrset.sorted_rdatas():
+                note = comments.get((*rrset.key, rdata), comments.get(rrset.key))
                 line = f"{owner:<30} {rrset.ttl:>6} IN {rrset.rdtype:<6} {rdata}"
                 lines.append(f"{line} ; {note}" if note else line)
         return "\n".join(lines) + "\n"
 
-    def write(self, path: Path | str, comments: dict[tuple[str, str], str] | None = None) -> None:
+    def write(self, path: Path | str, comments: dict[tuple, str] | None = None) -> None:
         Path(path).write_text(self.to_text(comments), encoding="utf-8")
