@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from migrate.errors import MigrateError
+from migrate.errors import BadInput, MigrateError
 from migrate.gate import checks, store
 from migrate.gate.evidence import digest
 from migrate.gate.result import CheckResult, Verdict, worst
@@ -79,13 +79,16 @@ def _secrets() -> list[str]:
     return [v for v in (os.environ.get(name) for name in SECRET_ENVS) if v]
 
 
+def _hide(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
 def _scrub(result: CheckResult, secrets: list[str]) -> CheckResult:
     changes = {}
     for field in ("subject", "expected", "observed", "detail", "fix"):
-        text = getattr(result, field)
-        for secret in secrets:
-            text = text.replace(secret, "***")
-        changes[field] = text
+        changes[field] = _hide(getattr(result, field), secrets)
     return dataclasses.replace(result, **changes)
 
 
@@ -115,6 +118,7 @@ def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, 
     statuses: dict[str, str] = {}
     digests: dict[str, str] = {}
     gathered: dict[str, object] = {}
+    bad_input: list[str] = []
     try:
         for name in dict.fromkeys(spec.gate.require):
             requirement = REQUIREMENTS[name]
@@ -125,6 +129,8 @@ def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, 
                 found = [dataclasses.replace(r, requirement=name) for r in requirement.check(evidence, spec, now)]
             except Exception as exc:  # noqa: BLE001 - fail closed: any error is "unknown", never "pass"
                 digests[name] = digest({"error": str(exc)})
+                if isinstance(exc, BadInput):
+                    bad_input.append(str(exc))
                 found = [_unknown(name, exc, requirement.fix)]
             found = [_scrub(r, secrets) for r in found]
             statuses[name] = worst(r.status for r in found)
@@ -157,6 +163,7 @@ def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, 
         checks=tuple(results),
         evidence=digests,
         earliest_unlock=earliest,
+        bad_input=tuple(_hide(" ".join(m.split()), secrets) for m in bad_input),
     )
     return verdict, gathered
 

@@ -62,6 +62,7 @@ class Verdict:
     checks: tuple[CheckResult, ...]
     evidence: dict[str, str] = field(default_factory=dict)  # requirement -> digest of what it rested on
     earliest_unlock: datetime | None = None
+    bad_input: tuple[str, ...] = ()  # evidence that failed because the user's input is wrong (exit 2)
 
     @property
     def unlocked(self) -> bool:

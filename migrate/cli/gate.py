@@ -1,0 +1,108 @@
+"""`migrate gate SPEC [--json] [--explain]`: evaluate the cancel gate.
+
+Exit 0 unlocked (and the cancel runbook is printed), 1 locked, 2 bad input.
+Every evaluation is appended to the audit trail in --state; `--explain`
+prints that history instead of evaluating.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from migrate.cli import output
+from migrate.cli.app import app
+from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_dir
+from migrate.gate import engine, runbook, sources, store
+from migrate.gate.result import Verdict
+from migrate.graph.client import domain_id
+
+_STYLE = {"pass": "green", "fail": "red", "pending": "yellow", "unknown": "magenta"}
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def _show(verdict: Verdict) -> None:
+    out = output.stdout
+    table = Table(show_header=True, header_style="bold", expand=False)
+    for column in ("status", "check", "subject", "observed", "fix / earliest"):
+        table.add_column(column, overflow="fold")
+    for check in verdict.checks:
+        fix = check.fix + (f" (earliest {_when(check.eta)})" if check.eta else "")
+        observed = check.observed + (f"\n{check.detail}" if check.detail else "")
+        table.add_row(Text(check.status, _STYLE[check.status]), check.id, check.subject, observed, fix)
+    out.print(table)
+    summary = ", ".join(f"{name} {status}" for name, status in verdict.requirements.items())
+    if verdict.unlocked:
+        out.print(Text(f"UNLOCKED: {summary}", "bold green"))
+    else:
+        line = f"LOCKED: {summary}"
+        if verdict.earliest_unlock:
+            line += f"; earliest unlock {_when(verdict.earliest_unlock)} if nothing else changes"
+        out.print(Text(line, "bold red"))
+
+
+def _explain(spec, folder, as_json: bool) -> int:
+    history = store.decisions(folder, domain_id(spec.domain))
+    if as_json:
+        output.emit_json(
+            {
+                "domain": domain_id(spec.domain),
+                "decisions": [{"id": d.id, "at": d.at, "status": d.status, "evidence": d.evidence, "report": d.report} for d in history],
+            }
+        )
+    elif not history:
+        output.message(f"no gate decisions recorded in {folder}")
+    else:
+        for d in history:
+            reqs = d.report.get("requirements", {})
+            output.stdout.print(
+                f"#{d.id} {_when(d.at)} {d.status.upper()}: " + ", ".join(f"{k}={v}" for k, v in reqs.items()), markup=False
+            )
+            for name, value in sorted(d.evidence.items()):
+                output.stdout.print(f"    {name:<15} {value}", markup=False)
+            for check in d.report.get("checks", []):
+                if check.get("status") != "pass":
+                    output.stdout.print(f"    - {check.get('id')} {check.get('status')}: {check.get('observed')} {check.get('detail') or ''}".rstrip(), markup=False)
+    if not history:
+        return 1
+    return 0 if history[-1].status == "unlocked" else 1
+
+
+@app.command("gate")
+def gate_command(
+    spec: SpecArg,
+    state: StateOpt = None,
+    json: JsonOpt = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Print the recorded gate decisions and the evidence each rested on.")] = False,
+) -> None:
+    """Evaluate the cancel gate: exit 0 unlocked (prints the cancel runbook), 1 locked, 2 bad input."""
+
+    def body() -> int:
+        loaded = load(spec)
+        folder = state_dir(loaded, state)
+        if explain:
+            return _explain(loaded, folder, json)
+        now = datetime.now(timezone.utc)
+        verdict, gathered = engine.decide(loaded, sources.default(loaded, folder), folder, now)
+        text = runbook.render(loaded, verdict, gathered.get("licences"), now) if verdict.unlocked else None
+        if json:
+            output.emit_json({**verdict.to_dict(), "runbook": text})
+        else:
+            _show(verdict)
+            if text:
+                output.stdout.rule("Cancel runbook")
+                output.stdout.print(text, markup=False, end="")
+        for problem in verdict.bad_input:
+            output.message(f"error: {problem}", style="bold red")
+        if verdict.bad_input:
+            return 2
+        return 0 if verdict.unlocked else 1
+
+    output.run(body)

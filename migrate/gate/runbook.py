@@ -1,0 +1,79 @@
+"""The cancel runbook printed when the gate unlocks: templates/runbook/<lang>.md.j2.
+
+Everything the template prints is computed here: the dates (from `now` and
+the spec), the subscriptions split into admin-center and partner ones (from
+the licence evidence the gate rested on), and the language.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import jinja2
+
+from migrate import names
+from migrate.errors import BadInput
+from migrate.gate.evidence import LicenceEvidence
+from migrate.gate.result import Verdict
+from migrate.notify import dates
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "runbook"
+LANGUAGES = ("da", "en")
+
+# Microsoft: data left behind "might be deleted after 90 days" (one page: 30)
+# "and will be deleted no later than 180 days after cancellation".
+DELETE_EARLY = timedelta(days=30)
+DELETE_USUAL = timedelta(days=90)
+DELETE_LATEST = timedelta(days=180)
+
+
+def language(spec) -> str:
+    return spec.notify.language if spec.notify is not None else "en"
+
+
+def context(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datetime, lang: str) -> dict:
+    local_now = now.astimezone(spec.tz)
+    admin, partner = [], []
+    for sub in (licences.subscriptions if licences else ()):
+        if not sub.active:
+            continue
+        row = {
+            "label": sub.label,
+            "licences": sub.total_licenses,
+            "trial": sub.is_trial,
+            "product_key": sub.id in licences.product_keys,
+        }
+        (partner if sub.is_partner(licences.own_tenant_id) else admin).append(row)
+    deadline = spec.notify.data_deadline if spec.notify is not None else None
+    return {
+        "domain": names.unicode(spec.domain).rstrip("."),
+        "generated_at": dates.moment(verdict.generated_at.astimezone(spec.tz), lang),
+        "requirements": ", ".join(verdict.requirements),
+        "provider": spec.mail.display_name,
+        "cutover": dates.moment(spec.cutover.astimezone(spec.tz), lang),
+        "data_deadline": dates.moment(deadline.astimezone(spec.tz) if deadline.tzinfo else deadline, lang) if deadline else None,
+        "today": dates.day(local_now, lang),
+        "delete_may_start_early": dates.day(local_now + DELETE_EARLY, lang),
+        "delete_may_start": dates.day(local_now + DELETE_USUAL, lang),
+        "delete_at_latest": dates.day(local_now + DELETE_LATEST, lang),
+        "admin_center": admin,
+        "partner": partner,
+    }
+
+
+def render(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datetime, lang: str | None = None) -> str:
+    lang = lang or language(spec)
+    if lang not in LANGUAGES:
+        raise BadInput(f"language {lang!r}: the runbook exists in {', '.join(LANGUAGES)}")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
+    try:
+        return env.get_template(f"{lang}.md.j2").render(**context(spec, verdict, licences, now, lang))
+    except jinja2.TemplateError as exc:
+        raise BadInput(f"{TEMPLATES / (lang + '.md.j2')}: {exc}") from None
