@@ -1,0 +1,30 @@
+"""A local DNS world made of real servers: Knot for every authoritative role,
+Unbound as caching resolvers, each on its own 127.53.N.x address, port 53.
+
+    spec = WorldSpec(servers=[...], zones=[...])      # plain data
+    with World.start(spec) as world:                  # real processes
+        world.delegate("example.dk.", "new")          # change the Internet
+        world.query("resolver1", "example.dk.", "MX")
+
+`migration_world(...)` builds and starts the standard Microsoft 365 exit
+scenario (root, TLDs, Microsoft's name servers, a new host, resolvers).
+"""
+
+from migrate.lab.model import Delegation, LabZone, Server, TsigKey, WorldSpec
+from migrate.lab.procs import pids_under
+from migrate.lab.scenario import BDM_NAMESERVERS, MigrationWorld, migration_spec, migration_world
+from migrate.lab.world import World
+
+__all__ = [
+    "BDM_NAMESERVERS",
+    "Delegation",
+    "LabZone",
+    "MigrationWorld",
+    "Server",
+    "TsigKey",
+    "World",
+    "WorldSpec",
+    "migration_spec",
+    "migration_world",
+    "pids_under",
+]
