@@ -286,6 +286,8 @@ class Verify(Strict):
     retries: int = Field(default=2, ge=0)
     concurrency: int = Field(default=32, ge=1)
     resolver_rate: float = Field(default=5.0, gt=0)
+    # Queries a second to one authoritative server address (parents and the hosts).
+    server_rate: float = Field(default=50.0, gt=0)
     interval: Duration = timedelta(seconds=60)
 
 

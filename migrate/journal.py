@@ -1,0 +1,422 @@
+"""The verification journal: every round's observations, append-only, in SQLite under --state.
+
+Why a journal: "safe to cancel" is a statement about time (the new state has
+been served everywhere authoritative for longer than any old TTL), so it
+needs a record of *when* things were seen, and of the old state's TTLs
+measured while the old host still answered. One round is one transaction
+(crash-safe with WAL: a round is either wholly there or not at all), and
+triggers refuse UPDATE and DELETE on rounds and observations, so evidence is
+never rewritten.
+
+Tables:
+- rounds: one row per round (times, status, whether the authoritative state
+  was fully the desired one, ETA, safe time, the sha256 of its observations,
+  and its checks as JSON);
+- observations: one row per DNS answer (time, role, server, question,
+  outcome, flags, the answer as JSON);
+- old_ttls: TTLs of the old state measured in a round;
+- old_servers: name servers seen delegated before the move.
+
+The gate reads `dns_evidence(state_dir, domain, now)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from migrate.errors import EnvironmentProblem
+
+FILENAME = "journal.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS rounds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    domain TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    authoritative_ok INTEGER NOT NULL,
+    eta TEXT,
+    safe_after TEXT,
+    digest TEXT NOT NULL,
+    observations INTEGER NOT NULL,
+    checks TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rounds_domain ON rounds (domain, id);
+CREATE TABLE IF NOT EXISTS observations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    round_id INTEGER NOT NULL REFERENCES rounds (id),
+    at TEXT NOT NULL,
+    role TEXT NOT NULL,
+    server TEXT NOT NULL,
+    qname TEXT NOT NULL,
+    qtype TEXT NOT NULL,
+    rd INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    rcode TEXT,
+    aa INTEGER NOT NULL,
+    tc INTEGER NOT NULL,
+    tcp INTEGER NOT NULL,
+    ttl INTEGER,
+    answer TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS observations_round ON observations (round_id);
+CREATE TABLE IF NOT EXISTS old_ttls (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    round_id INTEGER NOT NULL REFERENCES rounds (id),
+    domain TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    ttl INTEGER NOT NULL,
+    server TEXT NOT NULL,
+    measured_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS old_ttls_domain ON old_ttls (domain);
+CREATE TABLE IF NOT EXISTS old_servers (
+    domain TEXT NOT NULL,
+    name TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (domain, name)
+);
+CREATE TRIGGER IF NOT EXISTS rounds_append_only_u BEFORE UPDATE ON rounds
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS rounds_append_only_d BEFORE DELETE ON rounds
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS observations_append_only_u BEFORE UPDATE ON observations
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS observations_append_only_d BEFORE DELETE ON observations
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+"""
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("journal times must be timezone-aware")
+    return value.astimezone(timezone.utc).isoformat()
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _json_default(value):
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def canonical_json(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+
+
+def digest(observations: Iterable[dict]) -> str:
+    """sha256 of a round's observations in a canonical order: what the round rested on."""
+    rows = sorted(canonical_json(o) for o in observations)
+    return hashlib.sha256("\n".join(rows).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One answer as the journal stores it; `answer` is `query.Answer.to_dict()`."""
+
+    role: str  # parent | auth | old | resolver | walk
+    answer: dict
+
+    def to_dict(self) -> dict:
+        return {"role": self.role, **self.answer}
+
+
+@dataclass(frozen=True)
+class RoundRow:
+    id: int
+    domain: str
+    started_at: datetime
+    finished_at: datetime
+    status: str
+    authoritative_ok: bool
+    eta: datetime | None
+    safe_after: datetime | None
+    digest: str
+    observations: int
+    checks: list[dict]
+
+
+@dataclass(frozen=True)
+class MeasuredTTL:
+    kind: str
+    subject: str
+    ttl: int
+    server: str
+    measured_at: datetime
+
+
+@dataclass(frozen=True)
+class DnsEvidence:
+    """What the gate needs to know about DNS, from the journal alone.
+
+    - latest_status / latest_at: the newest round's status (verified,
+      converging, failing, unknown) and when it finished; None without rounds;
+    - first_fully_seen: when the current unbroken run of rounds that saw the
+      new state at every authoritative server began (None if the newest
+      round did not see it);
+    - first_ever_fully_seen: the first round ever that saw it;
+    - held: True when every round since first_ever_fully_seen saw it too
+      (no failing or unknown authoritative state since);
+    - safe_after: the TTL-derived time after which no cache can hold the old
+      state (as the newest round computed it);
+    - digest: sha256 of the observations the newest round rested on, and
+      digest_ok: whether the stored observations still hash to it;
+    - rounds: how many rounds the journal holds for the domain.
+    """
+
+    domain: str
+    latest_status: str | None
+    latest_at: datetime | None
+    latest_round: int | None
+    first_fully_seen: datetime | None
+    first_ever_fully_seen: datetime | None
+    held: bool
+    safe_after: datetime | None
+    eta: datetime | None
+    digest: str | None
+    digest_ok: bool
+    rounds: int
+    now: datetime
+
+    @property
+    def safe(self) -> bool:
+        """Verified, held since first seen, and past the safe time at `now`."""
+        return (
+            self.latest_status == "verified"
+            and self.held
+            and self.digest_ok
+            and self.safe_after is not None
+            and self.now >= self.safe_after
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "domain": self.domain,
+            "latest_status": self.latest_status,
+            "latest_at": self.latest_at,
+            "latest_round": self.latest_round,
+            "first_fully_seen": self.first_fully_seen,
+            "first_ever_fully_seen": self.first_ever_fully_seen,
+            "held": self.held,
+            "safe_after": self.safe_after,
+            "eta": self.eta,
+            "digest": self.digest,
+            "digest_ok": self.digest_ok,
+            "rounds": self.rounds,
+            "safe": self.safe,
+        }
+
+
+class Journal:
+    """One SQLite file per state folder; open, use, close (or use as a context manager)."""
+
+    def __init__(self, path: Path, create: bool = True) -> None:
+        self.path = Path(path)
+        try:
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            uri = f"file:{self.path}" + ("" if create else "?mode=ro")
+            self.db = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+            if create:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=FULL")
+                self.db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise EnvironmentProblem(f"{self.path}: cannot open the journal ({exc})") from None
+
+    @classmethod
+    def open(cls, state_dir: Path | str) -> Journal:
+        return cls(Path(state_dir) / FILENAME)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- writing -------------------------------------------------------------
+
+    def record_round(
+        self,
+        *,
+        domain: str,
+        started_at: datetime,
+        finished_at: datetime,
+        status: str,
+        authoritative_ok: bool,
+        eta: datetime | None,
+        safe_after: datetime | None,
+        checks: list[dict],
+        observations: list[Observation],
+        old_ttls: Iterable[tuple[str, str, int, str]] = (),
+        old_servers: Iterable[str] = (),
+    ) -> RoundRow:
+        """Append one round, all of it or nothing (one transaction)."""
+        rows = [o.to_dict() for o in observations]
+        round_digest = digest(rows)
+        checks_json = canonical_json(checks)
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            cursor = self.db.execute(
+                "INSERT INTO rounds (domain, started_at, finished_at, status, authoritative_ok, eta, safe_after,"
+                " digest, observations, checks) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (domain, _iso(started_at), _iso(finished_at), status, int(authoritative_ok), _iso(eta),
+                 _iso(safe_after), round_digest, len(rows), checks_json),
+            )
+            round_id = cursor.lastrowid
+            self.db.executemany(
+                "INSERT INTO observations (round_id, at, role, server, qname, qtype, rd, outcome, rcode, aa, tc, tcp,"
+                " ttl, answer) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (round_id, r["at"], r["role"], r["server"], r["qname"], r["qtype"], int(r["rd"]), r["outcome"],
+                     r.get("rcode"), int(r.get("aa", False)), int(r.get("truncated", False)), int(r.get("tcp", False)),
+                     _first_ttl(r), canonical_json(r))
+                    for r in rows
+                ],
+            )
+            self.db.executemany(
+                "INSERT INTO old_ttls (round_id, domain, kind, subject, ttl, server, measured_at) VALUES (?,?,?,?,?,?,?)",
+                [(round_id, domain, kind, subject, ttl, server, _iso(finished_at)) for kind, subject, ttl, server in old_ttls],
+            )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO old_servers (domain, name, first_seen) VALUES (?,?,?)",
+                [(domain, name, _iso(finished_at)) for name in old_servers],
+            )
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+        return self.round(round_id)
+
+    # -- reading -------------------------------------------------------------
+
+    def _row(self, row) -> RoundRow:
+        return RoundRow(
+            id=row[0], domain=row[1], started_at=_time(row[2]), finished_at=_time(row[3]), status=row[4],
+            authoritative_ok=bool(row[5]), eta=_time(row[6]), safe_after=_time(row[7]), digest=row[8],
+            observations=row[9], checks=json.loads(row[10]),
+        )
+
+    _COLUMNS = "id, domain, started_at, finished_at, status, authoritative_ok, eta, safe_after, digest, observations, checks"
+
+    def round(self, round_id: int) -> RoundRow:
+        row = self.db.execute(f"SELECT {self._COLUMNS} FROM rounds WHERE id = ?", (round_id,)).fetchone()
+        if row is None:
+            raise KeyError(round_id)
+        return self._row(row)
+
+    def rounds(self, domain: str) -> list[RoundRow]:
+        rows = self.db.execute(f"SELECT {self._COLUMNS} FROM rounds WHERE domain = ? ORDER BY id", (domain,)).fetchall()
+        return [self._row(r) for r in rows]
+
+    def latest(self, domain: str) -> RoundRow | None:
+        row = self.db.execute(f"SELECT {self._COLUMNS} FROM rounds WHERE domain = ? ORDER BY id DESC LIMIT 1", (domain,)).fetchone()
+        return self._row(row) if row else None
+
+    def observations(self, round_id: int) -> list[dict]:
+        rows = self.db.execute("SELECT answer FROM observations WHERE round_id = ? ORDER BY id", (round_id,)).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def verify_digest(self, round_id: int) -> bool:
+        """The stored observations still hash to the digest recorded with the round."""
+        return digest(self.observations(round_id)) == self.round(round_id).digest
+
+    def old_ttls(self, domain: str) -> list[MeasuredTTL]:
+        rows = self.db.execute(
+            "SELECT kind, subject, ttl, server, measured_at FROM old_ttls WHERE domain = ? ORDER BY id", (domain,)
+        ).fetchall()
+        return [MeasuredTTL(k, s, t, srv, _time(m)) for k, s, t, srv, m in rows]
+
+    def old_servers(self, domain: str) -> list[str]:
+        rows = self.db.execute("SELECT name FROM old_servers WHERE domain = ? ORDER BY name", (domain,)).fetchall()
+        return [r[0] for r in rows]
+
+    def streak_start(self, domain: str, *, current_ok: bool, current_at: datetime) -> datetime | None:
+        """When the current unbroken run of authoritative-ok rounds began, counting a round not yet recorded."""
+        if not current_ok:
+            return None
+        rounds = self.rounds(domain)
+        start = current_at
+        for row in reversed(rounds):
+            if not row.authoritative_ok:
+                break
+            start = row.finished_at
+        return start
+
+    def first_ever_ok(self, domain: str) -> datetime | None:
+        row = self.db.execute(
+            "SELECT finished_at FROM rounds WHERE domain = ? AND authoritative_ok = 1 ORDER BY id LIMIT 1", (domain,)
+        ).fetchone()
+        return _time(row[0]) if row else None
+
+    def evidence(self, domain: str, now: datetime) -> DnsEvidence:
+        rounds = self.rounds(domain)
+        if not rounds:
+            return DnsEvidence(domain, None, None, None, None, None, False, None, None, None, False, 0, now)
+        latest = rounds[-1]
+        first_ever = next((r for r in rounds if r.authoritative_ok), None)
+        held = first_ever is not None and all(r.authoritative_ok and r.status != "failing" for r in rounds if r.id >= first_ever.id)
+        streak = None
+        if latest.authoritative_ok:
+            streak = latest.finished_at
+            for row in reversed(rounds):
+                if not row.authoritative_ok:
+                    break
+                streak = row.finished_at
+        return DnsEvidence(
+            domain=domain,
+            latest_status=latest.status,
+            latest_at=latest.finished_at,
+            latest_round=latest.id,
+            first_fully_seen=streak,
+            first_ever_fully_seen=first_ever.finished_at if first_ever else None,
+            held=held,
+            safe_after=latest.safe_after,
+            eta=latest.eta,
+            digest=latest.digest,
+            digest_ok=self.verify_digest(latest.id),
+            rounds=len(rounds),
+            now=now,
+        )
+
+
+def _first_ttl(row: dict) -> int | None:
+    for section in ("answer", "authority"):
+        for rrset in row.get(section) or []:
+            return rrset.get("ttl")
+    return None
+
+
+def dns_evidence(state_dir: Path | str, domain: str, now: datetime) -> DnsEvidence:
+    """The gate's view of DNS for `domain` from the journal in `state_dir` (read-only).
+
+    A missing journal is not an error: it is evidence of nothing (no rounds,
+    not held, not safe), and the gate stays locked.
+    """
+    path = Path(state_dir) / FILENAME
+    if not path.exists():
+        return DnsEvidence(domain, None, None, None, None, None, False, None, None, None, False, 0, now)
+    journal = Journal(path, create=False)
+    try:
+        return journal.evidence(domain, now)
+    finally:
+        journal.close()

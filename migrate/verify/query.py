@@ -1,0 +1,344 @@
+"""DNS questions on the wire: the only module of the verifier that touches the network.
+
+One `Querier` serves one round. It asks one server one question and returns an
+`Answer`, a plain record of what came back (or did not): rcode, AA/RA/TC flags,
+whether TCP was used, the sections as canonical `RRset`s, the negative TTL,
+the round-trip time and how many attempts it took. Deciding what an answer
+*means* is left to `checks`; this module only reports.
+
+Transport policy (research/propagation.md §9.6, §9.8, §11):
+- UDP with EDNS0 (payload 1232), TCP when the reply is truncated;
+- a timeout is retried `retries` times over UDP, then once over TCP (a path
+  that drops UDP but not TCP is still a reachable server);
+- each target address has its own pace (`rate` queries a second; resolvers get
+  a lower one than authoritative servers because public resolvers rate-limit
+  per client, and a throttled answer would read as "not propagated");
+- a global semaphore bounds the number of questions in flight;
+- the same question to the same server is asked once per round (memoised).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import dns.asyncquery
+import dns.edns
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+
+from migrate.endpoint import Endpoint
+from migrate.zone import RRset, canonical
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# What an answer was, as far as the wire can tell (meaning is decided in checks).
+ANSWER, CNAME, NODATA, NXDOMAIN, REFERRAL = "answer", "cname", "nodata", "nxdomain", "referral"
+REFUSED, SERVFAIL, TIMEOUT, ERROR = "refused", "servfail", "timeout", "error"
+# Outcomes that say nothing about the data: never evidence for or against it.
+NO_EVIDENCE = frozenset({REFUSED, SERVFAIL, TIMEOUT, ERROR})
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One question to one server and what came back."""
+
+    server: str  # Endpoint text (IP, or IP:PORT when not 53)
+    qname: str
+    qtype: str
+    rd: bool
+    outcome: str
+    rcode: str | None = None
+    aa: bool = False
+    ra: bool = False
+    truncated: bool = False  # a UDP reply came back with TC=1
+    tcp: bool = False  # the answer used here came over TCP
+    answer: tuple[RRset, ...] = ()
+    authority: tuple[RRset, ...] = ()
+    additional: tuple[RRset, ...] = ()
+    neg_ttl: int | None = None  # RFC 2308: min(SOA TTL, SOA MINIMUM) from a negative answer
+    nsid: str | None = None
+    rtt_ms: float | None = None
+    attempts: int = 0
+    error: str | None = None
+    at: datetime = field(default_factory=utc_now, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        """The server gave evidence about the data (positive or negative)."""
+        return self.outcome not in NO_EVIDENCE
+
+    def rrset(self, name: str | None = None, rdtype: str | None = None, section: str = "answer") -> RRset | None:
+        name = (name or self.qname).lower()
+        rdtype = rdtype or self.qtype
+        for rrset in getattr(self, section):
+            if rrset.name == name and rrset.rdtype == rdtype:
+                return rrset
+        return None
+
+    def rrsets(self, rdtype: str, section: str = "answer") -> list[RRset]:
+        return [r for r in getattr(self, section) if r.rdtype == rdtype]
+
+    def to_dict(self) -> dict:
+        return {
+            "server": self.server,
+            "qname": self.qname,
+            "qtype": self.qtype,
+            "rd": self.rd,
+            "outcome": self.outcome,
+            "rcode": self.rcode,
+            "aa": self.aa,
+            "ra": self.ra,
+            "truncated": self.truncated,
+            "tcp": self.tcp,
+            "answer": [r.to_dict() for r in self.answer],
+            "authority": [r.to_dict() for r in self.authority],
+            "additional": [r.to_dict() for r in self.additional],
+            "neg_ttl": self.neg_ttl,
+            "nsid": self.nsid,
+            "rtt_ms": None if self.rtt_ms is None else round(self.rtt_ms, 3),
+            "attempts": self.attempts,
+            "error": self.error,
+            "at": self.at.astimezone(timezone.utc).isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Answer:
+        def section(items: list[dict]) -> tuple[RRset, ...]:
+            return tuple(RRset(i["name"], i["type"], i["ttl"], frozenset(i["values"])) for i in items)
+
+        return cls(
+            server=data["server"],
+            qname=data["qname"],
+            qtype=data["qtype"],
+            rd=data["rd"],
+            outcome=data["outcome"],
+            rcode=data.get("rcode"),
+            aa=data.get("aa", False),
+            ra=data.get("ra", False),
+            truncated=data.get("truncated", False),
+            tcp=data.get("tcp", False),
+            answer=section(data.get("answer", [])),
+            authority=section(data.get("authority", [])),
+            additional=section(data.get("additional", [])),
+            neg_ttl=data.get("neg_ttl"),
+            nsid=data.get("nsid"),
+            rtt_ms=data.get("rtt_ms"),
+            attempts=data.get("attempts", 0),
+            error=data.get("error"),
+            at=datetime.fromisoformat(data["at"]),
+        )
+
+
+def _section(rrsets: list[dns.rrset.RRset]) -> tuple[RRset, ...]:
+    out = []
+    for rrset in rrsets:
+        rdtype = dns.rdatatype.to_text(rrset.rdtype)
+        out.append(
+            RRset(
+                name=rrset.name.to_text().lower(),
+                rdtype=rdtype,
+                ttl=rrset.ttl,
+                rdatas=frozenset(canonical(rdtype, rdata) for rdata in rrset),
+            )
+        )
+    return tuple(out)
+
+
+def _outcome(reply: dns.message.Message, qname: str, qtype: str) -> tuple[str, int | None]:
+    """Classify a reply and find its negative TTL (RFC 2308 §5)."""
+    rcode = reply.rcode()
+    neg_ttl = None
+    for rrset in reply.authority:
+        if rrset.rdtype == dns.rdatatype.SOA:
+            neg_ttl = min(rrset.ttl, rrset[0].minimum)
+    if rcode == dns.rcode.NXDOMAIN:
+        return NXDOMAIN, neg_ttl
+    if rcode == dns.rcode.REFUSED:
+        return REFUSED, None
+    if rcode == dns.rcode.SERVFAIL:
+        return SERVFAIL, None
+    if rcode != dns.rcode.NOERROR:
+        return ERROR, None
+    name = dns.name.from_text(qname)
+    want = dns.rdatatype.from_text(qtype)
+    for rrset in reply.answer:
+        if rrset.name == name and rrset.rdtype == want:
+            return ANSWER, None
+    for rrset in reply.answer:
+        if rrset.name == name and rrset.rdtype == dns.rdatatype.CNAME:
+            return CNAME, None
+    if reply.answer:
+        return ERROR, None  # an answer for another name: not what was asked
+    if not reply.flags & dns.flags.AA and any(r.rdtype == dns.rdatatype.NS for r in reply.authority):
+        return REFERRAL, None
+    return NODATA, neg_ttl
+
+
+class _Pace:
+    """Spaces the questions to one address at least `interval` seconds apart."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.next = 0.0
+        self.lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        if self.interval <= 0:
+            return
+        async with self.lock:
+            now = time.monotonic()
+            if self.next > now:
+                await asyncio.sleep(self.next - now)
+            self.next = max(now, self.next) + self.interval
+
+
+@dataclass
+class Stats:
+    sent: int = 0  # packets sent (every attempt, UDP and TCP)
+    questions: int = 0  # distinct questions asked
+    timeouts: int = 0
+    tcp: int = 0
+
+
+class Querier:
+    """Asks one server one question at a time, politely; one instance per round."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 3.0,
+        retries: int = 2,
+        concurrency: int = 32,
+        server_rate: float = 50.0,
+        resolver_rate: float = 5.0,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.timeout = timeout
+        self.retries = retries
+        self.server_rate = server_rate
+        self.resolver_rate = resolver_rate
+        self.clock = clock
+        self.stats = Stats()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._paces: dict[tuple[str, int], _Pace] = {}
+        self._memo: dict[tuple, asyncio.Future] = {}
+        self.log: list[Answer] = []  # every answer of the round, in the order they arrived
+
+    def _pace(self, server: Endpoint, rd: bool) -> _Pace:
+        key = (server.host, server.port)
+        if key not in self._paces:
+            rate = self.resolver_rate if rd else self.server_rate
+            self._paces[key] = _Pace(1.0 / rate if rate > 0 else 0.0)
+        return self._paces[key]
+
+    async def ask(
+        self, server: Endpoint, qname: str, qtype: str, *, rd: bool = False, dnssec: bool = False, tcp: bool = False
+    ) -> Answer:
+        key = (server, qname.lower(), qtype, rd, dnssec, tcp)
+        future = self._memo.get(key)
+        if future is None:
+            future = asyncio.ensure_future(self._ask(server, qname.lower(), qtype, rd, dnssec, tcp))
+            self._memo[key] = future
+        return await asyncio.shield(future)
+
+    async def _ask(self, server: Endpoint, qname: str, qtype: str, rd: bool, dnssec: bool, force_tcp: bool) -> Answer:
+        self.stats.questions += 1
+        query = dns.message.make_query(
+            qname,
+            qtype,
+            use_edns=0,
+            payload=1232,
+            want_dnssec=dnssec,
+            options=[dns.edns.NSIDOption(b"")],
+        )
+        if not rd:
+            query.flags &= ~dns.flags.RD
+        attempts = 0
+        truncated = False
+        last_error = "no reply"
+        reply = None
+        used_tcp = False
+        started = time.monotonic()
+        # UDP attempts (unless TCP is forced), then one TCP attempt after timeouts.
+        plan = ["tcp"] if force_tcp else ["udp"] * (1 + self.retries) + ["tcp"]
+        async with self._slots:
+            for transport in plan:
+                await self._pace(server, rd).wait()
+                attempts += 1
+                self.stats.sent += 1
+                started = time.monotonic()
+                try:
+                    if transport == "udp":
+                        reply = await dns.asyncquery.udp(
+                            query, server.host, timeout=self.timeout, port=server.port, ignore_unexpected=True
+                        )
+                        if reply.flags & dns.flags.TC:
+                            truncated = True
+                            await self._pace(server, rd).wait()
+                            attempts += 1
+                            self.stats.sent += 1
+                            self.stats.tcp += 1
+                            started = time.monotonic()
+                            reply = await dns.asyncquery.tcp(query, server.host, timeout=self.timeout, port=server.port)
+                            used_tcp = True
+                    else:
+                        self.stats.tcp += 1
+                        reply = await dns.asyncquery.tcp(query, server.host, timeout=self.timeout, port=server.port)
+                        used_tcp = True
+                    break
+                except dns.exception.Timeout:
+                    self.stats.timeouts += 1
+                    last_error = f"timed out after {self.timeout:g}s over {transport.upper()}"
+                except (OSError, EOFError) as exc:
+                    # A refused TCP connection or a reset: the server is not there.
+                    last_error = f"{transport.upper()}: {exc.__class__.__name__}: {exc}".rstrip(": ")
+                except dns.exception.DNSException as exc:
+                    last_error = f"{transport.upper()}: malformed reply ({exc})"
+        rtt = (time.monotonic() - started) * 1000
+        if reply is None:
+            answer = Answer(
+                server=str(server), qname=qname, qtype=qtype, rd=rd, outcome=TIMEOUT if "timed out" in last_error else ERROR,
+                truncated=truncated, attempts=attempts, error=last_error, at=self.clock(),
+            )
+        else:
+            outcome, neg_ttl = _outcome(reply, qname, qtype)
+            nsid = None
+            for option in reply.options:
+                if isinstance(option, dns.edns.NSIDOption) and option.nsid:
+                    nsid = option.nsid.decode("utf-8", errors="replace")
+            answer = Answer(
+                server=str(server),
+                qname=qname,
+                qtype=qtype,
+                rd=rd,
+                outcome=outcome,
+                rcode=dns.rcode.to_text(reply.rcode()),
+                aa=bool(reply.flags & dns.flags.AA),
+                ra=bool(reply.flags & dns.flags.RA),
+                truncated=truncated,
+                tcp=used_tcp,
+                answer=_section(reply.answer),
+                authority=_section(reply.authority),
+                additional=_section(reply.additional),
+                neg_ttl=neg_ttl,
+                nsid=nsid,
+                rtt_ms=rtt,
+                attempts=attempts,
+                at=self.clock(),
+            )
+        self.log.append(answer)
+        return answer

@@ -1,0 +1,39 @@
+"""The verify report: one JSON object per DESIGN.md ("Reports").
+
+`domain`, `status`, `generated_at` (UTC) and `checks` (id, status, subject,
+server, expected, observed, detail, eta) are the contract; the rest
+(`eta`, `safe_after`, `round`, `digest`, `summary`, `old_ttls`) extends it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timezone
+
+from migrate.verify.checks import FAIL, PASS, PENDING, UNKNOWN
+from migrate.verify.round import RoundResult
+
+EXIT_CODES = {"verified": 0, "failing": 1, "unknown": 1, "converging": 3}
+_ORDER = {FAIL: 0, UNKNOWN: 1, PENDING: 2, PASS: 3}
+
+
+def exit_code(status: str) -> int:
+    return EXIT_CODES.get(status, 1)
+
+
+def build(result: RoundResult, generated_at: datetime | None = None) -> dict:
+    counts = Counter(c.status for c in result.checks)
+    return {
+        "domain": result.domain,
+        "status": result.status,
+        "generated_at": (generated_at or datetime.now(timezone.utc)).astimezone(timezone.utc),
+        "eta": result.eta,
+        "safe_after": result.safe_after,
+        "first_fully_seen": result.first_fully_seen,
+        "round": result.round_id,
+        "digest": result.digest,
+        "summary": {s: counts.get(s, 0) for s in (PASS, FAIL, PENDING, UNKNOWN)},
+        "queries": result.queries,
+        "old_ttls": [t.to_dict() for t in result.old_ttls],
+        "checks": [c.to_dict() for c in sorted(result.checks, key=lambda c: (_ORDER.get(c.status, 9), c.id, c.subject, c.server or ""))],
+    }
