@@ -26,6 +26,7 @@ def _root(
 
 # Each command module registers itself on `app` when imported; add one line per command.
 from migrate.cli import plan  # noqa: E402,F401
+from migrate.cli import notify  # noqa: E402,F401
 from migrate.cli import gate  # noqa: E402,F401
 from migrate.cli import attest  # noqa: E402,F401
 from migrate.cli import m365  # noqa: E402,F401

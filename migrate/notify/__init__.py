@@ -1,0 +1,12 @@
+"""User notifications: who is told what and when, rendered to .eml and sent once.
+
+One module per job:
+  waves       the five waves, the facts they tell and when each is due
+  dates       dates and times in Danish and English without system locales
+  recipients  the admin center's "Active users" export -> who gets mail
+  render      Jinja2 templates (templates/email/<lang>/) -> subject, text, HTML
+  message     one RFC 5322 message (multipart/alternative) with safe headers
+  outbox      .eml files on disk
+  ledger      SQLite record of what was sent (read by the gate)
+  send        SMTP delivery with rate limit, retries and the ledger
+"""

@@ -1,0 +1,211 @@
+"""The send ledger: what was sent to whom, in SQLite under `--state`.
+
+One row per (wave, recipient address), with the Message-ID, the status, the
+time sent (UTC), the number of attempts and the last error. Every change is
+also appended to `events` for the history.
+
+Statuses and why ("never twice, never skipped"):
+- `sending` is committed (synchronous=FULL, so it is on disk) BEFORE the SMTP
+  transaction starts; `sent` is committed after the server accepted the
+  message (250 after DATA). A row found in `sending` when a run starts
+  means the previous run died, or lost the connection, between those two
+  points: the server may or may not have the message. That is *uncertain*.
+  Uncertain messages are never resent silently: a re-run lists them and
+  exits 1 until the operator resolves them, either with
+  `--resend-uncertain` (send again, same Message-ID, so receivers that
+  deduplicate by Message-ID show it once) or `--confirm-uncertain` (the
+  relay's log shows it was accepted: record it as sent).
+- `failed` means the server refused it (5xx, or 4xx after all retries) or it
+  never reached DATA: it was not delivered, so a re-run sends it again.
+- no row: never attempted; a re-run sends it.
+A message is claimed atomically (`BEGIN IMMEDIATE`), so two runs at once
+cannot both send it.
+
+Gate contract: `delivered(state_dir, wave) -> {address: time sent (UTC)}`,
+addresses in lower case, `sent` rows only (uncertain ones do not count).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+FILENAME = "notify.sqlite"
+
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    wave        TEXT NOT NULL,
+    address     TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    claimed_at  TEXT NOT NULL,
+    sent_at     TEXT,
+    error       TEXT,
+    permanent   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (wave, address)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       TEXT NOT NULL,
+    wave     TEXT NOT NULL,
+    address  TEXT NOT NULL,
+    status   TEXT NOT NULL,
+    detail   TEXT
+);
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    wave: str
+    address: str
+    message_id: str
+    status: str
+    attempts: int
+    claimed_at: datetime
+    sent_at: datetime | None
+    error: str | None
+    permanent: bool
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _text(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def path(state_dir: Path) -> Path:
+    return Path(state_dir) / FILENAME
+
+
+class Ledger:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.db = connection
+
+    @classmethod
+    @contextmanager
+    def open(cls, state_dir: Path) -> Iterator[Ledger]:
+        Path(state_dir).mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path(state_dir), timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a commit is on disk before we go on to talk SMTP.
+            db.execute("PRAGMA synchronous=FULL")
+            db.executescript(_SCHEMA)
+            yield cls(db)
+        finally:
+            db.close()
+
+    # -- reading -----------------------------------------------------------
+
+    def get(self, wave: str, address: str) -> Entry | None:
+        row = self.db.execute("SELECT * FROM messages WHERE wave = ? AND address = ?", (wave, address.lower())).fetchone()
+        return self._entry(row) if row else None
+
+    def entries(self, wave: str, status: str | None = None) -> list[Entry]:
+        query = "SELECT * FROM messages WHERE wave = ?" + (" AND status = ?" if status else "") + " ORDER BY address"
+        args = (wave, status) if status else (wave,)
+        return [self._entry(row) for row in self.db.execute(query, args)]
+
+    def uncertain(self, wave: str) -> list[Entry]:
+        return self.entries(wave, SENDING)
+
+    @staticmethod
+    def _entry(row: tuple) -> Entry:
+        wave, address, message_id, status, attempts, claimed, sent, error, permanent = row
+        return Entry(wave, address, message_id, status, attempts, _time(claimed), _time(sent), error, bool(permanent))
+
+    # -- writing (each call is one durable transaction) ----------------------
+
+    def _event(self, wave: str, address: str, status: str, detail: str | None = None) -> None:
+        self.db.execute(
+            "INSERT INTO events (at, wave, address, status, detail) VALUES (?, ?, ?, ?, ?)",
+            (_text(_now()), wave, address, status, detail),
+        )
+
+    def claim(self, wave: str, address: str, message_id: str, *, resend_uncertain: bool = False) -> bool:
+        """Record `sending` before the SMTP transaction. False: sent already, or uncertain
+        (unless resend_uncertain), so it must not be sent now."""
+        key = address.lower()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.db.execute("SELECT status FROM messages WHERE wave = ? AND address = ?", (wave, key)).fetchone()
+            status = row[0] if row else None
+            if status == SENT or (status == SENDING and not resend_uncertain):
+                self.db.execute("ROLLBACK")
+                return False
+            now = _text(_now())
+            self.db.execute(
+                """INSERT INTO messages (wave, address, message_id, status, attempts, claimed_at)
+                   VALUES (?, ?, ?, 'sending', 1, ?)
+                   ON CONFLICT (wave, address) DO UPDATE SET
+                     message_id = excluded.message_id, status = 'sending', attempts = attempts + 1,
+                     claimed_at = excluded.claimed_at, error = NULL, permanent = 0""",
+                (wave, key, message_id, now),
+            )
+            self._event(wave, key, SENDING, "resend of an uncertain message" if status == SENDING else None)
+            self.db.execute("COMMIT")
+            return True
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _update(self, wave: str, address: str, status: str, sets: str, args: tuple, detail: str | None) -> None:
+        key = address.lower()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute(f"UPDATE messages SET status = ?, {sets} WHERE wave = ? AND address = ?", (status, *args, wave, key))
+            self._event(wave, key, status, detail)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def sent(self, wave: str, address: str, at: datetime | None = None) -> None:
+        self._update(wave, address, SENT, "sent_at = ?, error = NULL", (_text(at or _now()),), None)
+
+    def failed(self, wave: str, address: str, error: str, *, permanent: bool) -> None:
+        self._update(wave, address, FAILED, "error = ?, permanent = ?", (error, int(permanent)), error)
+
+    def lost(self, wave: str, address: str, error: str) -> None:
+        """The connection failed during DATA: stays `sending` (uncertain), with the reason."""
+        self._update(wave, address, SENDING, "error = ?", (error,), f"uncertain: {error}")
+
+    def confirm(self, wave: str, address: str) -> None:
+        """The operator checked the relay's log: an uncertain message was accepted.
+        Its time sent is when it was handed to the relay (the claim)."""
+        entry = self.get(wave, address)
+        if entry is None or entry.status != SENDING:
+            return
+        self._update(wave, address, SENT, "sent_at = claimed_at, error = NULL", (), "confirmed by the operator")
+
+
+def delivered(state_dir: Path, wave: str) -> dict[str, datetime]:
+    """Gate contract: {lower-case address: time sent, UTC} for every message of `wave`
+    the relay accepted. Uncertain and failed messages are absent. No ledger: {}."""
+    file = path(state_dir)
+    if not file.exists():
+        return {}
+    db = sqlite3.connect(f"file:{file}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = db.execute("SELECT address, sent_at FROM messages WHERE wave = ? AND status = 'sent'", (wave,)).fetchall()
+    except sqlite3.OperationalError:  # a file without our tables: nothing was sent
+        return {}
+    finally:
+        db.close()
+    return {address: datetime.fromisoformat(sent_at) for address, sent_at in rows}

@@ -1,0 +1,249 @@
+"""Who gets the notices: the admin center's "Active users" export, filtered.
+
+Microsoft 365 admin center > Users > Active users > Export users writes one
+header row with columns such as `Display name`, `First name`, `Last name`,
+`User principal name`, `Proxy addresses`, `Licenses`, `Preferred language`,
+`Block credential`. Columns are matched by name (never position) and extra or
+missing optional columns are fine. The file may start with a byte-order mark,
+use CRLF, and, once re-saved by a Danish Excel, use `;` and Windows-1252.
+
+Only licensed users whose address is on the migrated domain are recipients.
+Everything else (unlicensed, blocked, other domains, duplicates, invalid
+addresses, malformed rows) is reported with its line number and never mailed.
+
+Gate contract: `load(spec) -> list[Recipient]`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migrate import names
+from migrate.errors import BadInput
+from migrate.spec import Spec
+
+UPN = "user principal name"
+DISPLAY = "display name"
+FIRST = "first name"
+LAST = "last name"
+LICENSES = "licenses"
+LANGUAGE = "preferred language"
+BLOCKED = "block credential"
+PROXIES = "proxy addresses"
+
+# RFC 5321 dot-atom local part, ASCII only: the relay may not speak SMTPUTF8.
+_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+# Proxy addresses are joined with "+", which may also occur inside an address: split before "type:".
+_PROXY_SPLIT = re.compile(r"\+(?=[A-Za-z0-9]+:)")
+_MAX_NAME = 200
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str  # local@a-label-domain; the domain in lower case
+    display_name: str
+    first_name: str
+    last_name: str
+    language: str  # da | en
+    line: int  # where it came from in the CSV
+
+    @property
+    def key(self) -> str:
+        """The ledger key: addresses compare case-insensitively in practice."""
+        return self.address.lower()
+
+
+@dataclass(frozen=True)
+class Skipped:
+    line: int
+    address: str
+    reason: str  # unlicensed | blocked | other-domain | duplicate | invalid-address | malformed
+    detail: str = ""
+
+    def __str__(self) -> str:
+        who = self.address or "(no address)"
+        return f"line {self.line}: {who}: {self.reason}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass
+class Roster:
+    recipients: list[Recipient] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # fixed things worth knowing (cleaned names)
+
+    def find(self, address: str) -> Recipient | None:
+        wanted = address.strip().lower()
+        for recipient in self.recipients:
+            if recipient.key == wanted:
+                return recipient
+        return None
+
+
+def clean_name(text: str) -> str:
+    """A display name safe for a header: control and line-separator characters become spaces."""
+    out = []
+    for char in text:
+        category = unicodedata.category(char)
+        # Cc: controls incl. CR, LF, TAB, NEL; Zl/Zp: U+2028/U+2029; Cf: bidi overrides and such.
+        out.append(" " if category in ("Cc", "Zl", "Zp", "Cf") else char)
+    return " ".join("".join(out).split())[:_MAX_NAME]
+
+
+def normalise_address(text: str) -> str:
+    """local@a-label-domain, or ValueError saying why the text is not a usable address."""
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp", "Cf") or c.isspace() for c in text):
+        raise ValueError("contains spaces, line breaks or control characters")
+    if text.count("@") != 1:
+        raise ValueError("needs exactly one @")
+    local, _, domain = text.partition("@")
+    if not _LOCAL.fullmatch(local) or len(local) > 64:
+        raise ValueError("the part before @ is not a plain ASCII mailbox name")
+    try:
+        a_label = names.domain(domain)
+    except BadInput:
+        raise ValueError(f"{domain!r} is not a domain name") from None
+    if a_label.count(".") < 2:  # "x." is a TLD alone
+        raise ValueError(f"{domain!r} is not a domain name")
+    return f"{local}@{a_label.rstrip('.')}"
+
+
+def visible(text: str) -> str:
+    """Text for a report line: control characters shown as escapes, letters left alone."""
+    return "".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cc", "Zl", "Zp", "Cf") else c for c in text)
+
+
+def _decode(data: bytes) -> tuple[str, str | None]:
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        # Excel on a Danish Windows saves "CSV" as Windows-1252.
+        return data.decode("cp1252"), "not UTF-8; read as Windows-1252 (Excel)"
+
+
+def _primary(proxies: str) -> str | None:
+    """The primary SMTP address: the proxy address written with upper-case `SMTP:`."""
+    for item in _PROXY_SPLIT.split(proxies or ""):
+        item = item.strip()
+        if item.startswith("SMTP:"):
+            return item[5:]
+    return None
+
+
+def _language(value: str, default: str) -> str:
+    code = (value or "").strip().lower()[:2]
+    return code if code in ("da", "en") else default
+
+
+def parse(text: str, domain: str, default_language: str, source: str = "recipients") -> Roster:
+    """Read an export. `domain` is the migrated domain (A-label, trailing dot)."""
+    roster = Roster()
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise BadInput(f"{source}: empty file; expected the admin center's Active users export")
+    header_line = lines[0]
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except csv.Error as exc:
+        raise BadInput(f"{source}: line 1: not CSV ({exc})") from None
+    if UPN not in header:
+        raise BadInput(f"{source}: no 'User principal name' column; expected the admin center's Active users export")
+    column = {name: header.index(name) for name in header}
+    seen: dict[str, int] = {}
+    wanted = domain.rstrip(".").lower()
+
+    def get(row: list[str], name: str) -> str:
+        index = column.get(name)
+        return row[index].strip() if index is not None and index < len(row) else ""
+
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            roster.skipped.append(Skipped(reader.line_num, "", "malformed", str(exc)))
+            continue
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            roster.skipped.append(Skipped(line, get(row, UPN), "malformed", f"{len(row)} fields, the header has {len(header)}"))
+            continue
+        raw = _primary(get(row, PROXIES)) or get(row, UPN)
+        try:
+            address = normalise_address(raw)
+        except ValueError as exc:
+            roster.skipped.append(Skipped(line, visible(raw), "invalid-address", str(exc)))
+            continue
+        licences = get(row, LICENSES)
+        if LICENSES in column and (not licences or licences.lower() == "unlicensed"):
+            roster.skipped.append(Skipped(line, address, "unlicensed"))
+            continue
+        if get(row, BLOCKED).lower() == "true":
+            roster.skipped.append(Skipped(line, address, "blocked", "sign-in blocked"))
+            continue
+        if address.rpartition("@")[2].lower() != wanted:
+            roster.skipped.append(Skipped(line, address, "other-domain", f"not on {names.unicode(domain)}"))
+            continue
+        key = address.lower()
+        if key in seen:
+            roster.skipped.append(Skipped(line, address, "duplicate", f"first on line {seen[key]}"))
+            continue
+        seen[key] = line
+        fields = {}
+        for name in (DISPLAY, FIRST, LAST):
+            value = get(row, name)
+            fields[name] = clean_name(value)
+            if fields[name] != " ".join(value.split()):
+                roster.notes.append(f"line {line}: {address}: {name} had control characters; cleaned")
+        roster.recipients.append(
+            Recipient(
+                address=address,
+                display_name=fields[DISPLAY],
+                first_name=fields[FIRST],
+                last_name=fields[LAST],
+                language=_language(get(row, LANGUAGE), default_language),
+                line=line,
+            )
+        )
+    return roster
+
+
+def read(path: Path, domain: str, default_language: str) -> Roster:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BadInput(f"{path}: recipients file not found") from None
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read recipients ({exc.strerror})") from None
+    text, note = _decode(data)
+    roster = parse(text, domain, default_language, str(path))
+    if note:
+        roster.notes.insert(0, f"{path}: {note}")
+    return roster
+
+
+def path_of(spec: Spec, override: Path | None = None) -> Path:
+    if override is not None:
+        return override
+    if spec.notify is None or spec.notify.recipients is None:
+        raise BadInput(f"{spec.path}: notify.recipients: no recipients file (the admin center's Active users export)")
+    return spec.resolve_path(spec.notify.recipients)
+
+
+def roster(spec: Spec, override: Path | None = None) -> Roster:
+    """Recipients and everything skipped, from the spec's file or `override`."""
+    language = spec.notify.language if spec.notify else "da"
+    return read(path_of(spec, override), spec.domain, language)
+
+
+def load(spec: Spec) -> list[Recipient]:
+    """The people who must be told (gate contract): licensed users on the domain, deduplicated."""
+    return roster(spec).recipients

@@ -1,0 +1,113 @@
+"""Templates -> subject, plain text and HTML for one wave, one recipient.
+
+Templates live in `templates/email/<lang>/`: `<wave>.subject.txt`,
+`<wave>.txt` and `<wave>.html`, extending `base.txt` / `base.html`. A spec's
+`notify.templates` folder with the same layout overrides them file by file.
+
+Two safety rules are enforced here, not left to template authors:
+- HTML templates are autoescaped (a name like `<script>` prints as text);
+- StrictUndefined: a variable the context lacks fails the render instead of
+  printing a blank into a message that goes to every user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from migrate.errors import BadInput
+from migrate.notify import dates
+from migrate.notify.recipients import Recipient, clean_name
+from migrate.notify.waves import Facts
+
+BUILTIN = Path(__file__).resolve().parents[2] / "templates" / "email"
+LANGUAGES = ("da", "en")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    language: str
+
+
+def _filters(lang: str) -> dict:
+    def day(value: date | datetime) -> str:
+        return dates.day(value, lang)
+
+    def short_day(value: date | datetime) -> str:
+        return dates.short_day(value, lang)
+
+    def time(value: datetime) -> str:
+        return dates.time(value, lang)
+
+    def moment(value: date | datetime) -> str:
+        return dates.moment(value, lang)
+
+    def upper_first(value: str) -> str:
+        # Jinja's `capitalize` lower-cases the rest ("kl. 07.00 (cet)"): only touch the first letter.
+        return value[:1].upper() + value[1:]
+
+    return {"day": day, "short_day": short_day, "time": time, "moment": moment, "upper_first": upper_first}
+
+
+@lru_cache(maxsize=16)
+def environment(lang: str, override: Path | None = None) -> jinja2.Environment:
+    if lang not in LANGUAGES:
+        raise BadInput(f"language {lang!r}: templates exist for {', '.join(LANGUAGES)}")
+    loaders = [jinja2.FileSystemLoader(str(override / lang))] if override else []
+    loaders.append(jinja2.FileSystemLoader(str(BUILTIN / lang)))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(_filters(lang))
+    return env
+
+
+def context(facts: Facts, recipient: Recipient, wave: str) -> dict:
+    return {**facts.context(), "recipient": recipient, "wave": wave}
+
+
+def _template(env: jinja2.Environment, name: str) -> jinja2.Template:
+    try:
+        return env.get_template(name)
+    except jinja2.TemplateNotFound:
+        raise BadInput(f"template {name!r} not found for this language") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise BadInput(f"{exc.filename or exc.name}: line {exc.lineno}: {exc.message}") from None
+
+
+def _render(env: jinja2.Environment, name: str, values: dict) -> str:
+    template = _template(env, name)
+    try:
+        return template.render(values)
+    except jinja2.UndefinedError as exc:
+        raise BadInput(f"template {template.filename or name}: {exc.message}") from None
+
+
+def render(facts: Facts, recipient: Recipient, wave: str, override: Path | None = None) -> Rendered:
+    lang = recipient.language
+    env = environment(lang, override)
+    values = context(facts, recipient, wave)
+    # A subject is one header line whatever the template does: fold it to one line.
+    subject = clean_name(_render(env, f"{wave}.subject.txt", values))
+    if not subject:
+        raise BadInput(f"template {lang}/{wave}.subject.txt renders an empty subject")
+    # The bodies may show the subject (the HTML <title>): as a value, so it is escaped there.
+    values["subject"] = subject
+    return Rendered(
+        subject=subject,
+        text=_render(env, f"{wave}.txt", values),
+        html=_render(env, f"{wave}.html", values),
+        language=lang,
+    )
