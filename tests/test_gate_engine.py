@@ -1,0 +1,197 @@
+"""The gate end to end (engine + real sources) against the loopback Graph server,
+the notify ledger in SQLite, gate.sqlite and DnsEvidence supplied directly."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from migrate.gate import engine, store
+from migrate.notify.ledger import Ledger
+from tests.gate_helpers import ALL, CUTOVER, NOW, dns_holding, load, sources_for, write_spec
+from tests.graph_server import (  # noqa: F401  (graph is a fixture)
+    CLIENT_SECRET,
+    closed_port_url,
+    company_subscription,
+    graph,
+    user_reference,
+)
+
+SENT_AT = CUTOVER - timedelta(days=20)
+
+
+def announce(state, addresses=("anne@nordlys-tekstil.dk", "bo@nordlys-tekstil.dk"), at=SENT_AT):
+    with Ledger.open(state) as ledger:
+        for address in addresses:
+            ledger.claim("announce", address, f"<{address}.announce@test>")
+            ledger.sent("announce", address, at=at)
+
+
+@pytest.fixture
+def world(graph, tmp_path):
+    """A tenant ready to cancel: 18 licences, domain removed, users told, data attested."""
+    graph.subscriptions = [company_subscription("O365_BUSINESS_PREMIUM", 18)]
+    graph.consumed = {"O365_BUSINESS_PREMIUM": 12}
+    state = tmp_path / "state"
+    announce(state)
+    store.attest(state, "data-saved", "nordlys-tekstil.dk", "Mette Jensen", NOW - timedelta(days=1))
+    spec = load(write_spec(tmp_path, graph=graph.source()))
+    return graph, spec, state
+
+
+def run(spec, state, dns=None, sleeps=None, now=NOW):
+    return engine.decide(spec, sources_for(spec, state, dns=dns if dns is not None else dns_holding(now), sleeps=sleeps), state, now)
+
+
+def test_unlocked_only_when_everything_holds(world):
+    graph, spec, state = world
+    verdict, gathered = run(spec, state)
+    assert verdict.status == "unlocked", [c for c in verdict.checks if c.status != "pass"]
+    assert verdict.requirements == {name: "pass" for name in ALL}
+    assert set(verdict.evidence) == set(ALL) and all(v.startswith("sha256:") for v in verdict.evidence.values())
+    assert gathered["licences"].subscriptions[0].total_licenses == 18
+
+
+def test_each_missing_requirement_locks_the_gate(world, tmp_path):
+    graph, spec, state = world
+    # dns: not yet soaked
+    verdict, _ = run(spec, state, dns=replace(dns_holding(), first_fully_seen_at=NOW - timedelta(hours=2)))
+    assert verdict.status == "locked" and verdict.requirements["dns"] == "pending"
+    assert verdict.earliest_unlock == NOW - timedelta(hours=2) + timedelta(hours=49)
+    # licences: 26 in one subscription
+    graph.subscriptions = [company_subscription("O365_BUSINESS_PREMIUM", 26)]
+    verdict, _ = run(spec, state)
+    assert verdict.status == "locked" and verdict.requirements["licences"] == "fail"
+    assert verdict.earliest_unlock is None
+    graph.subscriptions = [company_subscription("O365_BUSINESS_PREMIUM", 25)]
+    # domain_removed: still there, referenced
+    graph.add_domain("nordlys-tekstil.dk", [user_reference("anne@nordlys-tekstil.dk", "Anne Holm")])
+    verdict, _ = run(spec, state)
+    assert verdict.requirements["domain_removed"] == "fail" and verdict.status == "locked"
+    check = next(c for c in verdict.checks if c.id == "m365.domain-removed")
+    assert "user anne@nordlys-tekstil.dk" in check.detail
+    del graph.domains["nordlys-tekstil.dk"]
+    assert run(spec, state)[0].status == "unlocked"
+    # notice: a fresh state without the ledger, but with the attestation
+    bare = tmp_path / "bare"
+    store.attest(bare, "data-saved", "nordlys-tekstil.dk", "Mette", NOW)
+    verdict, _ = run(spec, bare)
+    assert verdict.status == "locked" and verdict.requirements["notice"] == "fail"
+    assert {k for k, v in verdict.requirements.items() if v != "pass"} == {"notice"}
+    # data_saved: ledger but no attestation
+    other = tmp_path / "other"
+    announce(other)
+    verdict, _ = run(spec, other)
+    assert {k for k, v in verdict.requirements.items() if v != "pass"} == {"data_saved"}
+
+
+def test_late_announcement_locks(world, tmp_path):
+    graph, spec, _ = world
+    state = tmp_path / "late"
+    announce(state, at=CUTOVER - timedelta(days=3))
+    store.attest(state, "data-saved", "nordlys-tekstil.dk", "Mette", NOW)
+    verdict, _ = run(spec, state)
+    assert verdict.requirements["notice"] == "fail"
+
+
+def test_several_subscriptions_of_one_sku(world):
+    graph, spec, state = world
+    graph.subscriptions = [company_subscription("SPB", 20), company_subscription("SPB", 20), company_subscription("SPB", 5, status="Deleted")]
+    verdict, _ = run(spec, state)
+    seats = [c for c in verdict.checks if c.id == "licences.seats"]
+    assert [c.status for c in seats] == ["pass", "pass"]  # the deleted one is not judged
+    assert all("across 2 subscriptions" in c.detail for c in seats)
+    assert verdict.status == "unlocked"
+
+
+def test_csp_subscription_is_flagged(world):
+    graph, spec, state = world
+    graph.subscriptions = [company_subscription("SPB", 40, owner_tenant_id="331af819-4e0b-49f7-a6bf-14e1165ad3a0")]
+    verdict, _ = run(spec, state)
+    (check,) = [c for c in verdict.checks if c.requirement == "licences"]
+    assert check.id == "licences.partner" and "cancel through your partner" in check.detail
+
+
+def test_throttled_graph_is_retried_after_retry_after(world):
+    graph, spec, state = world
+    graph.throttle("/v1.0/directory/subscriptions", times=1, retry_after="5")
+    sleeps: list[float] = []
+    verdict, _ = run(spec, state, sleeps=sleeps)
+    assert verdict.status == "unlocked" and sleeps == [5.0]
+
+
+def test_token_failure_locks_without_leaking_the_secret(world, monkeypatch):
+    graph, spec, state = world
+    graph.client_secret = "the-server-now-expects-another"
+    verdict, _ = run(spec, state)
+    assert verdict.status == "locked"
+    assert verdict.requirements["licences"] == "unknown" and verdict.requirements["domain_removed"] == "unknown"
+    check = next(c for c in verdict.checks if c.requirement == "licences")
+    assert "AADSTS7000215" in check.detail
+    assert CLIENT_SECRET not in repr(verdict.to_dict())
+
+
+def test_graph_down_locks(world, tmp_path):
+    graph, _, state = world
+    source = {**graph.source(), "endpoint": closed_port_url() + "/v1.0", "authority": closed_port_url()}
+    spec = load(write_spec(tmp_path, graph=source))
+    verdict, _ = run(spec, state)
+    assert verdict.status == "locked"
+    assert "cannot reach" in next(c for c in verdict.checks if c.requirement == "licences").detail
+
+
+def test_missing_secret_is_bad_input_and_locked(world, monkeypatch):
+    graph, spec, state = world
+    monkeypatch.delenv("GRAPH_CLIENT_SECRET")
+    verdict, _ = run(spec, state)
+    assert verdict.status == "locked" and any("GRAPH_CLIENT_SECRET is not set" in m for m in verdict.bad_input)
+
+
+def test_any_exception_in_a_source_is_unknown(world):
+    graph, spec, state = world
+    src = sources_for(spec, state, dns=dns_holding())
+
+    def boom():
+        raise RuntimeError("disk on fire")
+
+    src.attestations = boom
+    verdict, _ = engine.evaluate(spec, src, NOW)
+    assert verdict.status == "locked" and verdict.requirements["data_saved"] == "unknown"
+    assert "RuntimeError: disk on fire" in next(c for c in verdict.checks if c.requirement == "data_saved").detail
+
+
+def test_no_dns_evidence_locks(world):
+    graph, spec, state = world
+    src = sources_for(spec, state)
+    src.dns = lambda: None
+    verdict, _ = engine.evaluate(spec, src, NOW)
+    assert verdict.requirements["dns"] == "unknown" and verdict.status == "locked"
+
+
+def test_default_dns_source_fails_closed_until_the_journal_exists(world):
+    from migrate.gate import sources
+
+    graph, spec, state = world
+    verdict, _ = engine.evaluate(spec, sources.default(spec, state), NOW)
+    assert verdict.requirements["dns"] == "unknown" and verdict.status == "locked"
+
+
+def test_empty_require_is_locked(graph, tmp_path):
+    spec = load(write_spec(tmp_path, graph=graph.source(), require=[]))
+    verdict, _ = engine.evaluate(spec, sources_for(spec, tmp_path / "s", dns=dns_holding()), NOW)
+    assert verdict.status == "locked"
+
+
+def test_decisions_are_audited_with_evidence_digests(world):
+    graph, spec, state = world
+    first, _ = run(spec, state)
+    graph.subscriptions = [company_subscription("SPB", 26)]
+    second, _ = run(spec, state, now=NOW + timedelta(minutes=5))
+    history = store.decisions(state, "nordlys-tekstil.dk")
+    assert [d.status for d in history] == ["unlocked", "locked"]
+    assert history[0].evidence == first.evidence and history[1].evidence == second.evidence
+    assert history[0].evidence["licences"] != history[1].evidence["licences"]
+    assert history[0].evidence["notice"] == history[1].evidence["notice"]  # the same ledger, the same digest
+    assert history[1].report["requirements"]["licences"] == "fail"
