@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -204,6 +205,21 @@ class Cloudflare(Strict):
     zone_id: str | None = None
 
 
+class RFC2136(Strict):
+    """A server that takes RFC 2136 updates signed with a TSIG key (BIND, Knot, PowerDNS, Windows DNS).
+
+    The secret itself never appears here: only the name of the environment
+    variable that holds it (base64, as `tsig-keygen`/`keymgr` print it).
+    """
+
+    server: Endpoint
+    zone: DomainName | None = None  # default: the spec's domain
+    key_name: HostName  # the TSIG key's name, as the server's config spells it
+    key_algorithm: Literal["hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha224", "hmac-sha1", "hmac-md5"] = "hmac-sha256"
+    secret_env: str = Field(default="M365_EXIT_TSIG_SECRET", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    timeout: float = Field(default=10.0, gt=0, le=300)
+
+
 class DNS(Strict):
     host: Literal["cloudflare", "rfc2136"]
     nameservers: list[HostName] = Field(min_length=1)
@@ -211,6 +227,15 @@ class DNS(Strict):
     records: list[Record] = []
     default_ttl: int = Field(default=3600, ge=0, le=2**31 - 1)
     cloudflare: Cloudflare = Cloudflare()
+    # Checked even when absent (validate_default), so the error names dns.rfc2136.
+    rfc2136: RFC2136 | None = Field(default=None, validate_default=True)
+
+    @field_validator("rfc2136")
+    @classmethod
+    def _rfc2136_for_its_host(cls, value: RFC2136 | None, info: ValidationInfo) -> RFC2136 | None:
+        if value is None and info.data.get("host") == "rfc2136":
+            raise ValueError("required when host is rfc2136 (at least server and key_name)")
+        return value
 
 
 class Smtp(Strict):

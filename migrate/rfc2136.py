@@ -1,0 +1,193 @@
+"""An RFC 2136 client for one zone at one server: read, replace and delete RRsets.
+
+Used by the Pulumi dynamic provider (stacks/rfc2136_stack.py) and by anything
+else that writes a zone to BIND, Knot, PowerDNS or Windows DNS. No Pulumi here.
+
+- Reads are plain queries over TCP with recursion off: the answer is the
+  authoritative data, whole (no UDP truncation for a long TXT set).
+- A replace is ONE UPDATE message (delete the RRset, add every rdata), which
+  the server applies atomically: nobody ever sees half an RRset.
+- Every UPDATE is TSIG-signed. The secret is read from the environment at the
+  moment of the call and never kept on the object, so a pickled client (the
+  provider is pickled into Pulumi's state) carries no secret, and no error
+  message ever contains it.
+- Every failure is one MigrateError line naming server, zone and record.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.tsig
+import dns.tsigkeyring
+import dns.update
+
+from migrate import endpoint
+from migrate.errors import BadInput, MigrateError
+from migrate.zone import RRset, canonical
+
+DEFAULT_SECRET_ENV = "M365_EXIT_TSIG_SECRET"
+ALGORITHMS = ("hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha224", "hmac-sha1", "hmac-md5")
+# Types a signing server maintains itself: never read back as managed data, never written.
+SERVER_MANAGED = frozenset({"SOA", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY", "TSIG"})
+
+
+@dataclass(frozen=True)
+class Client:
+    """One zone at one server. Holds the NAME of the secret's variable, never the secret."""
+
+    server: str  # "IP", "IP:PORT" or "[IPv6]:PORT"
+    zone: str
+    key_name: str
+    key_algorithm: str = "hmac-sha256"
+    secret_env: str = DEFAULT_SECRET_ENV
+    timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        try:
+            endpoint.parse(self.server)
+        except ValueError as exc:
+            raise BadInput(f"RFC 2136 server: {exc}") from None
+        object.__setattr__(self, "zone", _absolute(self.zone, "zone"))
+        object.__setattr__(self, "key_name", _absolute(self.key_name, "key_name"))
+        if self.key_algorithm not in ALGORITHMS:
+            raise BadInput(f"RFC 2136 key_algorithm {self.key_algorithm!r} is not one of {', '.join(ALGORITHMS)}")
+
+    # -- public ---------------------------------------------------------------
+
+    def read(self, name: str, rdtype: str) -> RRset | None:
+        """The RRset the server serves now, or None when it has none."""
+        name, rdtype = self._record(name, rdtype)
+        query = dns.message.make_query(name, rdtype)
+        query.flags &= ~dns.flags.RD
+        response = self._send(query, name, rdtype, "query")
+        rcode = response.rcode()
+        where = self._where(name, rdtype)
+        if rcode == dns.rcode.NXDOMAIN:
+            return None
+        if rcode != dns.rcode.NOERROR:
+            raise MigrateError(f"{where}: the query was answered {dns.rcode.to_text(rcode)}")
+        wanted = dns.rdatatype.from_text(rdtype)
+        owner = dns.name.from_text(name)
+        sections = response.answer
+        if not response.flags & dns.flags.AA:
+            # A delegation inside the zone: its NS set comes back as a referral.
+            referral = [r for r in response.authority if r.rdtype == dns.rdatatype.NS and r.name == owner]
+            if rdtype != "NS" or not referral:
+                raise MigrateError(f"{where}: the answer is not authoritative; the server does not serve the zone")
+            sections = referral
+        for rrset in sections:
+            if rrset.rdtype == wanted and rrset.name == owner:
+                return RRset(name, rdtype, rrset.ttl, frozenset(canonical(rdtype, rdata) for rdata in rrset))
+        return None
+
+    def replace(self, rrset: RRset, previous: RRset | None = None) -> None:
+        """Make the server's RRset exactly `rrset`, in one atomic UPDATE.
+
+        The RRset is deleted and every rdata added. `previous` (what was there
+        before) is also deleted rdata by rdata, because a server ignores "delete
+        the whole RRset" for the apex NS (RFC 2136 3.4.2.4) and would otherwise
+        keep the old name servers beside the new ones.
+        """
+        name, rdtype = self._record(rrset.name, rrset.rdtype)
+        if rdtype in SERVER_MANAGED:
+            raise BadInput(f"{self._where(name, rdtype)}: {rdtype} is maintained by the server, not by updates")
+        message = self._update(name, rdtype)
+        values = rrset.sorted_rdatas()
+        message.delete(name, rdtype)
+        message.add(name, rrset.ttl, rdtype, *values)
+        stale = sorted((previous.rdatas if previous is not None else frozenset()) - rrset.rdatas)
+        if stale:
+            message.delete(name, rdtype, *stale)
+        self._check(self._send(message, name, rdtype, "update"), name, rdtype)
+
+    def delete(self, name: str, rdtype: str) -> None:
+        """Remove the RRset (absent already is fine: the outcome is the same)."""
+        name, rdtype = self._record(name, rdtype)
+        message = self._update(name, rdtype)
+        message.delete(name, rdtype)
+        self._check(self._send(message, name, rdtype, "update"), name, rdtype)
+
+    # -- internals ---------------------------------------------------------------
+
+    def _where(self, name: str, rdtype: str) -> str:
+        return f"RFC 2136 server {self.server} zone {self.zone}: {name} {rdtype}"
+
+    def _record(self, name: str, rdtype: str) -> tuple[str, str]:
+        absolute = _absolute(name, "record name")
+        rdtype = str(rdtype).upper()
+        try:
+            dns.rdatatype.from_text(rdtype)
+        except dns.rdatatype.UnknownRdatatype:
+            raise BadInput(f"{self._where(absolute, rdtype)}: {rdtype!r} is not a DNS record type") from None
+        if not dns.name.from_text(absolute).is_subdomain(dns.name.from_text(self.zone)):
+            raise BadInput(f"{self._where(absolute, rdtype)}: the name is outside the zone")
+        return absolute, rdtype
+
+    def _keyring(self, name: str, rdtype: str) -> dict:
+        secret = os.environ.get(self.secret_env)
+        if not secret:
+            raise MigrateError(
+                f"{self._where(name, rdtype)}: no TSIG secret: set {self.secret_env} to the base64 secret of key {self.key_name}"
+            )
+        try:
+            return dns.tsigkeyring.from_text({self.key_name: (self.key_algorithm, secret)})
+        except Exception:  # the parser's message could quote the secret: say only where it came from
+            raise MigrateError(f"{self._where(name, rdtype)}: {self.secret_env} is not a base64 TSIG secret") from None
+
+    def _update(self, name: str, rdtype: str) -> dns.update.UpdateMessage:
+        keyring = self._keyring(name, rdtype)
+        return dns.update.UpdateMessage(
+            self.zone, keyring=keyring, keyname=dns.name.from_text(self.key_name), keyalgorithm=self.key_algorithm
+        )
+
+    def _send(self, message: dns.message.Message, name: str, rdtype: str, what: str) -> dns.message.Message:
+        target = endpoint.parse(self.server)
+        where = self._where(name, rdtype)
+        try:
+            return dns.query.tcp(message, target.host, port=target.port, timeout=self.timeout)
+        except dns.tsig.PeerBadKey:
+            raise MigrateError(f"{where}: the server does not know TSIG key {self.key_name} ({self.key_algorithm})") from None
+        except (dns.tsig.PeerBadSignature, dns.tsig.PeerBadTime, dns.tsig.PeerBadTruncation, dns.tsig.PeerError):
+            raise MigrateError(f"{where}: the server rejected the TSIG signature of key {self.key_name}: wrong secret in {self.secret_env}?") from None
+        except dns.tsig.BadSignature:
+            raise MigrateError(f"{where}: the {what} answer's TSIG signature does not verify with key {self.key_name}") from None
+        except dns.exception.Timeout:
+            raise MigrateError(f"{where}: no answer to the {what} within {self.timeout:g} s") from None
+        except ConnectionRefusedError:
+            raise MigrateError(f"{where}: connection refused (no DNS server on TCP port {target.port})") from None
+        except (OSError, EOFError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            raise MigrateError(f"{where}: the {what} failed: {reason}") from None
+        except dns.exception.DNSException as exc:
+            raise MigrateError(f"{where}: the {what} failed: {type(exc).__name__}") from None
+
+    def _check(self, response: dns.message.Message, name: str, rdtype: str) -> None:
+        rcode = response.rcode()
+        if rcode == dns.rcode.NOERROR:
+            return
+        text = dns.rcode.to_text(rcode)
+        hint = {
+            "REFUSED": f"the server refused it: does key {self.key_name} have an update ACL for {self.zone}?",
+            "NOTAUTH": f"the server is not authoritative for {self.zone} or rejected key {self.key_name}",
+            "NOTZONE": f"the name is not in zone {self.zone}",
+            "SERVFAIL": "the server failed to apply it",
+        }.get(text, "the update was rejected")
+        raise MigrateError(f"{self._where(name, rdtype)}: UPDATE answered {text}: {hint}")
+
+
+def _absolute(text: str, what: str) -> str:
+    try:
+        name = dns.name.from_text(str(text))
+    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
+        raise BadInput(f"RFC 2136 {what} {text!r} is not a DNS name ({exc})") from None
+    return name.to_text().lower()
