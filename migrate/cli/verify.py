@@ -1,0 +1,142 @@
+"""`migrate verify SPEC [--json] [--watch] [--timeout DUR] [--resolver IP[:PORT]]... [--root-hint IP[:PORT]]...`
+
+One round of checks (or, with --watch, rounds until verified or the
+timeout), each appended to the journal under --state. Exit codes: 0
+verified, 1 failing or unknown (what could not be established counts
+against), 3 converging (only caches and TTLs left; the ETA is printed),
+2 bad input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime, timezone
+from typing import Annotated
+
+import typer
+from rich.console import Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from migrate import duration, plan as planner
+from migrate.cli import output
+from migrate.cli.app import app
+from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_dir
+from migrate.errors import BadInput
+from migrate.journal import Journal
+from migrate.verify import report
+from migrate.verify.round import RoundResult, Settings, run_round
+
+_STYLE = {"pass": "green", "fail": "bold red", "pending": "yellow", "unknown": "magenta"}
+_STATUS = {"verified": "bold green", "converging": "bold yellow", "failing": "bold red", "unknown": "bold magenta"}
+
+
+def _settings(spec, resolvers: list[str], root_hints: list[str]) -> Settings:
+    for flag, values in (("--resolver", resolvers), ("--root-hint", root_hints)):
+        for value in values:
+            try:
+                from migrate.endpoint import parse
+
+                parse(value)
+            except ValueError as exc:
+                raise BadInput(f"{flag}: {exc}") from None
+    return Settings.from_spec(spec, resolvers, root_hints)
+
+
+def _when(value: datetime | None) -> str:
+    if value is None:
+        return "-"
+    left = value - datetime.now(timezone.utc)
+    return f"{value.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}Z (in {duration.format(left)})" if left.total_seconds() > 0 else f"{value:%Y-%m-%d %H:%M:%S}Z"
+
+
+def render(result: RoundResult, note: str = "") -> Group:
+    """The round as the terminal shows it: a headline, the problems, then the passing matrix folded."""
+    head = Text.assemble(
+        (f"{result.domain.rstrip('.')}: ", "bold"),
+        (result.status.upper(), _STATUS.get(result.status, "bold")),
+        f"  round {result.round_id or '-'}, {len(result.checks)} checks, {result.queries} queries",
+    )
+    lines = [head]
+    if result.eta:
+        lines.append(Text(f"ETA {_when(result.eta)}"))
+    if result.safe_after:
+        lines.append(Text(f"safe after {_when(result.safe_after)} (new state first seen everywhere {_when(result.first_fully_seen)})"))
+    table = Table(show_header=True, header_style="bold", expand=False)
+    for column in ("status", "check", "subject", "server", "detail"):
+        table.add_column(column, overflow="fold")
+    order = {"fail": 0, "unknown": 1, "pending": 2, "pass": 3}
+    passes: dict[str, int] = {}
+    for check in sorted(result.checks, key=lambda c: (order.get(c.status, 9), c.id, c.subject, c.server or "")):
+        if check.status == "pass":
+            passes[check.id] = passes.get(check.id, 0) + 1
+            continue
+        table.add_row(Text(check.status, _STYLE[check.status]), check.id, check.subject, check.server or "", check.detail)
+    for check_id, count in sorted(passes.items()):
+        table.add_row(Text("pass", "green"), check_id, f"{count} cell{'s' if count != 1 else ''}", "", "")
+    lines.append(table)
+    if note:
+        lines.append(Text(note, "dim"))
+    return Group(*lines)
+
+
+@app.command("verify")
+def verify_command(
+    spec: SpecArg,
+    state: StateOpt = None,
+    json: JsonOpt = False,
+    watch: Annotated[bool, typer.Option("--watch", help="Repeat rounds until verified or --timeout, showing the matrix live.")] = False,
+    timeout: Annotated[str | None, typer.Option("--timeout", help="With --watch: give up after this long (e.g. 30m, 48h).")] = None,
+    resolver: Annotated[list[str] | None, typer.Option("--resolver", help="Resolver to observe (IP[:PORT]); repeatable; replaces verify.resolvers.")] = None,
+    root_hint: Annotated[list[str] | None, typer.Option("--root-hint", help="Root server to start the walk from (IP[:PORT]); repeatable.")] = None,
+) -> None:
+    """Prove the new DNS is what the parent, every authoritative server and the resolvers serve."""
+
+    def body() -> int:
+        loaded = load(spec)
+        try:
+            limit = duration.parse(timeout).total_seconds() if timeout is not None else None
+        except ValueError as exc:
+            raise BadInput(f"--timeout: {exc}") from None
+        settings = _settings(loaded, list(resolver or []), list(root_hint or []))
+        desired = planner.desired_zone(loaded)
+        folder = state_dir(loaded, state)
+        interval = loaded.verify.interval.total_seconds()
+        deadline = None if limit is None else time.monotonic() + limit
+
+        def one() -> RoundResult:
+            with Journal.open(folder) as journal:
+                return asyncio.run(run_round(loaded, settings, desired=desired, journal=journal))
+
+        result = one()
+        if watch:
+            live = None if json else Live(render(result), console=output.stderr, refresh_per_second=2)
+            if live:
+                live.start()
+            try:
+                while result.status != "verified":
+                    pause = interval
+                    if result.eta is not None:
+                        pause = min(interval, max(1.0, (result.eta - datetime.now(timezone.utc)).total_seconds() + 1))
+                    if deadline is not None and time.monotonic() + pause > deadline:
+                        break
+                    if live:
+                        live.update(render(result, f"next round in {int(pause)}s"))
+                    time.sleep(pause)
+                    result = one()
+                    if live:
+                        live.update(render(result))
+            finally:
+                if live:
+                    live.stop()
+        if json:
+            output.emit_json(report.build(result))
+        elif not watch:
+            output.stdout.print(render(result))
+        if result.status == "converging" and result.eta is not None:
+            output.message(f"converging: ETA {_when(result.eta)}")
+        return report.exit_code(result.status)
+
+    output.run(body)
