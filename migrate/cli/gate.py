@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from migrate.cli import output
@@ -29,15 +28,18 @@ def _when(value: datetime | None) -> str:
 
 
 def _show(verdict: Verdict) -> None:
+    # One check per line, then its details indented: readable in a CI log of any width.
     out = output.stdout
-    table = Table(show_header=True, header_style="bold", expand=False)
-    for column in ("status", "check", "subject", "observed", "fix / earliest"):
-        table.add_column(column, overflow="fold")
     for check in verdict.checks:
-        fix = check.fix + (f" (earliest {_when(check.eta)})" if check.eta else "")
-        observed = check.observed + (f"\n{check.detail}" if check.detail else "")
-        table.add_row(Text(check.status, _STYLE[check.status]), check.id, check.subject, observed, fix)
-    out.print(table)
+        out.print(Text.assemble((f"{check.status:<8}", _STYLE[check.status]), f"{check.id}  {check.subject}: {check.observed}"))
+        if check.status != "pass" and check.expected:
+            out.print(f"         expected: {check.expected}", markup=False)
+        if check.detail:
+            out.print(f"         {check.detail}", markup=False)
+        if check.fix and check.status != "pass":
+            out.print(f"         fix: {check.fix}", markup=False)
+        if check.eta:
+            out.print(f"         earliest: {_when(check.eta)}", markup=False)
     summary = ", ".join(f"{name} {status}" for name, status in verdict.requirements.items())
     if verdict.unlocked:
         out.print(Text(f"UNLOCKED: {summary}", "bold green"))
