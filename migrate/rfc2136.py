@@ -66,12 +66,12 @@ class Client:
 
     def read(self, name: str, rdtype: str) -> RRset | None:
         """The RRset the server serves now, or None when it has none."""
-        name, rdtype = self._record(name, rdtype)
+        name, rdtype = self.record_key(name, rdtype)
         query = dns.message.make_query(name, rdtype)
         query.flags &= ~dns.flags.RD
         response = self._send(query, name, rdtype, "query")
         rcode = response.rcode()
-        where = self._where(name, rdtype)
+        where = self.where(name, rdtype)
         if rcode == dns.rcode.NXDOMAIN:
             return None
         if rcode != dns.rcode.NOERROR:
@@ -98,9 +98,9 @@ class Client:
         the whole RRset" for the apex NS (RFC 2136 3.4.2.4) and would otherwise
         keep the old name servers beside the new ones.
         """
-        name, rdtype = self._record(rrset.name, rrset.rdtype)
+        name, rdtype = self.record_key(rrset.name, rrset.rdtype)
         if rdtype in SERVER_MANAGED:
-            raise BadInput(f"{self._where(name, rdtype)}: {rdtype} is maintained by the server, not by updates")
+            raise BadInput(f"{self.where(name, rdtype)}: {rdtype} is maintained by the server, not by updates")
         message = self._update(name, rdtype)
         values = rrset.sorted_rdatas()
         message.delete(name, rdtype)
@@ -112,37 +112,37 @@ class Client:
 
     def delete(self, name: str, rdtype: str) -> None:
         """Remove the RRset (absent already is fine: the outcome is the same)."""
-        name, rdtype = self._record(name, rdtype)
+        name, rdtype = self.record_key(name, rdtype)
         message = self._update(name, rdtype)
         message.delete(name, rdtype)
         self._check(self._send(message, name, rdtype, "update"), name, rdtype)
 
     # -- internals ---------------------------------------------------------------
 
-    def _where(self, name: str, rdtype: str) -> str:
+    def where(self, name: str, rdtype: str) -> str:
         return f"RFC 2136 server {self.server} zone {self.zone}: {name} {rdtype}"
 
-    def _record(self, name: str, rdtype: str) -> tuple[str, str]:
+    def record_key(self, name: str, rdtype: str) -> tuple[str, str]:
         absolute = _absolute(name, "record name")
         rdtype = str(rdtype).upper()
         try:
             dns.rdatatype.from_text(rdtype)
         except dns.rdatatype.UnknownRdatatype:
-            raise BadInput(f"{self._where(absolute, rdtype)}: {rdtype!r} is not a DNS record type") from None
+            raise BadInput(f"{self.where(absolute, rdtype)}: {rdtype!r} is not a DNS record type") from None
         if not dns.name.from_text(absolute).is_subdomain(dns.name.from_text(self.zone)):
-            raise BadInput(f"{self._where(absolute, rdtype)}: the name is outside the zone")
+            raise BadInput(f"{self.where(absolute, rdtype)}: the name is outside the zone")
         return absolute, rdtype
 
     def _keyring(self, name: str, rdtype: str) -> dict:
         secret = os.environ.get(self.secret_env)
         if not secret:
             raise MigrateError(
-                f"{self._where(name, rdtype)}: no TSIG secret: set {self.secret_env} to the base64 secret of key {self.key_name}"
+                f"{self.where(name, rdtype)}: no TSIG secret: set {self.secret_env} to the base64 secret of key {self.key_name}"
             )
         try:
             return dns.tsigkeyring.from_text({self.key_name: (self.key_algorithm, secret)})
         except Exception:  # the parser's message could quote the secret: say only where it came from
-            raise MigrateError(f"{self._where(name, rdtype)}: {self.secret_env} is not a base64 TSIG secret") from None
+            raise MigrateError(f"{self.where(name, rdtype)}: {self.secret_env} is not a base64 TSIG secret") from None
 
     def _update(self, name: str, rdtype: str) -> dns.update.UpdateMessage:
         keyring = self._keyring(name, rdtype)
@@ -152,7 +152,7 @@ class Client:
 
     def _send(self, message: dns.message.Message, name: str, rdtype: str, what: str) -> dns.message.Message:
         target = endpoint.parse(self.server)
-        where = self._where(name, rdtype)
+        where = self.where(name, rdtype)
         try:
             return dns.query.tcp(message, target.host, port=target.port, timeout=self.timeout)
         except dns.tsig.PeerBadKey:
@@ -182,7 +182,7 @@ class Client:
             "NOTZONE": f"the name is not in zone {self.zone}",
             "SERVFAIL": "the server failed to apply it",
         }.get(text, "the update was rejected")
-        raise MigrateError(f"{self._where(name, rdtype)}: UPDATE answered {text}: {hint}")
+        raise MigrateError(f"{self.where(name, rdtype)}: UPDATE answered {text}: {hint}")
 
 
 def _absolute(text: str, what: str) -> str:

@@ -26,5 +26,9 @@ if spec.dns.host == "cloudflare":
     import cloudflare_stack
 
     cloudflare_stack.declare(spec, desired, config)
+elif spec.dns.host == "rfc2136":
+    import rfc2136_stack
+
+    rfc2136_stack.declare(spec, desired, config)
 else:
     raise pulumi.RunError(f"{spec.path}: dns.host {spec.dns.host!r} is not handled by this program")
