@@ -106,10 +106,9 @@ def notify_command(
 
         _warn_if_late(loaded, wave)
         if confirm_uncertain:
-            with ledger_module.Ledger.open(folder) as book:
+            with send.exclusive(folder), ledger_module.Ledger.open(folder) as book:
                 for recipient, _ in items:
-                    entry = book.get(wave, recipient.key)
-                    if entry and entry.status == ledger_module.SENDING:
+                    if ledger_module.Ledger.is_uncertain(book.get(wave, recipient.key)):
                         book.confirm(wave, recipient.key)
                         output.message(f"confirmed as sent: {recipient.address}")
 

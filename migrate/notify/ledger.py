@@ -6,20 +6,25 @@ also appended to `events` for the history.
 
 Statuses and why ("never twice, never skipped"):
 - `sending` is committed (synchronous=FULL, so it is on disk) BEFORE the SMTP
-  transaction starts; `sent` is committed after the server accepted the
-  message (250 after DATA). A row found in `sending` when a run starts
-  means the previous run died, or lost the connection, between those two
-  points: the server may or may not have the message. That is *uncertain*.
-  Uncertain messages are never resent silently: a re-run lists them and
-  exits 1 until the operator resolves them, either with
-  `--resend-uncertain` (send again, same Message-ID, so receivers that
-  deduplicate by Message-ID show it once) or `--confirm-uncertain` (the
-  relay's log shows it was accepted: record it as sent).
-- `failed` means the server refused it (5xx, or 4xx after all retries) or it
-  never reached DATA: it was not delivered, so a re-run sends it again.
+  transaction starts, with phase `envelope`. Just before the message body
+  goes out (after the server's 354 to DATA) the phase becomes `data`, again
+  committed first. `sent` is committed after the server accepted the
+  message (250 after the body).
+- A `sending` row in phase `envelope` found by a later run: the previous run
+  died before the body left, so the server cannot have the message (it
+  needs the final "."): it is sent again automatically.
+- A `sending` row in phase `data`: the run died, or the connection broke,
+  between handing over the body and recording the answer. The server may
+  or may not have it: *uncertain*. Uncertain messages are never resent
+  silently: a re-run lists them and exits 1 until the operator resolves
+  them with `--confirm-uncertain` (the relay's log shows it accepted: record
+  it as sent) or `--resend-uncertain` (send again, same Message-ID, so
+  receivers that deduplicate by Message-ID show it once).
+- `failed`: the server refused it (5xx, or 4xx after all retries) or it
+  never got to the body: not delivered, so a re-run sends it again.
 - no row: never attempted; a re-run sends it.
-A message is claimed atomically (`BEGIN IMMEDIATE`), so two runs at once
-cannot both send it.
+Only one sending run per state folder at a time (an exclusive lock on
+`notify.lock`), so a `sending` row seen by a run is always a dead run's.
 
 Gate contract: `delivered(state_dir, wave) -> {address: time sent (UTC)}`,
 addresses in lower case, `sent` rows only (uncertain ones do not count).
@@ -47,6 +52,7 @@ CREATE TABLE IF NOT EXISTS messages (
     message_id  TEXT NOT NULL,
     status      TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed')),
     attempts    INTEGER NOT NULL DEFAULT 0,
+    phase       TEXT NOT NULL DEFAULT 'envelope' CHECK (phase IN ('envelope', 'data')),
     claimed_at  TEXT NOT NULL,
     sent_at     TEXT,
     error       TEXT,
@@ -70,6 +76,7 @@ class Entry:
     address: str
     message_id: str
     status: str
+    phase: str
     attempts: int
     claimed_at: datetime
     sent_at: datetime | None
@@ -123,12 +130,16 @@ class Ledger:
         return [self._entry(row) for row in self.db.execute(query, args)]
 
     def uncertain(self, wave: str) -> list[Entry]:
-        return self.entries(wave, SENDING)
+        return [e for e in self.entries(wave, SENDING) if e.phase == "data"]
 
     @staticmethod
     def _entry(row: tuple) -> Entry:
-        wave, address, message_id, status, attempts, claimed, sent, error, permanent = row
-        return Entry(wave, address, message_id, status, attempts, _time(claimed), _time(sent), error, bool(permanent))
+        wave, address, message_id, status, phase, attempts, claimed, sent, error, permanent = row
+        return Entry(wave, address, message_id, status, phase, attempts, _time(claimed), _time(sent), error, bool(permanent))
+
+    @staticmethod
+    def is_uncertain(entry: Entry | None) -> bool:
+        return entry is not None and entry.status == SENDING and entry.phase == "data"
 
     # -- writing (each call is one durable transaction) ----------------------
 
@@ -144,9 +155,10 @@ class Ledger:
         key = address.lower()
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            row = self.db.execute("SELECT status FROM messages WHERE wave = ? AND address = ?", (wave, key)).fetchone()
-            status = row[0] if row else None
-            if status == SENT or (status == SENDING and not resend_uncertain):
+            row = self.db.execute("SELECT status, phase FROM messages WHERE wave = ? AND address = ?", (wave, key)).fetchone()
+            status, phase = row if row else (None, None)
+            uncertain = status == SENDING and phase == "data"
+            if status == SENT or (uncertain and not resend_uncertain):
                 self.db.execute("ROLLBACK")
                 return False
             now = _text(_now())
@@ -154,11 +166,12 @@ class Ledger:
                 """INSERT INTO messages (wave, address, message_id, status, attempts, claimed_at)
                    VALUES (?, ?, ?, 'sending', 1, ?)
                    ON CONFLICT (wave, address) DO UPDATE SET
-                     message_id = excluded.message_id, status = 'sending', attempts = attempts + 1,
+                     message_id = excluded.message_id, status = 'sending', phase = 'envelope', attempts = attempts + 1,
                      claimed_at = excluded.claimed_at, error = NULL, permanent = 0""",
                 (wave, key, message_id, now),
             )
-            self._event(wave, key, SENDING, "resend of an uncertain message" if status == SENDING else None)
+            detail = "resend of an uncertain message" if uncertain else ("retry after a run died before the body" if status == SENDING else None)
+            self._event(wave, key, SENDING, detail)
             self.db.execute("COMMIT")
             return True
         except BaseException:
@@ -176,6 +189,10 @@ class Ledger:
             self.db.execute("ROLLBACK")
             raise
 
+    def body(self, wave: str, address: str) -> None:
+        """The point of no return: recorded before the first byte of the body goes out."""
+        self._update(wave, address, SENDING, "phase = 'data'", (), "body")
+
     def sent(self, wave: str, address: str, at: datetime | None = None) -> None:
         self._update(wave, address, SENT, "sent_at = ?, error = NULL", (_text(at or _now()),), None)
 
@@ -183,14 +200,13 @@ class Ledger:
         self._update(wave, address, FAILED, "error = ?, permanent = ?", (error, int(permanent)), error)
 
     def lost(self, wave: str, address: str, error: str) -> None:
-        """The connection failed during DATA: stays `sending` (uncertain), with the reason."""
-        self._update(wave, address, SENDING, "error = ?", (error,), f"uncertain: {error}")
+        """The connection failed after the body started: stays `sending`/`data` (uncertain)."""
+        self._update(wave, address, SENDING, "phase = 'data', error = ?", (error,), f"uncertain: {error}")
 
     def confirm(self, wave: str, address: str) -> None:
         """The operator checked the relay's log: an uncertain message was accepted.
         Its time sent is when it was handed to the relay (the claim)."""
-        entry = self.get(wave, address)
-        if entry is None or entry.status != SENDING:
+        if not self.is_uncertain(self.get(wave, address)):
             return
         self._update(wave, address, SENT, "sent_at = claimed_at, error = NULL", (), "confirmed by the operator")
 

@@ -33,7 +33,7 @@ def address(text: str) -> Address:
 def message_id(spec: Spec, wave: str, recipient: Recipient) -> str:
     digest = hashlib.sha256(f"{spec.domain}|{wave}|{recipient.key}|{spec.cutover.isoformat()}".encode()).hexdigest()[:24]
     sender = address(spec.notify.from_)
-    return f"<m365-exit.{wave}.{digest}@{sender.domain}>"
+    return f"<{wave}.{digest}@{sender.domain}>"
 
 
 def build(spec: Spec, wave: str, recipient: Recipient, content: Rendered, now: datetime | None = None) -> EmailMessage:
@@ -46,13 +46,14 @@ def build(spec: Spec, wave: str, recipient: Recipient, content: Rendered, now: d
     msg["Subject"] = clean_name(content.subject)
     stamp(msg, spec, now)
     msg["Message-ID"] = message_id(spec, wave, recipient)
-    msg["Content-Language"] = content.language
     # RFC 3834: an automatic notice; out-of-office replies should not answer it.
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Migrate-Wave"] = wave
     # Quoted-printable keeps every line short and 7-bit, whatever the relay supports.
     msg.set_content(content.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(content.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # After the parts exist: making the message multipart moves Content-* headers into a part.
+    msg["Content-Language"] = content.language
     return msg
 
 

@@ -16,11 +16,13 @@ over TLS (STARTTLS by default, or implicit TLS with `ssl: true`).
 
 from __future__ import annotations
 
+import fcntl
 import re
 import smtplib
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -29,7 +31,7 @@ from pathlib import Path
 from migrate import spec as spec_module
 from migrate.errors import BadInput, EnvironmentProblem
 from migrate.notify import message as message_module
-from migrate.notify.ledger import SENDING, SENT, Ledger
+from migrate.notify.ledger import SENT, Ledger
 from migrate.notify.recipients import Recipient
 from migrate.spec import Smtp, Spec
 
@@ -174,7 +176,7 @@ class Transport:
             self.smtp.close()
             self.smtp = None
 
-    def transact(self, sender: str, recipient: str, msg: EmailMessage) -> None:
+    def transact(self, sender: str, recipient: str, msg: EmailMessage, before_body: Callable[[], None]) -> None:
         smtp = self.open()
         try:
             code, text = smtp.mail(sender)
@@ -192,6 +194,7 @@ class Transport:
             self.drop()
             raise Temporary(f"connection to {self.where()} failed: {exc}", reconnect=True) from None
         # The point of no return: from here a broken connection means "maybe delivered".
+        before_body()
         try:
             smtp.send(_body(msg))
             code, text = smtp.getreply()
@@ -211,6 +214,21 @@ class Transport:
             self.smtp.rset()
         except (OSError, smtplib.SMTPException):
             self.drop()
+
+
+@contextmanager
+def exclusive(state_dir: Path) -> Iterator[None]:
+    """One sending run per state folder: a second one would see the first's claims as a dead run's."""
+    Path(state_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(state_dir) / "notify.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise EnvironmentProblem(f"{state_dir}: another `migrate notify --send` is running with this state folder") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class Pacer:
@@ -256,14 +274,14 @@ def send(
         if progress:
             progress(outcome)
 
-    with Ledger.open(state_dir) as ledger:
+    with exclusive(state_dir), Ledger.open(state_dir) as ledger:
         try:
             for recipient, msg in items:
                 entry = ledger.get(wave, recipient.key)
                 if entry and entry.status == SENT:
                     report(Outcome(recipient.address, ALREADY, f"sent {entry.sent_at:%Y-%m-%d %H:%M} UTC"))
                     continue
-                if entry and entry.status == SENDING and not resend_uncertain:
+                if Ledger.is_uncertain(entry) and not resend_uncertain:
                     why = entry.error or "a run stopped between handing it to the relay and recording the answer"
                     report(Outcome(recipient.address, UNCERTAIN, why))
                     continue
@@ -285,7 +303,7 @@ def _deliver(ledger, transport, pacer, wave, sender, recipient, msg, settings, s
         pacer.wait()
         message_module.stamp(msg, spec)
         try:
-            transport.transact(sender, recipient.address, msg)
+            transport.transact(sender, recipient.address, msg, lambda: ledger.body(wave, recipient.key))
         except Temporary as exc:
             last = str(exc)
             if exc.reconnect:
