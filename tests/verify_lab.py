@@ -41,7 +41,7 @@ def write_spec(folder: Path, *, old_zone: Zone | None = None, extra: dict | None
             "dkim": [{"name": "mail._domainkey", "type": "TXT", "value": "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEB"}],
         },
         "dns": {
-            "host": "rfc2136",
+            "host": "cloudflare",
             "nameservers": [n.rstrip(".") for n in NEW_NAMESERVERS],
             "zone_file": zone_path.name,
             "default_ttl": TTL,
