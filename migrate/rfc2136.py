@@ -17,13 +17,14 @@ else that writes a zone to BIND, Knot, PowerDNS or Windows DNS. No Pulumi here.
 from __future__ import annotations
 
 import os
+import socket
+import struct
 from dataclasses import dataclass
 
 import dns.exception
 import dns.flags
 import dns.message
 import dns.name
-import dns.query
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
@@ -109,13 +110,28 @@ class Client:
         if stale:
             message.delete(name, rdtype, *stale)
         self._check(self._send(message, name, rdtype, "update"), name, rdtype)
+        # A server answers NOERROR yet skips an add that breaks a rule (a CNAME
+        # beside other data, RFC 2136 3.4.2.2): only the served data tells.
+        served = self.read(name, rdtype)
+        if served is None or served.rdatas != rrset.rdatas:
+            now = "nothing" if served is None else ", ".join(served.sorted_rdatas())
+            raise MigrateError(
+                f"{self.where(name, rdtype)}: the server answered NOERROR but serves {now}"
+                " (a CNAME and other data at one name conflict)"
+            )
 
     def delete(self, name: str, rdtype: str) -> None:
-        """Remove the RRset (absent already is fine: the outcome is the same)."""
+        """Remove the RRset (absent already is fine: the outcome is the same).
+
+        The apex NS set cannot be deleted by an update; the server keeps it."""
         name, rdtype = self.record_key(name, rdtype)
         message = self._update(name, rdtype)
         message.delete(name, rdtype)
         self._check(self._send(message, name, rdtype, "update"), name, rdtype)
+        if (name, rdtype) == (self.zone, "NS"):
+            return  # servers keep the apex NS whatever the update says (RFC 2136 3.4.2.4)
+        if self.read(name, rdtype) is not None:
+            raise MigrateError(f"{self.where(name, rdtype)}: the server answered NOERROR but still serves the RRset")
 
     # -- internals ---------------------------------------------------------------
 
@@ -154,22 +170,45 @@ class Client:
         target = endpoint.parse(self.server)
         where = self.where(name, rdtype)
         try:
-            return dns.query.tcp(message, target.host, port=target.port, timeout=self.timeout)
+            response = self._exchange(message, target.host, target.port)
         except dns.tsig.PeerBadKey:
             raise MigrateError(f"{where}: the server does not know TSIG key {self.key_name} ({self.key_algorithm})") from None
         except (dns.tsig.PeerBadSignature, dns.tsig.PeerBadTime, dns.tsig.PeerBadTruncation, dns.tsig.PeerError):
             raise MigrateError(f"{where}: the server rejected the TSIG signature of key {self.key_name}: wrong secret in {self.secret_env}?") from None
         except dns.tsig.BadSignature:
             raise MigrateError(f"{where}: the {what} answer's TSIG signature does not verify with key {self.key_name}") from None
-        except dns.exception.Timeout:
+        except (dns.exception.Timeout, TimeoutError):
             raise MigrateError(f"{where}: no answer to the {what} within {self.timeout:g} s") from None
         except ConnectionRefusedError:
             raise MigrateError(f"{where}: connection refused (no DNS server on TCP port {target.port})") from None
         except (OSError, EOFError) as exc:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             raise MigrateError(f"{where}: the {what} failed: {reason}") from None
         except dns.exception.DNSException as exc:
             raise MigrateError(f"{where}: the {what} failed: {type(exc).__name__}") from None
+        if not message.is_response(response):
+            raise MigrateError(f"{where}: the server's answer does not match the {what}")
+        return response
+
+    def _exchange(self, message: dns.message.Message, host: str, port: int) -> dns.message.Message:
+        """One message over TCP. Unlike dns.query.tcp, an error answer the server
+        did not sign (Knot answers NOTAUTH unsigned for a zone it does not serve)
+        is returned with its rcode instead of a bare "requires a TSIG" error."""
+        wire = message.to_wire()  # signs the message and sets message.mac
+        with socket.create_connection((host, port), timeout=self.timeout) as sock:
+            sock.sendall(struct.pack("!H", len(wire)) + wire)
+            (length,) = struct.unpack("!H", _read_exactly(sock, 2))
+            answer = _read_exactly(sock, length)
+        keyring = getattr(message, "keyring", None)
+        try:
+            return dns.message.from_wire(answer, keyring=keyring, request_mac=message.mac or b"")
+        except dns.exception.FormError:
+            if not keyring:
+                raise
+            unsigned = dns.message.from_wire(answer, keyring=False)
+            if unsigned.rcode() == dns.rcode.NOERROR:
+                raise dns.tsig.BadSignature("a NOERROR answer without a TSIG signature") from None
+            return unsigned
 
     def _check(self, response: dns.message.Message, name: str, rdtype: str) -> None:
         rcode = response.rcode()
@@ -183,6 +222,16 @@ class Client:
             "SERVFAIL": "the server failed to apply it",
         }.get(text, "the update was rejected")
         raise MigrateError(f"{self.where(name, rdtype)}: UPDATE answered {text}: {hint}")
+
+
+def _read_exactly(sock: socket.socket, count: int) -> bytes:
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            raise EOFError("the server closed the connection")
+        data += chunk
+    return data
 
 
 def _absolute(text: str, what: str) -> str:
