@@ -238,6 +238,17 @@ def test_a_muted_server_times_out_and_comes_back(lab_migration):
     assert probe.ask(address, DOMAIN, "SOA").flags & dns.flags.AA
 
 
+def test_a_muted_resolver_times_out(lab_migration):
+    world = lab_migration(resolvers=2)
+    world.mute("resolver2")
+    with pytest.raises(dns.exception.Timeout):
+        world.query("resolver2", DOMAIN, "MX", timeout=0.5)
+    assert answer_texts(world.query("resolver1", DOMAIN, "MX"), "MX") == {OLD_MX}
+    assert any("resolver2" in line and "(muted)" in line for line in world.describe())
+    world.unmute("resolver2")
+    assert answer_texts(world.query("resolver2", DOMAIN, "MX", timeout=3), "MX") == {OLD_MX}
+
+
 def test_a_stopped_server_is_gone_until_started(lab_migration):
     world = lab_migration(resolvers=0)
     pid = world.pids()["new2"]

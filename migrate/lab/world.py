@@ -264,6 +264,9 @@ class World:
             return True  # no live primary: nothing to wait for
         if None in want.values():
             return False
+        # a reload is asynchronous: the primaries must serve what was written
+        if any(serial < self._serials[zone.key] for serial in want.values()):
+            return False
         target = want[primaries[0]] if zone.replicate else None
         lagging = []
         for server in members:
@@ -351,6 +354,25 @@ class World:
     def root_hints(self) -> list[tuple[str, str]]:
         """(host name, address) of each root server, as a resolver's hints."""
         return [(h, self.addresses[s]) for z in self._copies(".") for s in z.servers for h in self.spec.server(s).hostnames]
+
+    def describe(self) -> list[str]:
+        """One line per server: name, address, host names, what it serves (for logs and the demo)."""
+        lines = []
+        for server in self.spec.servers:
+            if server.role == "resolver":
+                what = "resolver" + (" (validating)" if server.validate else "")
+            else:
+                copies = [z for z in self.spec.zones if server.name in z.servers]
+                what = ", ".join(f"{z.origin}" + (f" [{z.key}]" if z.key != z.origin else "") for z in copies)
+            state = " (stopped)" if server.name in self.stopped else " (muted)" if server.name in self.muted else ""
+            hosts = " ".join(server.hostnames)
+            lines.append(f"{server.name:<10} {self.addresses[server.name]:<15} {hosts:<32} {what}{state}")
+        return lines
+
+    def log(self, server: str) -> str:
+        """The output of one server's process (Knot and Unbound log to it)."""
+        path = self._server_dir(server) / "log"
+        return path.read_text(errors="replace") if path.exists() else ""
 
     def tsig(self, key: str) -> TsigKey:
         zone = self.spec.zone(key)
