@@ -26,7 +26,6 @@ import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
-import dns.rdataclass
 import dns.rdatatype
 import dns.tsig
 import dns.tsigkeyring
@@ -133,7 +132,7 @@ class Client:
         if self.read(name, rdtype) is not None:
             raise MigrateError(f"{self.where(name, rdtype)}: the server answered NOERROR but still serves the RRset")
 
-    # -- internals ---------------------------------------------------------------
+    # -- names in messages, and checked record keys ---------------------------------
 
     def where(self, name: str, rdtype: str) -> str:
         return f"RFC 2136 server {self.server} zone {self.zone}: {name} {rdtype}"
@@ -148,6 +147,8 @@ class Client:
         if not dns.name.from_text(absolute).is_subdomain(dns.name.from_text(self.zone)):
             raise BadInput(f"{self.where(absolute, rdtype)}: the name is outside the zone")
         return absolute, rdtype
+
+    # -- internals ---------------------------------------------------------------
 
     def _keyring(self, name: str, rdtype: str) -> dict:
         secret = os.environ.get(self.secret_env)
