@@ -1,7 +1,8 @@
 """An RFC 2136 client for one zone at one server: read, replace and delete RRsets.
 
 Used by the Pulumi dynamic provider (stacks/rfc2136_stack.py) and by anything
-else that writes a zone to BIND, Knot, PowerDNS or Windows DNS. No Pulumi here.
+else that writes a zone to BIND, Knot or PowerDNS. No Pulumi here. (Windows
+DNS signs updates with GSS-TSIG only, not the HMAC TSIG keys used here.)
 
 - Reads are plain queries over TCP with recursion off: the answer is the
   authoritative data, whole (no UDP truncation for a long TXT set).

@@ -206,7 +206,7 @@ class Cloudflare(Strict):
 
 
 class RFC2136(Strict):
-    """A server that takes RFC 2136 updates signed with a TSIG key (BIND, Knot, PowerDNS, Windows DNS).
+    """A server that takes RFC 2136 updates signed with a TSIG key (BIND, Knot, PowerDNS).
 
     The secret itself never appears here: only the name of the environment
     variable that holds it (base64, as `tsig-keygen`/`keymgr` print it).

@@ -1,4 +1,4 @@
-"""The desired zone on a server that takes RFC 2136 updates (BIND, Knot, PowerDNS, Windows DNS).
+"""The desired zone on a server that takes RFC 2136 updates (BIND, Knot, PowerDNS).
 
 One Pulumi dynamic resource per RRset. Its provider's create, update and
 delete are single TSIG-signed UPDATE messages (migrate.rfc2136), read asks the
