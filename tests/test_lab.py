@@ -8,6 +8,7 @@ namespace) each fails with the message that names the fix.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -26,7 +27,7 @@ import pytest
 
 from migrate.errors import EnvironmentProblem
 from migrate.lab import LabZone, Server, WorldSpec, layout, migration_spec, pids_under, probe
-from migrate.lab.scenario import google_zone, m365_zone
+from migrate.lab.scenario import google_zone
 from migrate.zone import RRset, Zone, txt_rdata_text
 
 DOMAIN = "example.dk."
@@ -336,6 +337,29 @@ def test_stopping_a_world_leaves_no_process(lab_migration):
     assert pids_under(directory) == []
     assert not directory.exists()
     world.stop()  # idempotent
+
+
+@pytest.mark.parametrize("ending", ["exit", "SIGKILL"])
+def test_a_process_that_ends_without_stopping_its_world_leaves_no_server(ending):
+    # a normal exit runs the atexit hook; SIGKILL leaves it to PR_SET_PDEATHSIG
+    code = (
+        "import os, signal, sys\n"
+        "from migrate.lab import migration_world\n"
+        "world = migration_world('example.dk', resolvers=1)\n"
+        "print(world.dir, len(world.pids()), flush=True)\n"
+        f"if {ending!r} == 'SIGKILL':\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=60)
+    directory, count = done.stdout.split()
+    assert int(count) == 11  # 10 authoritative servers and one resolver
+    try:
+        assert until(lambda: pids_under(directory) == [], timeout=5), pids_under(directory)
+        if ending == "exit":
+            assert not os.path.exists(directory)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def test_worlds_run_side_by_side_on_their_own_addresses(lab_migration):

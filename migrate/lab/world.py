@@ -15,12 +15,14 @@ it should be, so a test can assert right after it.
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import signal
 import subprocess
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -42,6 +44,15 @@ from migrate.lab.model import Delegation, LabZone, TsigKey, WorldSpec
 from migrate.zone import RRset, Zone, canonical
 
 _DNSSEC_TYPES = {"RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY"}
+_live_worlds: weakref.WeakSet[World] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_live_worlds() -> None:
+    """A world nobody stopped (an interrupted test, a crashed demo) goes at exit,
+    files and all; procs' own hook then catches any process left."""
+    for world in list(_live_worlds):
+        world.stop()
 
 
 class World:
@@ -72,6 +83,7 @@ class World:
         self._lock = threading.RLock()
         self._closed = False
         self.startup_seconds: float | None = None
+        _live_worlds.add(self)
 
     # -- construction ------------------------------------------------------
 
