@@ -7,6 +7,7 @@ recipient has the message, 1 when some failed or are uncertain, 2 on bad input.
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated
@@ -28,6 +29,12 @@ PreviewOpt = Annotated[str | None, typer.Option("--preview", help="Print this re
 RecipientsOpt = Annotated[Path | None, typer.Option("--recipients", help="The admin center's Active users export (default: notify.recipients).")]
 ResendOpt = Annotated[bool, typer.Option("--resend-uncertain", help="Send again messages a crashed run may or may not have delivered.")]
 ConfirmOpt = Annotated[bool, typer.Option("--confirm-uncertain", help="Record uncertain messages as sent (the relay's log shows them accepted).")]
+
+
+def _line(text: str) -> None:
+    """One line of data on stdout, verbatim (tab-separated results stay tab-separated for scripts)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 def _pick(roster: recipients.Roster, address: str, option: str, source: Path) -> recipients.Recipient:
@@ -98,7 +105,7 @@ def notify_command(
         for recipient in chosen:
             msg = message.build(loaded, wave, recipient, render.render(facts, recipient, wave, override))
             index = roster.recipients.index(recipient) + 1
-            output.stdout.print(str(outbox.write(box, index, recipient.address, msg)), markup=False)
+            _line(str(outbox.write(box, index, recipient.address, msg)))
             items.append((recipient, msg))
         output.message(f"{len(items)} message(s) for the {wave} wave in {box}")
         if not send_:
@@ -119,7 +126,7 @@ def notify_command(
         outcomes = send.send(loaded, wave, items, folder, resend_uncertain=resend_uncertain, progress=progress)
         counts = {status: sum(1 for o in outcomes if o.status == status) for status in (send.DELIVERED, send.ALREADY, send.UNCERTAIN, send.FAILED)}
         for outcome in outcomes:
-            output.stdout.print(f"{outcome.status}\t{outcome.address}\t{outcome.detail}".rstrip(), markup=False)
+            _line(f"{outcome.status}\t{outcome.address}\t{outcome.detail}".rstrip())
         output.message(", ".join(f"{n} {status}" for status, n in counts.items()))
         if counts[send.UNCERTAIN]:
             output.message(

@@ -201,7 +201,7 @@ def parse(text: str, domain: str, default_language: str, source: str = "recipien
         for name in (DISPLAY, FIRST, LAST):
             value = get(row, name)
             fields[name] = clean_name(value)
-            if fields[name] != " ".join(value.split()):
+            if any(unicodedata.category(c) in ("Cc", "Zl", "Zp", "Cf") for c in value):
                 roster.notes.append(f"line {line}: {address}: {name} had control characters; cleaned")
         roster.recipients.append(
             Recipient(
