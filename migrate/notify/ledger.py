@@ -45,6 +45,8 @@ SENDING = "sending"
 SENT = "sent"
 FAILED = "failed"
 
+_COLUMNS = "wave, address, message_id, status, phase, attempts, claimed_at, sent_at, error, permanent"
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
     wave        TEXT NOT NULL,
@@ -121,11 +123,11 @@ class Ledger:
     # -- reading -----------------------------------------------------------
 
     def get(self, wave: str, address: str) -> Entry | None:
-        row = self.db.execute("SELECT * FROM messages WHERE wave = ? AND address = ?", (wave, address.lower())).fetchone()
+        row = self.db.execute(f"SELECT {_COLUMNS} FROM messages WHERE wave = ? AND address = ?", (wave, address.lower())).fetchone()
         return self._entry(row) if row else None
 
     def entries(self, wave: str, status: str | None = None) -> list[Entry]:
-        query = "SELECT * FROM messages WHERE wave = ?" + (" AND status = ?" if status else "") + " ORDER BY address"
+        query = f"SELECT {_COLUMNS} FROM messages WHERE wave = ?" + (" AND status = ?" if status else "") + " ORDER BY address"
         args = (wave, status) if status else (wave,)
         return [self._entry(row) for row in self.db.execute(query, args)]
 

@@ -293,8 +293,11 @@ def send(
 
 def _deliver(ledger, transport, pacer, wave, sender, recipient, msg, settings, sleep, resend_uncertain, spec) -> Outcome:
     if not ledger.claim(wave, recipient.key, msg["Message-ID"], resend_uncertain=resend_uncertain):
-        # Another run got there first, between our look and our claim.
-        return Outcome(recipient.address, ALREADY, "claimed by another run")
+        # The row changed between our look and our claim (the lock makes this rare): report what it says.
+        entry = ledger.get(wave, recipient.key)
+        if Ledger.is_uncertain(entry):
+            return Outcome(recipient.address, UNCERTAIN, entry.error or "uncertain")
+        return Outcome(recipient.address, ALREADY, "recorded as sent")
     delay = settings.retry_delay.total_seconds()
     last = ""
     for attempt in range(settings.retries + 1):
