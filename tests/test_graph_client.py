@@ -157,3 +157,11 @@ def test_next_link_to_another_host_is_refused(graph):
         with pytest.raises(GraphError) as exc:
             client.subscribed_skus()
     assert "refusing @odata.nextLink" in str(exc.value)
+
+
+def test_the_loopback_server_demands_a_token_it_issued(graph):
+    with httpx.Client(timeout=5) as http:
+        bare = http.get(f"{graph.base}/v1.0/subscribedSkus")
+        forged = http.get(f"{graph.base}/v1.0/subscribedSkus", headers={"Authorization": "Bearer forged"})
+    assert bare.status_code == 401 and bare.json()["error"]["code"] == "InvalidAuthenticationToken"
+    assert forged.status_code == 401
