@@ -368,6 +368,12 @@ class Spec(Strict):
     def tz(self):
         return ZoneInfo(self.timezone) if self.timezone else self.cutover.tzinfo
 
+    def local(self, value: date | datetime) -> date | datetime:
+        """A moment in the display time zone (a naive one is read in it); a date stays a whole day."""
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=self.tz) if value.tzinfo is None else value.astimezone(self.tz)
+        return value
+
     def resolve_path(self, value: Path | None) -> Path | None:
         """A path from the spec, relative to the spec file's folder."""
         if value is None:

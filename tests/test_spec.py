@@ -155,3 +155,13 @@ def test_wrong_version(data):
 def test_time_zone_name(data):
     data["timezone"] = "Mars/Olympus"
     assert "timezone: 'Mars/Olympus' is not an IANA time zone" in error_of(data)
+
+
+def test_local_keeps_dates_and_moves_moments_to_the_display_zone(data):
+    from datetime import date, datetime, timezone
+
+    spec = parse(data)
+    assert spec.local(date(2027, 3, 1)) == date(2027, 3, 1)
+    moved = spec.local(datetime(2027, 1, 15, 6, 0, tzinfo=timezone.utc))
+    assert moved.utcoffset().total_seconds() == 3600 and moved.hour == 7
+    assert spec.local(datetime(2027, 7, 1, 9, 0)).utcoffset().total_seconds() == 7200

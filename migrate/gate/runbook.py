@@ -52,7 +52,7 @@ def context(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datet
         "requirements": ", ".join(verdict.requirements),
         "provider": spec.mail.display_name,
         "cutover": dates.moment(spec.cutover.astimezone(spec.tz), lang),
-        "data_deadline": dates.moment(deadline.astimezone(spec.tz) if deadline.tzinfo else deadline, lang) if deadline else None,
+        "data_deadline": dates.moment(spec.local(deadline), lang) if deadline else None,
         "today": dates.day(local_now, lang),
         "delete_may_start_early": dates.day(local_now + DELETE_EARLY, lang),
         "delete_may_start": dates.day(local_now + DELETE_USUAL, lang),

@@ -47,15 +47,6 @@ def _settings(spec: Spec) -> Notify:
     return spec.notify
 
 
-def _local(value: date | datetime, spec: Spec) -> date | datetime:
-    """A datetime in the display zone (naive ones are read in it); a date stays a whole day."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            return value.replace(tzinfo=spec.tz)
-        return value.astimezone(spec.tz)
-    return value
-
-
 def _as_datetime(value: date | datetime, spec: Spec) -> datetime:
     """For arithmetic and due times: a whole day starts at midnight in the display zone."""
     if isinstance(value, datetime):
@@ -92,8 +83,8 @@ def facts(spec: Spec) -> Facts:
     settings = _settings(spec)
     display, address = parseaddr(settings.from_)
     cutover = spec.cutover.astimezone(spec.tz)
-    cancel = _local(settings.cancel_date, spec) if settings.cancel_date is not None else None
-    deadline = _local(settings.data_deadline, spec) if settings.data_deadline is not None else cancel
+    cancel = spec.local(settings.cancel_date) if settings.cancel_date is not None else None
+    deadline = spec.local(settings.data_deadline) if settings.data_deadline is not None else cancel
     return Facts(
         domain=names.unicode(spec.domain),
         provider=spec.mail.display_name,
