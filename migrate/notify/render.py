@@ -62,6 +62,8 @@ def environment(lang: str, override: Path | None = None) -> jinja2.Environment:
         raise BadInput(f"language {lang!r}: templates exist for {', '.join(LANGUAGES)}")
     loaders = [jinja2.FileSystemLoader(str(override / lang))] if override else []
     loaders.append(jinja2.FileSystemLoader(str(BUILTIN / lang)))
+    # The shared layout (layout.html) sits above the language folders.
+    loaders.append(jinja2.FileSystemLoader(str(BUILTIN)))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
