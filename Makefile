@@ -8,7 +8,7 @@ BIN      = $(VENV)/bin
 DEBS     = knot knot-dnsutils unbound dnsperf
 SPEC    ?= examples/migration.yaml
 
-.PHONY: all plan test venv debs clean
+.PHONY: all plan demo test venv debs clean
 
 all: test
 
@@ -33,6 +33,10 @@ debs:
 
 plan: venv
 	$(BIN)/migrate plan $(SPEC)
+
+# The whole exit offline against real Knot/Unbound on loopback (root, or: unshare -rn make demo).
+demo: venv debs
+	$(BIN)/migrate demo
 
 test: venv debs
 	$(BIN)/pytest -q

@@ -32,6 +32,7 @@ from migrate.cli import attest  # noqa: E402,F401
 from migrate.cli import m365  # noqa: E402,F401
 from migrate.cli import importer  # noqa: E402,F401
 from migrate.cli import verify  # noqa: E402,F401
+from migrate.cli import demo  # noqa: E402,F401
 
 
 def main() -> None:

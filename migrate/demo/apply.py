@@ -1,0 +1,48 @@
+"""Apply the desired zone through the Pulumi RFC 2136 provider, without the Pulumi CLI.
+
+The provider class in stacks/rfc2136_stack.py is what `pulumi up` runs for
+`dns.host: rfc2136`: its check() validates and normalises one RRset's
+inputs, its create() sends one TSIG-signed UPDATE. Calling them directly here
+exercises the same code on the same inputs (`resource_inputs`), minus the
+engine's state file. stacks/ is not a package, so it is put on sys.path only
+here, and pulumi is imported only when the demo applies.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from migrate.errors import EnvironmentProblem, MigrateError
+
+STACKS = Path(__file__).resolve().parents[2] / "stacks"
+
+
+def _stack():
+    if not (STACKS / "rfc2136_stack.py").is_file():
+        raise EnvironmentProblem(f"the demo applies through {STACKS}/rfc2136_stack.py: run it from the repository checkout")
+    if str(STACKS) not in sys.path:
+        sys.path.insert(0, str(STACKS))
+    try:
+        import rfc2136_stack
+    except ImportError as exc:
+        raise EnvironmentProblem(f"the RFC 2136 provider needs pulumi ({exc}): pip install -e '.[test]' (make demo does)") from None
+    return rfc2136_stack
+
+
+def apply(spec, desired, progress: Callable[[str, dict], None] | None = None) -> int:
+    """Create every RRset resource of the desired zone at the spec's RFC 2136 server; returns the count."""
+    stack = _stack()
+    provider = stack.Rfc2136Provider()
+    count = 0
+    for logical, inputs in stack.resource_inputs(spec, desired):
+        checked = provider.check({}, inputs)
+        if checked.failures:
+            failure = checked.failures[0]
+            raise MigrateError(f"{logical}: {failure.property}: {failure.reason}")
+        provider.create(checked.inputs)
+        count += 1
+        if progress:
+            progress(logical, checked.inputs)
+    return count
