@@ -27,7 +27,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from migrate.errors import EnvironmentProblem
@@ -162,21 +162,28 @@ class MeasuredTTL:
 
 @dataclass(frozen=True)
 class DnsEvidence:
-    """What the gate needs to know about DNS, from the journal alone.
+    """What the gate needs to know about DNS, from the journal alone (no policy).
 
-    - latest_status / latest_at: the newest round's status (verified,
-      converging, failing, unknown) and when it finished; None without rounds;
+    - latest_status / latest_at / latest_round: the newest round's status
+      (verified, converging, failing, unknown), when it finished and its id;
+      None without rounds;
     - first_fully_seen: when the current unbroken run of rounds that saw the
-      new state at every authoritative server began (None if the newest
-      round did not see it);
+      new state at every authoritative server began (the verifier's
+      `streak_start`, the time its `safe_after` counts from); None if the
+      newest round did not see it;
+    - streak: the finish times of the rounds in that run, oldest first (so
+      the gate can judge the gaps between them against its own max_age);
     - first_ever_fully_seen: the first round ever that saw it;
     - held: True when every round since first_ever_fully_seen saw it too
-      (no failing or unknown authoritative state since);
+      (no failing or unknown authoritative state since); `lost` counts how
+      many times it was lost after being seen (a flap, each restarting the run);
     - safe_after: the TTL-derived time after which no cache can hold the old
-      state (as the newest round computed it);
+      state (first_fully_seen + the largest relevant old TTL, as the newest
+      round computed it with `verify.timing`); eta: the newest round's ETA;
     - digest: sha256 of the observations the newest round rested on, and
       digest_ok: whether the stored observations still hash to it;
-    - rounds: how many rounds the journal holds for the domain.
+    - rounds: how many rounds the journal holds for the domain;
+    - problems: the newest round's checks that did not pass, as "id (status)".
     """
 
     domain: str
@@ -192,6 +199,35 @@ class DnsEvidence:
     digest_ok: bool
     rounds: int
     now: datetime
+    streak: tuple[datetime, ...] = ()
+    lost: int = 0
+    problems: tuple[str, ...] = ()  # "id (status)" of the newest round's checks that did not pass
+
+    @classmethod
+    def nothing(cls, domain: str, now: datetime) -> DnsEvidence:
+        """No rounds: evidence of nothing (not held, not safe)."""
+        return cls(domain, None, None, None, None, None, False, None, None, None, False, 0, now)
+
+    @property
+    def largest_gap(self) -> timedelta | None:
+        """The longest time between two consecutive rounds of the current run (None without a run)."""
+        if not self.streak:
+            return None
+        return max((b - a for a, b in zip(self.streak, self.streak[1:])), default=timedelta(0))
+
+    def continuous_since(self, max_gap: timedelta) -> datetime | None:
+        """Start of the part of the current run watched with no gap longer than `max_gap`.
+
+        Nobody looked during a longer gap, so the state may have flapped
+        unseen: continuity is only proven from the first round after it.
+        """
+        if not self.streak:
+            return None
+        start = self.streak[0]
+        for before, after in zip(self.streak, self.streak[1:]):
+            if after - before > max_gap:
+                start = after
+        return start
 
     @property
     def safe(self) -> bool:
@@ -213,11 +249,15 @@ class DnsEvidence:
             "first_fully_seen": self.first_fully_seen,
             "first_ever_fully_seen": self.first_ever_fully_seen,
             "held": self.held,
+            "lost": self.lost,
+            "streak_rounds": len(self.streak),
+            "largest_gap": self.largest_gap.total_seconds() if self.largest_gap is not None else None,
             "safe_after": self.safe_after,
             "eta": self.eta,
             "digest": self.digest,
             "digest_ok": self.digest_ok,
             "rounds": self.rounds,
+            "problems": list(self.problems),
             "safe": self.safe,
         }
 
@@ -354,13 +394,8 @@ class Journal:
         """When the current unbroken run of authoritative-ok rounds began, counting a round not yet recorded."""
         if not current_ok:
             return None
-        rounds = self.rounds(domain)
-        start = current_at
-        for row in reversed(rounds):
-            if not row.authoritative_ok:
-                break
-            start = row.finished_at
-        return start
+        streak = _streak(self.rounds(domain))
+        return streak[0] if streak else current_at
 
     def first_ever_ok(self, domain: str) -> datetime | None:
         row = self.db.execute(
@@ -371,23 +406,19 @@ class Journal:
     def evidence(self, domain: str, now: datetime) -> DnsEvidence:
         rounds = self.rounds(domain)
         if not rounds:
-            return DnsEvidence(domain, None, None, None, None, None, False, None, None, None, False, 0, now)
+            return DnsEvidence.nothing(domain, now)
         latest = rounds[-1]
         first_ever = next((r for r in rounds if r.authoritative_ok), None)
-        held = first_ever is not None and all(r.authoritative_ok and r.status != "failing" for r in rounds if r.id >= first_ever.id)
-        streak = None
-        if latest.authoritative_ok:
-            streak = latest.finished_at
-            for row in reversed(rounds):
-                if not row.authoritative_ok:
-                    break
-                streak = row.finished_at
+        since = [r for r in rounds if first_ever is not None and r.id >= first_ever.id]
+        held = first_ever is not None and all(r.authoritative_ok and r.status != "failing" for r in since)
+        lost = sum(1 for a, b in zip(since, since[1:]) if a.authoritative_ok and not b.authoritative_ok)
+        streak = _streak(rounds)  # the same run the verifier's streak_start() counts safe_after from
         return DnsEvidence(
             domain=domain,
             latest_status=latest.status,
             latest_at=latest.finished_at,
             latest_round=latest.id,
-            first_fully_seen=streak,
+            first_fully_seen=streak[0] if streak else None,
             first_ever_fully_seen=first_ever.finished_at if first_ever else None,
             held=held,
             safe_after=latest.safe_after,
@@ -396,7 +427,20 @@ class Journal:
             digest_ok=self.verify_digest(latest.id),
             rounds=len(rounds),
             now=now,
+            streak=streak,
+            lost=lost,
+            problems=tuple(sorted({f"{c.get('id')} ({c.get('status')})" for c in latest.checks if c.get("status") != "pass"})),
         )
+
+
+def _streak(rounds: list[RoundRow]) -> tuple[datetime, ...]:
+    """Finish times of the newest unbroken run of authoritative-ok rounds, oldest first."""
+    streak: list[datetime] = []
+    for row in reversed(rounds):
+        if not row.authoritative_ok:
+            break
+        streak.append(row.finished_at)
+    return tuple(reversed(streak))
 
 
 def _first_ttl(row: dict) -> int | None:
@@ -414,9 +458,11 @@ def dns_evidence(state_dir: Path | str, domain: str, now: datetime) -> DnsEviden
     """
     path = Path(state_dir) / FILENAME
     if not path.exists():
-        return DnsEvidence(domain, None, None, None, None, None, False, None, None, None, False, 0, now)
+        return DnsEvidence.nothing(domain, now)
     journal = Journal(path, create=False)
     try:
         return journal.evidence(domain, now)
+    except sqlite3.Error as exc:
+        raise EnvironmentProblem(f"{path}: cannot read the journal ({exc})") from None
     finally:
         journal.close()

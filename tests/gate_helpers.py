@@ -9,8 +9,8 @@ import yaml
 
 from migrate import spec as spec_module
 from migrate.gate import sources as sources_module
-from migrate.gate.evidence import DnsEvidence
 from migrate.graph import GraphClient
+from migrate.journal import DnsEvidence
 
 DOMAIN = "nordlys-tekstil.dk"
 CUTOVER = datetime(2027, 1, 15, 7, 0, tzinfo=timezone(timedelta(hours=1)))
@@ -52,17 +52,28 @@ def load(path: Path):
     return spec_module.load(path)
 
 
-def dns_holding(now: datetime = NOW) -> DnsEvidence:
-    """Verified ten minutes ago, held since an hour after the cutover: soak long done."""
-    return DnsEvidence(
-        latest_round_at=now - timedelta(minutes=10),
-        latest_round_status="verified",
-        first_fully_seen_at=CUTOVER + timedelta(hours=1),
-        held_continuously=True,
-        ttl_wait=timedelta(hours=1),
-        rounds=120,
-        journal_digest="sha256:" + "0" * 64,
+def dns_evidence(first: datetime, latest: datetime, *, ttl: timedelta = timedelta(hours=1), status: str = "verified",
+                 every: timedelta = timedelta(hours=1), now: datetime = NOW, **changes) -> DnsEvidence:
+    """Journal evidence as `migrate.journal` builds it: rounds `every` apart, all fully seen, from `first` to `latest`.
+
+    `safe_after` is `first` + `ttl` (the verifier's TTL-derived time for that run).
+    """
+    times = [first]
+    while times[-1] + every < latest:
+        times.append(times[-1] + every)
+    if latest > first:
+        times.append(latest)
+    values = dict(
+        domain=DOMAIN + ".", latest_status=status, latest_at=latest, latest_round=len(times), first_fully_seen=first,
+        first_ever_fully_seen=first, held=True, safe_after=first + ttl, eta=None, digest="0" * 64, digest_ok=True,
+        rounds=len(times), now=now, streak=tuple(times),
     )
+    return DnsEvidence(**{**values, **changes})
+
+
+def dns_holding(now: datetime = NOW) -> DnsEvidence:
+    """Verified ten minutes ago, held (hourly rounds) since an hour after the cutover: soak long done."""
+    return dns_evidence(CUTOVER + timedelta(hours=1), now - timedelta(minutes=10), now=now)
 
 
 def sources_for(spec, state: Path, *, dns: DnsEvidence | None = None, sleeps: list | None = None):

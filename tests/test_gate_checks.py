@@ -10,7 +10,8 @@ import pytest
 from migrate.gate import checks
 from migrate.gate.evidence import Attestation, DomainEvidence, LicenceEvidence, NoticeEvidence, digest
 from migrate.graph.models import Reference, Sku, Subscription
-from tests.gate_helpers import CUTOVER, NOW, dns_holding
+from migrate.journal import DnsEvidence
+from tests.gate_helpers import CUTOVER, NOW, dns_evidence, dns_holding
 
 SOAK = timedelta(hours=48)
 AGE = timedelta(hours=6)
@@ -112,48 +113,116 @@ def test_notice_without_recipients_is_unknown():
     assert checks.notice(NoticeEvidence("announce", ()), CUTOVER, 14, NOW)[0].status == "unknown"
 
 
-# -- dns ------------------------------------------------------------------------------
+# -- dns (journal evidence built by hand; tests/test_gate_engine.py writes real journals) --
 
 
 def statuses(results):
     return {r.id: r.status for r in results}
 
 
+def by_id(results, check_id):
+    (result,) = [r for r in results if r.id == check_id]
+    return result
+
+
 def test_dns_passes_when_verified_fresh_held_and_soaked():
-    assert set(statuses(checks.dns(dns_holding(), min_soak=SOAK, max_age=AGE, now=NOW)).values()) == {"pass"}
+    results = checks.dns(dns_holding(), min_soak=SOAK, max_age=AGE, now=NOW)
+    assert statuses(results) == {"dns.verified": "pass", "dns.fresh": "pass", "dns.held": "pass", "timing.soak": "pass"}
+    assert "observations sha256:" + "0" * 64 in by_id(results, "dns.verified").detail
+    assert "largest gap 1h" in by_id(results, "dns.held").observed
 
 
-def test_dns_soak_is_pending_with_the_earliest_time():
-    ev = replace(dns_holding(), first_fully_seen_at=NOW - timedelta(hours=10))
-    results = checks.dns(ev, min_soak=SOAK, max_age=AGE, now=NOW)
-    soak = next(r for r in results if r.id == "timing.soak")
-    assert soak.status == "pending" and soak.eta == NOW - timedelta(hours=10) + timedelta(hours=1) + SOAK
+def test_dns_soak_is_pending_until_safe_after_plus_min_soak():
+    first = NOW - timedelta(hours=10)
+    ev = dns_evidence(first, NOW - timedelta(minutes=5), ttl=timedelta(hours=1))
+    soak = by_id(checks.dns(ev, min_soak=SOAK, max_age=AGE, now=NOW), "timing.soak")
+    assert soak.status == "pending" and soak.eta == ev.safe_after + SOAK == first + timedelta(hours=49)
+    assert soak.observed == "1d15h to go" and "gate.min_soak 2d" in soak.detail
 
 
 def test_dns_soak_boundary_with_fresh_rounds():
     first = NOW - timedelta(hours=49)
     for now, expected in ((first + timedelta(hours=49) - timedelta(seconds=1), "pending"), (first + timedelta(hours=49), "pass")):
-        ev = replace(dns_holding(now), first_fully_seen_at=first)
+        ev = dns_evidence(first, now - timedelta(minutes=1), now=now)
         assert statuses(checks.dns(ev, min_soak=SOAK, max_age=AGE, now=now))["timing.soak"] == expected
 
 
-@pytest.mark.parametrize(
-    "change,check_id,status",
-    [
-        ({"latest_round_status": "failing", "first_fully_seen_at": None}, "dns.verified", "fail"),
-        ({"latest_round_status": "converging", "first_fully_seen_at": None}, "dns.verified", "pending"),
-        ({"latest_round_at": NOW - timedelta(hours=7)}, "dns.fresh", "fail"),
-        ({"latest_round_at": NOW + timedelta(hours=1)}, "dns.fresh", "unknown"),
-        ({"held_continuously": False}, "dns.held", "fail"),
-    ],
-)
-def test_dns_locks_on_each_broken_condition(change, check_id, status):
-    results = checks.dns(replace(dns_holding(), **change), min_soak=SOAK, max_age=AGE, now=NOW)
-    assert statuses(results)[check_id] == status
+def test_dns_converging_is_pending_with_the_verifiers_eta():
+    eta = NOW + timedelta(minutes=20)
+    ev = dns_evidence(NOW - timedelta(hours=60), NOW - timedelta(minutes=5), status="converging", eta=eta,
+                      problems=("resolver.stale (pending)",))
+    verified = by_id(checks.dns(ev, min_soak=SOAK, max_age=AGE, now=NOW), "dns.verified")
+    assert (verified.status, verified.eta) == ("pending", eta)
+    assert "resolver.stale (pending)" in verified.detail
+
+
+@pytest.mark.parametrize("status,expected", [("failing", "fail"), ("unknown", "unknown")])
+def test_dns_failing_fails_and_unknown_is_unknown(status, expected):
+    ev = dns_evidence(NOW - timedelta(hours=60), NOW - timedelta(minutes=5), status=status)
+    verified = by_id(checks.dns(ev, min_soak=SOAK, max_age=AGE, now=NOW), "dns.verified")
+    assert verified.status == expected and verified.fix and verified.eta is None
+
+
+def test_dns_not_fully_seen_in_the_newest_round_fails_held():
+    first = NOW - timedelta(hours=60)
+    ev = dns_evidence(first, NOW - timedelta(minutes=5), status="failing", first_fully_seen=None, streak=(), held=False, lost=1,
+                      safe_after=None)
+    results = checks.dns(ev, min_soak=SOAK, max_age=AGE, now=NOW)
+    assert statuses(results) == {"dns.verified": "fail", "dns.fresh": "pass", "dns.held": "fail"}
+    held = by_id(results, "dns.held")
+    assert "first fully seen at" in held.detail and "soak starts again" in held.fix
+
+
+@pytest.mark.parametrize("latest,status", [(NOW - timedelta(hours=7), "fail"), (NOW + timedelta(hours=1), "unknown")])
+def test_dns_stale_or_future_round_is_not_fresh(latest, status):
+    ev = dns_evidence(NOW - timedelta(hours=60), latest)
+    assert statuses(checks.dns(ev, min_soak=SOAK, max_age=AGE, now=NOW))["dns.fresh"] == status
+
+
+def test_dns_flap_restarts_the_soak_and_is_reported_not_fatal():
+    first_ever, restart = NOW - timedelta(hours=100), NOW - timedelta(hours=30)
+    ev = dns_evidence(restart, NOW - timedelta(minutes=5), first_ever_fully_seen=first_ever, held=False, lost=1)
+    results = checks.dns(ev, min_soak=SOAK, max_age=AGE, now=NOW)
+    held, soak = by_id(results, "dns.held"), by_id(results, "timing.soak")
+    assert held.status == "pass"
+    assert f"lost once since first seen at {first_ever:%Y-%m-%d %H:%M} UTC" in held.detail
+    assert soak.status == "pending" and soak.eta == restart + timedelta(hours=1) + SOAK
+    later = NOW + timedelta(hours=20)
+    ev = dns_evidence(restart, later - timedelta(minutes=5), first_ever_fully_seen=first_ever, held=False, lost=1, now=later)
+    assert set(statuses(checks.dns(ev, min_soak=SOAK, max_age=AGE, now=later)).values()) == {"pass"}
+
+
+def test_dns_gap_longer_than_max_age_restarts_continuity():
+    first = NOW - timedelta(hours=80)
+    before = dns_evidence(first, NOW - timedelta(hours=20)).streak
+    after = dns_evidence(NOW - timedelta(hours=12), NOW - timedelta(minutes=5)).streak  # 8 h nobody looked
+    ev = dns_evidence(first, NOW - timedelta(minutes=5), streak=before + after)
+    assert ev.largest_gap == timedelta(hours=8) and ev.continuous_since(AGE) == after[0]
+    results = checks.dns(ev, min_soak=SOAK, max_age=AGE, now=NOW)
+    held, soak = by_id(results, "dns.held"), by_id(results, "timing.soak")
+    assert held.status == "pass" and "largest gap 8h" in held.observed and "continuity counts from" in held.detail
+    assert soak.status == "pending" and soak.eta == after[0] + timedelta(hours=1) + SOAK
+    # with a max_age that tolerates the gap the soak counts from the first round
+    assert statuses(checks.dns(ev, min_soak=SOAK, max_age=timedelta(hours=9), now=NOW))["timing.soak"] == "pass"
+
+
+def test_dns_tampered_journal_fails_closed():
+    ev = replace(dns_holding(), digest_ok=False)
+    (result,) = checks.dns(ev, min_soak=SOAK, max_age=AGE, now=NOW)
+    assert (result.id, result.status) == ("dns.journal", "fail")
+    assert "altered" in result.detail and "0" * 64 in result.observed
+
+
+@pytest.mark.parametrize("safe_after", [None, CUTOVER])
+def test_dns_without_a_consistent_safe_time_is_unknown(safe_after):
+    ev = replace(dns_holding(), safe_after=safe_after)
+    assert statuses(checks.dns(ev, min_soak=SOAK, max_age=AGE, now=NOW))["timing.soak"] == "unknown"
 
 
 def test_no_dns_evidence_is_unknown():
     assert checks.dns(None, min_soak=SOAK, max_age=AGE, now=NOW)[0].status == "unknown"
+    (result,) = checks.dns(DnsEvidence.nothing("nordlys-tekstil.dk.", NOW), min_soak=SOAK, max_age=AGE, now=NOW)
+    assert result.status == "unknown" and "migrate verify" in result.fix
 
 
 def test_evidence_digest_is_stable_and_sensitive():

@@ -1,5 +1,6 @@
 """The gate end to end (engine + real sources) against the loopback Graph server,
-the notify ledger in SQLite, gate.sqlite and DnsEvidence supplied directly."""
+the notify ledger in SQLite and gate.sqlite; DNS evidence supplied directly, and
+then read from real journals written round by round with a clock the tests control."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from migrate.gate import engine, store
+from migrate.gate import engine, sources, store
+from migrate.journal import Journal, Observation
 from migrate.notify.ledger import Ledger
-from tests.gate_helpers import ALL, CUTOVER, NOW, dns_holding, load, sources_for, write_spec
+from tests.gate_helpers import ALL, CUTOVER, NOW, dns_evidence, dns_holding, load, sources_for, write_spec
 from tests.graph_server import (  # noqa: F401  (graph is a fixture)
     CLIENT_SECRET,
     closed_port_url,
@@ -50,14 +52,15 @@ def test_unlocked_only_when_everything_holds(world):
     verdict, gathered = run(spec, state)
     assert verdict.status == "unlocked", [c for c in verdict.checks if c.status != "pass"]
     assert verdict.requirements == {name: "pass" for name in ALL}
-    assert set(verdict.evidence) == set(ALL) and all(v.startswith("sha256:") for v in verdict.evidence.values())
+    assert set(verdict.evidence) == {*ALL, "dns.journal"} and all(v.startswith("sha256:") for v in verdict.evidence.values())
+    assert verdict.evidence["dns.journal"] == "sha256:" + dns_holding().digest
     assert gathered["licences"].subscriptions[0].total_licenses == 18
 
 
 def test_each_missing_requirement_locks_the_gate(world, tmp_path):
     graph, spec, state = world
     # dns: not yet soaked
-    verdict, _ = run(spec, state, dns=replace(dns_holding(), first_fully_seen_at=NOW - timedelta(hours=2)))
+    verdict, _ = run(spec, state, dns=dns_evidence(NOW - timedelta(hours=2), NOW - timedelta(minutes=10)))
     assert verdict.status == "locked" and verdict.requirements["dns"] == "pending"
     assert verdict.earliest_unlock == NOW - timedelta(hours=2) + timedelta(hours=49)
     # licences: 26 in one subscription
@@ -171,11 +174,10 @@ def test_no_dns_evidence_locks(world):
 
 
 def test_default_dns_source_fails_closed_until_the_journal_exists(world):
-    from migrate.gate import sources
-
     graph, spec, state = world
-    verdict, _ = engine.evaluate(spec, sources.default(spec, state), NOW)
+    verdict, _ = engine.evaluate(spec, sources.default(spec, state, now=NOW), NOW)
     assert verdict.requirements["dns"] == "unknown" and verdict.status == "locked"
+    assert "dns.journal" not in verdict.evidence
 
 
 def test_empty_require_is_locked(graph, tmp_path):
@@ -195,3 +197,136 @@ def test_decisions_are_audited_with_evidence_digests(world):
     assert history[0].evidence["licences"] != history[1].evidence["licences"]
     assert history[0].evidence["notice"] == history[1].evidence["notice"]  # the same ledger, the same digest
     assert history[1].report["requirements"]["licences"] == "fail"
+
+
+# -- dns from a real journal: rounds written with a clock the test controls ----------------
+
+T0 = NOW - timedelta(days=10)  # the first round, before the delegation moved
+TTL = timedelta(hours=2)  # the old state's largest TTL, as the verifier would compute it
+SOAK = timedelta(hours=48)  # write_spec's gate.min_soak; gate.max_age is the default 6h
+
+
+def observation(at):
+    return Observation("auth", {"server": "192.0.2.1", "qname": "nordlys-tekstil.dk.", "qtype": "MX", "rd": False,
+                                "outcome": "answer", "rcode": "NOERROR", "aa": True, "truncated": False, "tcp": False,
+                                "answer": [{"name": "nordlys-tekstil.dk.", "type": "MX", "ttl": 300,
+                                            "values": ["10 mx1.example.net."]}],
+                                "authority": [], "additional": [], "at": at.isoformat()})
+
+
+class Rounds:
+    """Writes verify rounds into the journal under `state` as the verifier would: the
+    streak start and its safe time (start + TTL) are tracked like `verify.round` does."""
+
+    def __init__(self, state):
+        self.state, self.start = state, None
+
+    def add(self, at, ok=True, status=None):
+        self.start = (self.start or at) if ok else None
+        safe = self.start + TTL if ok else None
+        status = status or ("failing" if not ok else "verified" if at >= safe else "converging")
+        with Journal.open(self.state) as journal:
+            return journal.record_round(
+                domain="nordlys-tekstil.dk.", started_at=at, finished_at=at, status=status, authoritative_ok=ok,
+                eta=safe if status == "converging" else None, safe_after=safe,
+                checks=[{"id": "timing.soak", "status": "pass" if status == "verified" else "pending"}],
+                observations=[observation(at)],
+            )
+
+    def hourly(self, start, end, **kw):
+        at = start
+        while at <= end:
+            self.add(at, **kw)
+            at += timedelta(hours=1)
+
+
+@pytest.fixture
+def dns_only(tmp_path):
+    spec = load(write_spec(tmp_path, require=["dns"]))
+    state = tmp_path / "state"
+
+    def gate(now):
+        return engine.decide(spec, sources.default(spec, state, now=now), state, now)[0]
+
+    return Rounds(state), gate, state
+
+
+def dns_check(verdict, check_id):
+    (check,) = [c for c in verdict.checks if c.id == check_id]
+    return check
+
+
+def test_journal_soak_locks_until_safe_after_plus_min_soak_then_unlocks(dns_only):
+    rounds, gate, state = dns_only
+    rounds.add(T0, ok=False)  # the old host still delegated
+    moved = T0 + timedelta(hours=1)
+    earliest = moved + TTL + SOAK
+    rounds.hourly(moved, earliest - timedelta(seconds=1))  # the scheduled verify, hourly, up to now
+    before = gate(earliest - timedelta(seconds=1))
+    assert before.status == "locked" and before.requirements == {"dns": "pending"}
+    assert before.earliest_unlock == earliest
+    assert dns_check(before, "timing.soak").eta == earliest
+    assert dns_check(before, "dns.held").observed.startswith(f"held since {moved:%Y-%m-%d %H:%M} UTC")
+    after = gate(earliest)
+    assert after.status == "unlocked", [c for c in after.checks if c.status != "pass"]
+    # the audit record names the journal round the decision rested on
+    with Journal.open(state) as journal:
+        latest = journal.latest("nordlys-tekstil.dk.")
+    (_, unlocked) = store.decisions(state, "nordlys-tekstil.dk")
+    assert unlocked.status == "unlocked" and unlocked.evidence["dns.journal"] == f"sha256:{latest.digest}"
+    assert f"sha256:{latest.digest}" in dns_check(after, "dns.verified").detail
+
+
+def test_journal_converging_round_is_pending_with_the_verifiers_eta(dns_only):
+    rounds, gate, _ = dns_only
+    row = rounds.add(T0)
+    verdict = gate(T0 + timedelta(minutes=5))
+    verified = dns_check(verdict, "dns.verified")
+    assert verified.status == "pending" and verified.eta == row.eta == T0 + TTL
+    assert verdict.earliest_unlock == T0 + TTL + SOAK  # the soak is the later of the two
+
+
+def test_journal_failing_round_in_the_middle_restarts_the_soak(dns_only):
+    rounds, gate, _ = dns_only
+    rounds.hourly(T0, T0 + timedelta(hours=30))
+    flap = T0 + timedelta(hours=31)
+    rounds.add(flap, ok=False)  # someone edited the zone: one server served old data
+    failing = gate(flap + timedelta(minutes=1))
+    assert failing.requirements == {"dns": "fail"} and dns_check(failing, "dns.held").status == "fail"
+    restart = flap + timedelta(hours=1)
+    # when the first run would have unlocked, the restarted one is still soaking
+    would_have = T0 + TTL + SOAK
+    rounds.hourly(restart, would_have)
+    verdict = gate(would_have)
+    assert verdict.status == "locked" and verdict.earliest_unlock == restart + TTL + SOAK
+    held = dns_check(verdict, "dns.held")
+    assert held.status == "pass" and f"lost once since first seen at {T0:%Y-%m-%d %H:%M} UTC" in held.detail
+    rounds.hourly(would_have + timedelta(hours=1), restart + TTL + SOAK)
+    assert gate(restart + TTL + SOAK).status == "unlocked"
+
+
+def test_journal_gap_longer_than_max_age_locks(dns_only):
+    rounds, gate, _ = dns_only
+    rounds.hourly(T0, T0 + timedelta(hours=20))
+    silent = gate(T0 + timedelta(hours=27))  # the scheduled verify stopped 7 h ago
+    assert silent.status == "locked" and dns_check(silent, "dns.fresh").status == "fail"
+    resumed = T0 + timedelta(hours=28)  # 8 h after the previous round: more than gate.max_age (6h)
+    would_have = T0 + TTL + SOAK
+    rounds.hourly(resumed, would_have)
+    verdict = gate(would_have)
+    assert verdict.status == "locked" and verdict.earliest_unlock == resumed + TTL + SOAK
+    assert "largest gap 8h" in dns_check(verdict, "dns.held").observed
+    rounds.hourly(would_have + timedelta(hours=1), resumed + TTL + SOAK)
+    assert gate(resumed + TTL + SOAK).status == "unlocked"
+
+
+def test_journal_tampered_after_the_fact_locks(dns_only):
+    rounds, gate, state = dns_only
+    rounds.hourly(T0, T0 + timedelta(hours=60))
+    assert gate(T0 + timedelta(hours=60, minutes=5)).status == "unlocked"
+    with Journal.open(state) as journal:
+        journal.db.execute("DROP TRIGGER observations_append_only_u")
+        journal.db.execute("UPDATE observations SET answer = replace(answer, 'mx1.example.net', 'mx.evil.example')")
+    verdict = gate(T0 + timedelta(hours=60, minutes=6))
+    assert verdict.status == "locked" and verdict.requirements == {"dns": "fail"}
+    assert [c.id for c in verdict.checks] == ["dns.journal"]

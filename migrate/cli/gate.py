@@ -92,7 +92,7 @@ def gate_command(
         if explain:
             return _explain(loaded, folder, json)
         now = datetime.now(timezone.utc)
-        verdict, gathered = engine.decide(loaded, sources.default(loaded, folder), folder, now)
+        verdict, gathered = engine.decide(loaded, sources.default(loaded, folder, now=now), folder, now)
         text = runbook.render(loaded, verdict, gathered.get("licences"), now) if verdict.unlocked else None
         if json:
             output.emit_json({**verdict.to_dict(), "runbook": text})

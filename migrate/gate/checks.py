@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from migrate import duration
-from migrate.gate.evidence import Attestation, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence
+from migrate.gate.evidence import Attestation, DomainEvidence, LicenceEvidence, NoticeEvidence
 from migrate.gate.result import CheckResult
+from migrate.journal import DnsEvidence
 
 # Microsoft's self-service limit: "25 or fewer licenses" in the subscription.
 SELF_SERVICE_MAX = 25
@@ -224,99 +225,183 @@ def notice(ev: NoticeEvidence, cutover: datetime, days: int, now: datetime) -> l
 
 # -- dns -----------------------------------------------------------------------------
 
+JOURNAL = "verify journal"
+
+
+def _rounds(n: int) -> str:
+    return f"{n} round{'s' if n != 1 else ''}"
+
 
 def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now: datetime) -> list[CheckResult]:
-    """The new DNS was verified, recently, has held ever since it was first fully seen,
-    and has done so for the TTL-derived wait plus the configured soak."""
-    if ev is None or ev.latest_round_at is None:
+    """The new DNS, judged from the verify journal (`migrate.journal.DnsEvidence`).
+
+    - `dns.journal`: the newest round's observations still hash to the digest
+      recorded with it; if not, the journal was altered and nothing in it
+      counts (fail closed, no other dns check is judged).
+    - `dns.verified`: the newest round is `verified` (pass); `converging`
+      is pending with the verifier's ETA; `failing` fails; `unknown`
+      (timeouts, refusals) is unknown.
+    - `dns.fresh`: the newest round is at most `gate.max_age` old.
+    - `dns.held`: the newest round saw the new state at every authoritative
+      server, so there is a current unbroken run of such rounds (it began
+      at `first_fully_seen`). A flap ends a run and the next good round
+      starts a new one: it restarts the soak, it never locks for good (how
+      many times the state was lost since first seen is a detail). A gap
+      longer than `gate.max_age` between two rounds of the run is time
+      nobody watched: continuity counts from the first round after the last
+      such gap (`continuous_since`), which also restarts the soak.
+    - `timing.soak`: now ≥ `safe_after` + `gate.min_soak`, where `safe_after`
+      is the verifier's TTL-derived time (run start + the largest relevant
+      old TTL, `verify.timing`), moved later by as much as a gap moved the
+      start of continuity. Pending until then, with that time as its ETA.
+    """
+    if ev is None or ev.latest_at is None:
         return [
             CheckResult(
                 id="dns.verified",
                 status="unknown",
-                subject="verify journal",
+                subject=JOURNAL,
                 expected="a verified round",
                 observed="no verify rounds recorded",
                 fix="run `migrate verify SPEC` (scheduled, e.g. hourly) with the same --state",
             )
         ]
-    results = []
-    age = now - ev.latest_round_at
-    latest = f"latest round {ev.latest_round_status or 'unknown'} at {_utc(ev.latest_round_at)}"
-    if ev.latest_round_status != "verified":
-        failing = f"failing: {_some(list(ev.failing))}" if ev.failing else ""
-        results.append(
+    latest = f"round {ev.latest_round} {ev.latest_status} at {_utc(ev.latest_at)}"
+    if not ev.digest_ok:
+        return [
             CheckResult(
-                id="dns.verified",
-                status="pending" if ev.latest_round_status == "converging" else "fail",
-                subject="verify journal",
-                expected="latest round verified",
-                observed=latest,
-                detail=failing,
-                fix="fix what `migrate verify SPEC` reports, then let the scheduled verify run again",
-            )
-        )
-    else:
-        results.append(CheckResult(id="dns.verified", status="pass", subject="verify journal", expected="latest round verified", observed=latest))
-    if age > max_age:
-        results.append(
-            CheckResult(
-                id="dns.fresh",
+                id="dns.journal",
                 status="fail",
-                subject="verify journal",
-                expected=f"a round in the last {duration.format(max_age)}",
-                observed=f"latest round {duration.format(age)} old",
-                fix="run `migrate verify SPEC` again (the scheduled job may have stopped)",
+                subject=JOURNAL,
+                expected="the newest round's observations hash to the digest recorded with them",
+                observed=f"round {ev.latest_round}: observations no longer match sha256:{ev.digest}",
+                detail="the journal was altered after verify wrote it: none of its evidence counts",
+                fix="find out what changed journal.sqlite in --state, then start from a fresh --state "
+                "and let the scheduled verify run (the soak starts again)",
             )
-        )
-    elif age < timedelta(0):
-        results.append(
-            CheckResult(
-                id="dns.fresh",
-                status="unknown",
-                subject="verify journal",
-                expected="a round in the past",
-                observed=f"latest round is {duration.format(-age)} in the future",
-                fix="check the clocks of the machines running verify and gate",
-            )
-        )
-    else:
-        results.append(CheckResult(id="dns.fresh", status="pass", subject="verify journal", expected=f"a round in the last {duration.format(max_age)}", observed=f"latest round {duration.format(age)} old"))
-    if ev.first_fully_seen_at is None or not ev.held_continuously:
+        ]
+    results = [_verified(ev, latest), _fresh(ev, max_age, now)]
+    since = ev.continuous_since(max_age)
+    if since is None:
+        history = ""
+        if ev.first_ever_fully_seen is not None:
+            history = f"first fully seen at {_utc(ev.first_ever_fully_seen)}, lost since"
         results.append(
             CheckResult(
                 id="dns.held",
                 status="fail",
-                subject="verify journal",
-                expected="the new state held in every round since it was first fully seen",
-                observed="not held continuously" if ev.first_fully_seen_at else "never fully seen",
-                fix="the soak restarts at the next verified round; keep the scheduled verify running",
+                subject=JOURNAL,
+                expected="the new state at every authoritative server in every round since it was first fully seen",
+                observed=f"not fully seen in {latest}",
+                detail=history,
+                fix="fix what `migrate verify SPEC` reports; the soak starts again at the first round that sees the new state everywhere",
             )
         )
         return results
-    results.append(
-        CheckResult(
-            id="dns.held",
-            status="pass",
-            subject="verify journal",
-            expected="the new state held since first fully seen",
-            observed=f"held since {_utc(ev.first_fully_seen_at)} ({ev.rounds} rounds)",
-        )
-    )
-    earliest = ev.first_fully_seen_at + ev.ttl_wait + min_soak
-    wait = f"first fully seen {_utc(ev.first_fully_seen_at)} + TTL wait {duration.format(ev.ttl_wait)} + min_soak {duration.format(min_soak)}"
-    if now < earliest:
-        results.append(
-            CheckResult(
-                id="timing.soak",
-                status="pending",
-                subject="soak",
-                expected=f"now ≥ {_utc(earliest)}",
-                observed=f"{duration.format(earliest - now)} to go",
-                detail=wait,
-                eta=earliest,
-                fix=f"wait until {_utc(earliest)} with verify still passing",
-            )
-        )
-    else:
-        results.append(CheckResult(id="timing.soak", status="pass", subject="soak", expected=f"now ≥ {_utc(earliest)}", observed="soak complete", detail=wait))
+    results.append(_held(ev, since, max_age))
+    results.append(_soak(ev, since, min_soak, now))
     return results
+
+
+def _verified(ev: DnsEvidence, latest: str) -> CheckResult:
+    detail = f"observations sha256:{ev.digest}"
+    if ev.problems:
+        detail = f"not passing: {_some(list(ev.problems))}; {detail}"
+    status = {"verified": "pass", "converging": "pending", "failing": "fail"}.get(ev.latest_status or "", "unknown")
+    fix = {
+        "pending": "nothing to fix: caches still hold the old data; the scheduled verify confirms it after the ETA",
+        "fail": "fix what `migrate verify SPEC` reports, then let the scheduled verify run again",
+        "unknown": "verify could not establish everything (timeouts, refusals): run `migrate verify SPEC` and "
+        "check the servers and resolvers it names",
+    }.get(status, "")
+    return CheckResult(
+        id="dns.verified",
+        status=status,
+        subject=JOURNAL,
+        expected="latest round verified",
+        observed=latest,
+        detail=detail,
+        eta=ev.eta if status == "pending" else None,
+        fix=fix,
+    )
+
+
+def _fresh(ev: DnsEvidence, max_age: timedelta, now: datetime) -> CheckResult:
+    age = now - ev.latest_at
+    expected = f"a round in the last {duration.format(max_age)} (gate.max_age)"
+    if age < timedelta(0):
+        return CheckResult(
+            id="dns.fresh",
+            status="unknown",
+            subject=JOURNAL,
+            expected="a round in the past",
+            observed=f"latest round is {duration.format(-age)} in the future",
+            fix="check the clocks of the machines running verify and gate",
+        )
+    if age > max_age:
+        return CheckResult(
+            id="dns.fresh",
+            status="fail",
+            subject=JOURNAL,
+            expected=expected,
+            observed=f"latest round {duration.format(age)} old",
+            fix="run `migrate verify SPEC` again (the scheduled job may have stopped); "
+            "the gap counts as unwatched time, so the soak starts again",
+        )
+    return CheckResult(id="dns.fresh", status="pass", subject=JOURNAL, expected=expected, observed=f"latest round {duration.format(age)} old")
+
+
+def _held(ev: DnsEvidence, since: datetime, max_age: timedelta) -> CheckResult:
+    watched = sum(1 for t in ev.streak if t >= since)
+    notes = []
+    if since != ev.first_fully_seen:
+        notes.append(
+            f"fully seen since {_utc(ev.first_fully_seen)}, but rounds were more than {duration.format(max_age)} "
+            f"(gate.max_age) apart: continuity counts from {_utc(since)}"
+        )
+    if ev.lost:
+        times = "once" if ev.lost == 1 else f"{ev.lost} times"
+        notes.append(
+            f"the new state was lost {times} since first seen at {_utc(ev.first_ever_fully_seen)}; "
+            f"the soak restarted at {_utc(ev.first_fully_seen)}"
+        )
+    return CheckResult(
+        id="dns.held",
+        status="pass",
+        subject=JOURNAL,
+        expected=f"the new state at every authoritative server in every round, no two rounds more than {duration.format(max_age)} apart",
+        observed=f"held since {_utc(since)} ({_rounds(watched)}, largest gap {duration.format(ev.largest_gap)})",
+        detail="; ".join(notes),
+    )
+
+
+def _soak(ev: DnsEvidence, since: datetime, min_soak: timedelta, now: datetime) -> CheckResult:
+    expected = "now ≥ safe after (TTL-derived) + gate.min_soak"
+    if ev.safe_after is None or ev.safe_after < ev.first_fully_seen:
+        return CheckResult(
+            id="timing.soak",
+            status="unknown",
+            subject="soak",
+            expected=expected,
+            observed="no safe time recorded" if ev.safe_after is None else f"safe time {_utc(ev.safe_after)} precedes the run it belongs to",
+            detail=f"round {ev.latest_round} did not record a TTL-derived safe time for the run starting {_utc(ev.first_fully_seen)}",
+            fix="run `migrate verify SPEC` again with the same --state",
+        )
+    ttl_wait = ev.safe_after - ev.first_fully_seen
+    earliest = since + ttl_wait + min_soak
+    wait = (
+        f"held since {_utc(since)} + TTL wait {duration.format(ttl_wait)} (the verifier's safe time {_utc(ev.safe_after)}"
+        f"{'' if since == ev.first_fully_seen else ', moved with the start of continuity'}) + gate.min_soak {duration.format(min_soak)}"
+    )
+    if now < earliest:
+        return CheckResult(
+            id="timing.soak",
+            status="pending",
+            subject="soak",
+            expected=f"now ≥ {_utc(earliest)}",
+            observed=f"{duration.format(earliest - now)} to go",
+            detail=wait,
+            eta=earliest,
+            fix=f"wait until {_utc(earliest)} with the scheduled verify still passing",
+        )
+    return CheckResult(id="timing.soak", status="pass", subject="soak", expected=f"now ≥ {_utc(earliest)}", observed="soak complete", detail=wait)

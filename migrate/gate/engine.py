@@ -33,6 +33,13 @@ class Requirement:
     gather: Callable[[Sources], object]
     check: Callable[[object, object, datetime], list[CheckResult]]
     fix: str  # what to do when the evidence itself cannot be had
+    # Extra audit entries naming what the evidence itself rests on (e.g. the journal's digest).
+    audit: Callable[[object], dict[str, str]] = lambda evidence: {}
+
+
+def _journal_digest(ev) -> dict[str, str]:
+    """The digest of the verify round the dns check rested on, as the journal recorded it."""
+    return {"dns.journal": f"sha256:{ev.digest}"} if ev is not None and ev.digest else {}
 
 
 REQUIREMENTS: dict[str, Requirement] = {
@@ -41,6 +48,7 @@ REQUIREMENTS: dict[str, Requirement] = {
         lambda s: s.dns(),
         lambda ev, spec, now: checks.dns(ev, min_soak=spec.gate.min_soak, max_age=spec.gate.max_age, now=now),
         "run `migrate verify SPEC` with the same --state",
+        _journal_digest,
     ),
     "notice": Requirement(
         "notice",
@@ -126,6 +134,7 @@ def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, 
                 evidence = requirement.gather(sources)
                 gathered[name] = evidence
                 digests[name] = digest(evidence)
+                digests.update(requirement.audit(evidence))
                 found = [dataclasses.replace(r, requirement=name) for r in requirement.check(evidence, spec, now)]
             except Exception as exc:  # noqa: BLE001 - fail closed: any error is "unknown", never "pass"
                 digests[name] = digest({"error": str(exc)})

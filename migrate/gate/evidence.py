@@ -1,5 +1,6 @@
 """The evidence each gate check reasons about: plain frozen records, digestible.
 
+DNS evidence is the verify journal's own `migrate.journal.DnsEvidence`.
 Gathering (Graph, facts file, SQLite, the verify journal) lives in `sources`;
 the checks in `checks` only see these records, so they are pure and testable
 with a clock the tests control. `digest()` is what the audit trail stores.
@@ -12,7 +13,6 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
 
 from migrate.graph.models import Reference, Sku, Subscription
 
@@ -68,32 +68,3 @@ class NoticeEvidence:
     wave: str
     recipients: tuple[str, ...]
     delivered: dict[str, datetime] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class DnsEvidence:
-    """What the verify journal proves about the new DNS; phase B fills it from the journal.
-
-    - latest_round_at / latest_round_status: the newest completed verify round
-      ("verified" | "failing" | "converging"), as `migrate verify` reports it.
-    - first_fully_seen_at: start of the current unbroken run of verified rounds,
-      i.e. the first round after which every round was verified; None if the
-      latest round is not verified.
-    - held_continuously: True when no round since first_fully_seen_at failed and
-      the rounds are close enough together (no gap longer than the journal's
-      policy allows) to call it continuous.
-    - ttl_wait: how long caches may still serve the old data after it was first
-      fully seen: the largest TTL among the replaced records, the old NS set at
-      the parent and negative-caching SOA minimum that applies.
-    - rounds: verified rounds in the current run (for the report).
-    - journal_digest: digest of the journal rows this was derived from.
-    """
-
-    latest_round_at: datetime | None
-    latest_round_status: Literal["verified", "failing", "converging"] | None
-    first_fully_seen_at: datetime | None
-    held_continuously: bool
-    ttl_wait: timedelta
-    rounds: int = 0
-    journal_digest: str | None = None
-    failing: tuple[str, ...] = ()  # ids of failing checks in the latest round, for the report

@@ -3,20 +3,23 @@
 Each source is a zero-argument callable returning an evidence record, so the
 engine can run them fail-closed and tests can substitute their own (the
 loopback Graph server, a ledger written through the notify module, a
-DnsEvidence built by hand).
+journal written round by round).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
-from migrate.errors import BadInput, EnvironmentProblem
+from migrate import journal
+from migrate.errors import BadInput
 from migrate.gate import facts as facts_module
 from migrate.gate import store
-from migrate.gate.evidence import Attestation, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence
+from migrate.gate.evidence import Attestation, DomainEvidence, LicenceEvidence, NoticeEvidence
 from migrate.graph.client import GraphClient, domain_id
+from migrate.journal import DnsEvidence
 
 
 @dataclass
@@ -81,15 +84,23 @@ def notice_evidence(spec, state_dir: Path) -> NoticeEvidence:
     )
 
 
-def dns_from_journal(spec, state_dir: Path) -> DnsEvidence | None:
-    """PHASE B fills this from the verify journal (see DnsEvidence for each field).
+def dns_from_journal(spec, state_dir: Path, now: datetime) -> DnsEvidence:
+    """What the verify journal in `state_dir` holds for the spec's domain, read-only.
 
-    Until the journal exists there is no evidence, and the gate stays locked.
+    No journal yet is evidence of nothing (no rounds): the dns check says
+    to run verify, and the gate stays locked.
     """
-    raise EnvironmentProblem("dns: no verify journal to read evidence from (the verify journal is not available in this version)")
+    return journal.dns_evidence(state_dir, spec.domain, now)
 
 
-def default(spec, state_dir: Path, *, graph_factory: Callable[..., GraphClient] = GraphClient.from_spec) -> Sources:
+def default(
+    spec,
+    state_dir: Path,
+    *,
+    now: datetime | None = None,
+    graph_factory: Callable[..., GraphClient] = GraphClient.from_spec,
+) -> Sources:
+    """The real sources; `now` is the moment the dns evidence is read at (the gate's clock)."""
     graph = _LazyGraph(spec, graph_factory)
     use_graph = spec.source.graph is not None
     tenant_id = spec.source.graph.tenant_id if use_graph else None
@@ -111,6 +122,6 @@ def default(spec, state_dir: Path, *, graph_factory: Callable[..., GraphClient] 
         domain=domain,
         attestations=lambda: store.attestations(state_dir, domain_id(spec.domain)),
         notice=lambda: notice_evidence(spec, state_dir),
-        dns=lambda: dns_from_journal(spec, state_dir),
+        dns=lambda: dns_from_journal(spec, state_dir, now or datetime.now(timezone.utc)),
         close=graph.close,
     )
