@@ -36,7 +36,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from migrate import duration, lint, names, plan as planner, spec as spec_module
@@ -158,6 +157,24 @@ class Demo:
     def note(self, text: str) -> None:
         self.console.print(Text(text, "dim"))
 
+    def table(self, rows: list[tuple[str, ...]], styles: dict[str, str], default: str = "") -> None:
+        """One line per row, never wrapped: the first cell coloured, the last two cut to the width left."""
+        if not rows:
+            return
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        widths[1] = min(widths[1], 26)
+        room = max(20, self.console.width - sum(widths) - 8)
+        value_width = room if not any(r[4] for r in rows) else max(12, room * 3 // 5)
+        for row in rows:
+            head, name, kind, value, why = row
+            text = Text.assemble(
+                (f"  {head:<{widths[0]}} ", styles.get(head, default)),
+                f"{_cut(name, widths[1]):<{widths[1]}} {kind:<{widths[2]}} ",
+                _cut(value, value_width).ljust(value_width if why else 0),
+                ("  " + _cut(why, room - value_width), "dim") if why else "",
+            )
+            self.console.print(text, no_wrap=True, overflow="ellipsis", crop=True)
+
     def real_world(self, command: str) -> None:
         self.console.print(Text.assemble(("  in a real run: ", "dim"), (command, "dim italic")))
 
@@ -174,7 +191,6 @@ class Demo:
         from migrate.demo.relay import Relay
         from migrate.lab.scenario import MigrationWorld
 
-        preflight()
         now = _now()
         self.cutover = S.cutover(now)
         # The lab serves the hosts the new records point at: compute the desired zone first,
@@ -280,21 +296,15 @@ class Demo:
         changes = result.diff()
         # the rule's label ("Outlook Autodiscover to Exchange Online"), not its whole explanation
         reasons = {r.rrset.key: r.reasons[0][1].split(":")[0] if r.reasons else "" for r in result.microsoft365}
-        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        table.add_column("")
-        table.add_column("name", no_wrap=True)
-        table.add_column("type", no_wrap=True)
-        table.add_column("value", overflow="ellipsis", no_wrap=True, ratio=3)
-        table.add_column("why", overflow="ellipsis", no_wrap=True, ratio=2)
         origin = self.spec.domain
+        rows: list[tuple[str, str, str, str, str]] = []
         for rrset in changes.removed:
-            table.add_row(Text("-", "red"), names.relative(rrset.name, origin), rrset.rdtype, _short(rrset.values()), reasons.get(rrset.key, ""))
+            rows.append(("-", names.relative(rrset.name, origin), rrset.rdtype, ", ".join(rrset.values()), reasons.get(rrset.key, "")))
         for old, new in changes.changed:
-            table.add_row(Text("~", "yellow"), names.relative(old.name, origin), old.rdtype,
-                          _short(old.values()) + " → " + _short(new.values()), reasons.get(old.key, ""))
+            rows.append(("~", names.relative(old.name, origin), old.rdtype, ", ".join(new.values()), reasons.get(old.key, "") or "changed"))
         for rrset in changes.added:
-            table.add_row(Text("+", "green"), names.relative(rrset.name, origin), rrset.rdtype, _short(rrset.values()), "")
-        self.console.print(table)
+            rows.append(("+", names.relative(rrset.name, origin), rrset.rdtype, ", ".join(rrset.values()), f"{self.spec.mail.display_name} asks for it"))
+        self.table(rows, {"-": "red", "~": "yellow", "+": "green"})
         kept = len([r for r in result.desired if r.rdtype not in planner.HOST_MANAGED]) - len(changes.added) - len(changes.changed)
         self.say(f"{len(changes.removed)} removed (Microsoft 365), {len(changes.changed)} changed, {len(changes.added)} added, {kept} kept as they are")
         path = self.save("plan.json", report(result, findings))
@@ -325,14 +335,9 @@ class Demo:
             outbox.write(self.paths.outbox, index, recipient.address, msg)
             items.append((recipient, msg))
         outcomes = send.send(spec, wave, items, self.paths.state)
-        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        table.add_column("to", no_wrap=True)
-        table.add_column("lang", no_wrap=True)
-        table.add_column("subject", overflow="ellipsis", no_wrap=True)
-        table.add_column("SMTP", no_wrap=True)
-        for (recipient, msg), outcome in zip(items, outcomes):
-            table.add_row(recipient.address, recipient.language, str(msg["Subject"]), Text(outcome.status, "green" if outcome.status == send.DELIVERED else "red"))
-        self.console.print(table)
+        rows = [(outcome.status, recipient.address, recipient.language, str(msg["Subject"]), "")
+                for (recipient, msg), outcome in zip(items, outcomes)]
+        self.table(rows, {send.DELIVERED: "green"}, default="red")
         bad = [o for o in outcomes if o.status not in (send.DELIVERED, send.ALREADY)]
         if bad:
             raise MigrateError(f"notify: {bad[0].address} was not delivered to the relay: {bad[0].status} {bad[0].detail}".rstrip())
@@ -546,9 +551,8 @@ class Demo:
 SECRET_ENV = "M365_EXIT_DEMO_TSIG_SECRET"
 
 
-def _short(values: list[str], width: int = 60) -> str:
-    text = ", ".join(values)
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
 def _userns_works() -> bool:
@@ -585,13 +589,12 @@ def preflight() -> None:
 
 def prepare(out: Path | None) -> Path:
     if out is None:
-        return Path(tempfile.mkdtemp(prefix="m365-exit-demo-"))
+        return Path(tempfile.mkdtemp(prefix="m365-exit-demo-"))  # made now, empty, ours
     out = out.resolve()
     if out.exists() and not out.is_dir():
         raise BadInput(f"--out {out}: not a folder")
     if out.is_dir() and any(out.iterdir()):
         raise BadInput(f"--out {out}: the folder is not empty (the demo's journal and ledger must start empty); choose a new one")
-    out.mkdir(parents=True, exist_ok=True)
     return out
 
 
@@ -599,4 +602,9 @@ def run(out: Path | None = None, keep: bool = False, console: Console | None = N
     from migrate.cli import output
 
     folder = prepare(out)
+    preflight()  # before anything is written: a lab that cannot start leaves no half-made folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"--out {folder}: cannot create the folder ({exc.strerror})") from None
     return Demo(folder, keep, console or output.stdout).run()
