@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -33,7 +34,7 @@ def _migrate(*args: str, timeout: float = 150) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     out = tmp_path_factory.mktemp("demo") / "out"
-    result = _migrate("demo", "--out", str(out))
+    result = _migrate("demo", "--out", str(out), "--keep")  # --keep: the lab's configs, for the secret test
     return result, out
 
 
@@ -101,6 +102,18 @@ def test_the_spec_it_wrote_is_a_valid_rfc2136_spec(demo):
     assert loaded.dns.host == "rfc2136" and loaded.gate.min_soak.total_seconds() == 10
     # the notice deadline (cutover - 14 days) is still ahead: the gate's notice check was met honestly
     assert loaded.cutover - timedelta(days=loaded.gate.notice_days) > datetime.now(timezone.utc)
+
+
+def test_the_tsig_secret_is_nowhere_but_the_servers_config(demo):
+    result, out = demo
+    configs = list((out / "lab").glob("*/new1/knot.conf"))
+    assert len(configs) == 1
+    secrets = re.findall(r"^\s*secret:\s*(\S+)", configs[0].read_text(), re.M)
+    assert secrets and all(len(s) >= 40 for s in secrets)
+    leaks = [str(p) for p in out.rglob("*") if p.is_file() and "lab" not in p.relative_to(out).parts
+             and any(s.encode() in p.read_bytes() for s in secrets)]
+    assert leaks == []
+    assert not any(s in result.stdout + result.stderr for s in secrets)
 
 
 def test_a_folder_that_is_not_empty_is_refused_in_one_line(tmp_path):
