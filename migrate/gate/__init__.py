@@ -2,7 +2,7 @@
 
 - `evidence`: the records each check reasons about (DNS evidence is the
   verify journal's `migrate.journal.DnsEvidence`).
-- `checks`: pure functions evidence -> CheckResults.
+- `checks`: pure functions evidence -> `migrate.report.Check`s.
 - `sources`: gathering evidence (Graph, gate.facts, gate.sqlite, notify ledger, journal).
 - `engine`: evaluate fail-closed, decide and audit.
 - `facts`, `store`, `runbook`: the facts file, the gate's SQLite, the cancel runbook.

@@ -1,4 +1,4 @@
-"""The gate's checks: pure functions from evidence (and `now`) to CheckResults.
+"""The gate's checks: pure functions from evidence (and `now`) to `report.Check`s.
 
 No I/O here. Each check says what it expected, what it saw, what to do about
 it and, where time is the only thing missing, the earliest time it can pass.
@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 from migrate import duration
 from migrate.gate.evidence import Attestation, DomainEvidence, LicenceEvidence, NoticeEvidence
-from migrate.gate.result import CheckResult
 from migrate.journal import DnsEvidence
+from migrate.report import Check
 
 # Microsoft's self-service limit: "25 or fewer licenses" in the subscription.
 SELF_SERVICE_MAX = 25
@@ -30,13 +30,13 @@ def _some(items: list[str]) -> str:
 # -- licences ---------------------------------------------------------------------
 
 
-def licences(ev: LicenceEvidence) -> list[CheckResult]:
+def licences(ev: LicenceEvidence) -> list[Check]:
     """Every active subscription can be cancelled online: ≤ 25 licences, or it is the partner's to cancel."""
     active = [s for s in ev.subscriptions if s.active]
     ignored = len(ev.subscriptions) - len(active)
     if not active:
         return [
-            CheckResult(
+            Check(
                 id="licences.subscriptions",
                 status="unknown",
                 subject="tenant",
@@ -68,7 +68,7 @@ def licences(ev: LicenceEvidence) -> list[CheckResult]:
         notes.append(f"source: {ev.source}")
         if sub.is_partner(ev.own_tenant_id):
             results.append(
-                CheckResult(
+                Check(
                     id="licences.partner",
                     status="pass",
                     subject=sub.label,
@@ -78,27 +78,17 @@ def licences(ev: LicenceEvidence) -> list[CheckResult]:
                     fix="ask your Microsoft partner (CSP) to cancel it; new-commerce subscriptions can only be cancelled within 7 days of purchase or renewal",
                 )
             )
-        elif sub.total_licenses <= SELF_SERVICE_MAX:
-            results.append(
-                CheckResult(
-                    id="licences.seats",
-                    status="pass",
-                    subject=sub.label,
-                    expected=f"≤ {SELF_SERVICE_MAX} licences",
-                    observed=f"{sub.total_licenses} licences",
-                    detail="; ".join(notes),
-                )
-            )
         else:
+            fits = sub.total_licenses <= SELF_SERVICE_MAX
             results.append(
-                CheckResult(
+                Check(
                     id="licences.seats",
-                    status="fail",
+                    status="pass" if fits else "fail",
                     subject=sub.label,
                     expected=f"≤ {SELF_SERVICE_MAX} licences",
                     observed=f"{sub.total_licenses} licences",
                     detail="; ".join(notes),
-                    fix=f"unassign and remove licences until this subscription has {SELF_SERVICE_MAX} or fewer "
+                    fix=None if fits else f"unassign and remove licences until this subscription has {SELF_SERVICE_MAX} or fewer "
                     "(admin center: Billing > Your products > the subscription > Add/remove licenses), or call Microsoft support to cancel",
                 )
             )
@@ -108,10 +98,10 @@ def licences(ev: LicenceEvidence) -> list[CheckResult]:
 # -- domain_removed ------------------------------------------------------------------
 
 
-def domain_removed(ev: DomainEvidence) -> list[CheckResult]:
+def domain_removed(ev: DomainEvidence) -> list[Check]:
     if not ev.exists:
         return [
-            CheckResult(
+            Check(
                 id="m365.domain-removed",
                 status="pass",
                 subject=ev.domain,
@@ -131,7 +121,7 @@ def domain_removed(ev: DomainEvidence) -> list[CheckResult]:
         fix = "remove it: `migrate m365 remove-domain SPEC` (or admin center: Settings > Domains > Remove domain)"
         observed = "still in the tenant; nothing references it"
     return [
-        CheckResult(
+        Check(
             id="m365.domain-removed",
             status="fail",
             subject=ev.domain,
@@ -146,11 +136,11 @@ def domain_removed(ev: DomainEvidence) -> list[CheckResult]:
 # -- data_saved ----------------------------------------------------------------------
 
 
-def data_saved(attestations: list[Attestation], domain: str) -> list[CheckResult]:
+def data_saved(attestations: list[Attestation], domain: str) -> list[Check]:
     mine = sorted((a for a in attestations if a.kind == "data-saved"), key=lambda a: a.at)
     if not mine:
         return [
-            CheckResult(
+            Check(
                 id="attest.data-saved",
                 status="fail",
                 subject=domain,
@@ -161,7 +151,7 @@ def data_saved(attestations: list[Attestation], domain: str) -> list[CheckResult
         ]
     last = mine[-1]
     return [
-        CheckResult(
+        Check(
             id="attest.data-saved",
             status="pass",
             subject=domain,
@@ -175,14 +165,14 @@ def data_saved(attestations: list[Attestation], domain: str) -> list[CheckResult
 # -- notice --------------------------------------------------------------------------
 
 
-def notice(ev: NoticeEvidence, cutover: datetime, days: int, now: datetime) -> list[CheckResult]:
+def notice(ev: NoticeEvidence, cutover: datetime, days: int, now: datetime) -> list[Check]:
     """Every recipient got the announcement at least `days` days before the cutover."""
     deadline = cutover - timedelta(days=days)
     subject = f"wave {ev.wave}"
     expected = f"every recipient reached by {_utc(deadline)} ({days} days before the cutover)"
     if not ev.recipients:
         return [
-            CheckResult(
+            Check(
                 id="notice.delivered",
                 status="unknown",
                 subject=subject,
@@ -198,7 +188,7 @@ def notice(ev: NoticeEvidence, cutover: datetime, days: int, now: datetime) -> l
     on_time = len(wanted) - len(missing) - len(late)
     observed = f"{on_time} of {len(wanted)} on time" + (f", {len(missing)} not reached" if missing else "") + (f", {len(late)} late" if late else "")
     if not missing and not late:
-        return [CheckResult(id="notice.delivered", status="pass", subject=subject, expected=expected, observed=observed)]
+        return [Check(id="notice.delivered", status="pass", subject=subject, expected=expected, observed=observed)]
     details, fixes = [], []
     if missing:
         details.append(f"not reached: {_some(missing)}")
@@ -211,7 +201,7 @@ def notice(ev: NoticeEvidence, cutover: datetime, days: int, now: datetime) -> l
         details.append(f"reached after the deadline: {_some(late)}")
         fixes.append(f"move the cutover to {_utc(latest + timedelta(days=days))} or later, or accept the shorter notice by removing `notice` from gate.require")
     return [
-        CheckResult(
+        Check(
             id="notice.delivered",
             status="fail",
             subject=subject,
@@ -232,7 +222,7 @@ def _rounds(n: int) -> str:
     return f"{n} round{'s' if n != 1 else ''}"
 
 
-def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now: datetime) -> list[CheckResult]:
+def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now: datetime) -> list[Check]:
     """The new DNS, judged from the verify journal (`migrate.journal.DnsEvidence`).
 
     - `dns.journal`: the newest round's observations still hash to the digest
@@ -257,7 +247,7 @@ def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now:
     """
     if ev is None or ev.latest_at is None:
         return [
-            CheckResult(
+            Check(
                 id="dns.verified",
                 status="unknown",
                 subject=JOURNAL,
@@ -269,7 +259,7 @@ def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now:
     latest = f"round {ev.latest_round} {ev.latest_status} at {_utc(ev.latest_at)}"
     if not ev.digest_ok:
         return [
-            CheckResult(
+            Check(
                 id="dns.journal",
                 status="fail",
                 subject=JOURNAL,
@@ -287,7 +277,7 @@ def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now:
         if ev.first_ever_fully_seen is not None:
             history = f"first fully seen at {_utc(ev.first_ever_fully_seen)}, lost since"
         results.append(
-            CheckResult(
+            Check(
                 id="dns.held",
                 status="fail",
                 subject=JOURNAL,
@@ -303,7 +293,7 @@ def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now:
     return results
 
 
-def _verified(ev: DnsEvidence, latest: str) -> CheckResult:
+def _verified(ev: DnsEvidence, latest: str) -> Check:
     detail = f"observations sha256:{ev.digest}"
     if ev.problems:
         detail = f"not passing: {_some(list(ev.problems))}; {detail}"
@@ -314,7 +304,7 @@ def _verified(ev: DnsEvidence, latest: str) -> CheckResult:
         "unknown": "verify could not establish everything (timeouts, refusals): run `migrate verify SPEC` and "
         "check the servers and resolvers it names",
     }.get(status, "")
-    return CheckResult(
+    return Check(
         id="dns.verified",
         status=status,
         subject=JOURNAL,
@@ -326,11 +316,11 @@ def _verified(ev: DnsEvidence, latest: str) -> CheckResult:
     )
 
 
-def _fresh(ev: DnsEvidence, max_age: timedelta, now: datetime) -> CheckResult:
+def _fresh(ev: DnsEvidence, max_age: timedelta, now: datetime) -> Check:
     age = now - ev.latest_at
     expected = f"a round in the last {duration.format(max_age)} (gate.max_age)"
     if age < timedelta(0):
-        return CheckResult(
+        return Check(
             id="dns.fresh",
             status="unknown",
             subject=JOURNAL,
@@ -339,7 +329,7 @@ def _fresh(ev: DnsEvidence, max_age: timedelta, now: datetime) -> CheckResult:
             fix="check the clocks of the machines running verify and gate",
         )
     if age > max_age:
-        return CheckResult(
+        return Check(
             id="dns.fresh",
             status="fail",
             subject=JOURNAL,
@@ -348,10 +338,10 @@ def _fresh(ev: DnsEvidence, max_age: timedelta, now: datetime) -> CheckResult:
             fix="run `migrate verify SPEC` again (the scheduled job may have stopped); "
             "the gap counts as unwatched time, so the soak starts again",
         )
-    return CheckResult(id="dns.fresh", status="pass", subject=JOURNAL, expected=expected, observed=f"latest round {duration.format(age)} old")
+    return Check(id="dns.fresh", status="pass", subject=JOURNAL, expected=expected, observed=f"latest round {duration.format(age)} old")
 
 
-def _held(ev: DnsEvidence, since: datetime, max_age: timedelta) -> CheckResult:
+def _held(ev: DnsEvidence, since: datetime, max_age: timedelta) -> Check:
     watched = sum(1 for t in ev.streak if t >= since)
     notes = []
     if since != ev.first_fully_seen:
@@ -365,7 +355,7 @@ def _held(ev: DnsEvidence, since: datetime, max_age: timedelta) -> CheckResult:
             f"the new state was lost {times} since first seen at {_utc(ev.first_ever_fully_seen)}; "
             f"the soak restarted at {_utc(ev.first_fully_seen)}"
         )
-    return CheckResult(
+    return Check(
         id="dns.held",
         status="pass",
         subject=JOURNAL,
@@ -375,10 +365,10 @@ def _held(ev: DnsEvidence, since: datetime, max_age: timedelta) -> CheckResult:
     )
 
 
-def _soak(ev: DnsEvidence, since: datetime, min_soak: timedelta, now: datetime) -> CheckResult:
+def _soak(ev: DnsEvidence, since: datetime, min_soak: timedelta, now: datetime) -> Check:
     expected = "now ≥ safe after (TTL-derived) + gate.min_soak"
     if ev.safe_after is None or ev.safe_after < ev.first_fully_seen:
-        return CheckResult(
+        return Check(
             id="timing.soak",
             status="unknown",
             subject="soak",
@@ -394,7 +384,7 @@ def _soak(ev: DnsEvidence, since: datetime, min_soak: timedelta, now: datetime) 
         f"{'' if since == ev.first_fully_seen else ', moved with the start of continuity'}) + gate.min_soak {duration.format(min_soak)}"
     )
     if now < earliest:
-        return CheckResult(
+        return Check(
             id="timing.soak",
             status="pending",
             subject="soak",
@@ -404,4 +394,4 @@ def _soak(ev: DnsEvidence, since: datetime, min_soak: timedelta, now: datetime) 
             eta=earliest,
             fix=f"wait until {_utc(earliest)} with the scheduled verify still passing",
         )
-    return CheckResult(id="timing.soak", status="pass", subject="soak", expected=f"now ≥ {_utc(earliest)}", observed="soak complete", detail=wait)
+    return Check(id="timing.soak", status="pass", subject="soak", expected=f"now ≥ {_utc(earliest)}", observed="soak complete", detail=wait)

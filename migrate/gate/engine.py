@@ -19,9 +19,10 @@ from pathlib import Path
 from migrate.errors import BadInput, MigrateError
 from migrate.gate import checks, store
 from migrate.gate.evidence import digest
-from migrate.gate.result import CheckResult, Verdict, worst
+from migrate.gate.result import Verdict
 from migrate.gate.sources import Sources
 from migrate.graph.client import domain_id
+from migrate.report import Check, worst
 
 # Values that must never appear in a report, whatever an exception says.
 SECRET_ENVS = ("GRAPH_CLIENT_SECRET", "SMTP_PASSWORD")
@@ -31,7 +32,7 @@ SECRET_ENVS = ("GRAPH_CLIENT_SECRET", "SMTP_PASSWORD")
 class Requirement:
     name: str
     gather: Callable[[Sources], object]
-    check: Callable[[object, object, datetime], list[CheckResult]]
+    check: Callable[[object, object, datetime], list[Check]]
     fix: str  # what to do when the evidence itself cannot be had
     # Extra audit entries naming what the evidence itself rests on (e.g. the journal's digest).
     audit: Callable[[object], dict[str, str]] = lambda evidence: {}
@@ -93,19 +94,21 @@ def _hide(text: str, secrets: list[str]) -> str:
     return text
 
 
-def _scrub(result: CheckResult, secrets: list[str]) -> CheckResult:
+def _scrub(result: Check, secrets: list[str]) -> Check:
     changes = {}
     for field in ("subject", "expected", "observed", "detail", "fix"):
-        changes[field] = _hide(getattr(result, field), secrets)
+        value = getattr(result, field)
+        if isinstance(value, str):
+            changes[field] = _hide(value, secrets)
     return dataclasses.replace(result, **changes)
 
 
-def _unknown(name: str, exc: BaseException, fix: str) -> CheckResult:
+def _unknown(name: str, exc: BaseException, fix: str) -> Check:
     if isinstance(exc, MigrateError):
         reason = str(exc)
     else:
         reason = f"unexpected {type(exc).__name__}: {exc}"
-    return CheckResult(
+    return Check(
         id=f"gate.{name}",
         status="unknown",
         subject=name,
@@ -122,7 +125,7 @@ def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, 
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     secrets = _secrets()
-    results: list[CheckResult] = []
+    results: list[Check] = []
     statuses: dict[str, str] = {}
     digests: dict[str, str] = {}
     gathered: dict[str, object] = {}
@@ -135,7 +138,8 @@ def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, 
                 gathered[name] = evidence
                 digests[name] = digest(evidence)
                 digests.update(requirement.audit(evidence))
-                found = [dataclasses.replace(r, requirement=name) for r in requirement.check(evidence, spec, now)]
+                # Every gate check names its requirement and carries a fix ("" when there is nothing to do).
+                found = [dataclasses.replace(r, requirement=name, fix=r.fix or "") for r in requirement.check(evidence, spec, now)]
             except Exception as exc:  # noqa: BLE001 - fail closed: any error is "unknown", never "pass"
                 digests[name] = digest({"error": str(exc)})
                 if isinstance(exc, BadInput):
@@ -148,7 +152,7 @@ def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, 
         sources.close()
     if not statuses:
         results.append(
-            CheckResult(
+            Check(
                 id="gate.require",
                 status="unknown",
                 subject="gate.require",

@@ -34,43 +34,17 @@ import dns.rdatatype
 import dns.rrset
 
 from migrate import spf
+from migrate.plan import HOST_MANAGED
+from migrate.report import FAIL, PASS, PENDING, UNKNOWN, Check
 from migrate.verify.delegation import Addresses, Walk, glue, referral_cut
 from migrate.verify.query import ANSWER, CNAME, NODATA, NXDOMAIN, REFERRAL, REFUSED, SERVFAIL, TIMEOUT, Answer
 from migrate.zone import RRset, Zone, txt_value
 
-PASS, FAIL, PENDING, UNKNOWN = "pass", "fail", "pending", "unknown"
 VERIFIED, CONVERGING, FAILING = "verified", "converging", "failing"
 
 # Checks that describe the authoritative truth; the new state is "fully seen"
 # when none of these fails or is unknown.
 AUTHORITATIVE_FAMILIES = ("delegation.", "auth.", "record.", "m365.", "dnssec.", "mail.")
-# Types the verifier never compares: the host writes them (SOA, DNSSEC) or
-# delegation checks cover them (apex NS).
-UNCOMPARED = {"SOA", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY"}
-
-
-@dataclass(frozen=True)
-class Check:
-    id: str
-    status: str
-    subject: str
-    server: str | None = None
-    expected: Any = None
-    observed: Any = None
-    detail: str = ""
-    eta: datetime | None = None
-
-    def to_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "status": self.status,
-            "subject": self.subject,
-            "server": self.server,
-            "expected": self.expected,
-            "observed": self.observed,
-            "detail": self.detail,
-            "eta": self.eta,
-        }
 
 
 @dataclass
@@ -153,7 +127,9 @@ def mail_keys(domain: str, desired: Zone) -> list[tuple[str, str]]:
 
 def compared(desired: Zone, domain: str) -> list[RRset]:
     """The desired RRsets compared at every authoritative server."""
-    return [r for r in desired if r.rdtype not in UNCOMPARED and not (r.rdtype == "NS" and r.name == domain)]
+    # Never compared: what the host writes itself (plan.HOST_MANAGED: SOA, DNSSEC), and the apex NS
+    # (the delegation checks cover it).
+    return [r for r in desired if r.rdtype not in HOST_MANAGED and not (r.rdtype == "NS" and r.name == domain)]
 
 
 # -- delegation ------------------------------------------------------------

@@ -1,19 +1,20 @@
 """The verify report: one JSON object per DESIGN.md ("Reports").
 
 `domain`, `status`, `generated_at` (UTC) and `checks` (id, status, subject,
-server, expected, observed, detail, eta) are the contract; the rest
+server, expected, observed, detail, eta) are the contract (`migrate.report`); the rest
 (`eta`, `safe_after`, `round`, `digest`, `summary`, `old_ttls`) extends it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime
 
-from migrate.verify.checks import FAIL, PASS, PENDING, UNKNOWN
+from migrate.report import FAIL, PASS, PENDING, UNKNOWN, envelope
 from migrate.verify.round import RoundResult
 
 EXIT_CODES = {"verified": 0, "failing": 1, "unknown": 1, "converging": 3}
+# Display order, most actionable first (a failure before what could not be established).
 _ORDER = {FAIL: 0, UNKNOWN: 1, PENDING: 2, PASS: 3}
 
 
@@ -23,17 +24,17 @@ def exit_code(status: str) -> int:
 
 def build(result: RoundResult, generated_at: datetime | None = None) -> dict:
     counts = Counter(c.status for c in result.checks)
-    return {
-        "domain": result.domain,
-        "status": result.status,
-        "generated_at": (generated_at or datetime.now(timezone.utc)).astimezone(timezone.utc),
-        "eta": result.eta,
-        "safe_after": result.safe_after,
-        "first_fully_seen": result.first_fully_seen,
-        "round": result.round_id,
-        "digest": result.digest,
-        "summary": {s: counts.get(s, 0) for s in (PASS, FAIL, PENDING, UNKNOWN)},
-        "queries": result.queries,
-        "old_ttls": [t.to_dict() for t in result.old_ttls],
-        "checks": [c.to_dict() for c in sorted(result.checks, key=lambda c: (_ORDER.get(c.status, 9), c.id, c.subject, c.server or ""))],
-    }
+    return envelope(
+        result.domain,
+        result.status,
+        sorted(result.checks, key=lambda c: (_ORDER.get(c.status, 9), c.id, c.subject, c.server or "")),
+        generated_at,
+        eta=result.eta,
+        safe_after=result.safe_after,
+        first_fully_seen=result.first_fully_seen,
+        round=result.round_id,
+        digest=result.digest,
+        summary={s: counts.get(s, 0) for s in (PASS, FAIL, PENDING, UNKNOWN)},
+        queries=result.queries,
+        old_ttls=[t.to_dict() for t in result.old_ttls],
+    )

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from migrate import duration
-from migrate.verify.checks import PASS, PENDING, Check, Evidence, ServerView, compared, mail_keys
+from migrate.report import PASS, PENDING, Check
+from migrate.verify.checks import Evidence, ServerView, compared, mail_keys
 from migrate.verify.query import ANSWER, NODATA, NXDOMAIN, Answer
 
 DEFAULT_PARENT_NS_TTL = 86400

@@ -1,0 +1,80 @@
+"""The one check record and report envelope that verify and gate both report with.
+
+DESIGN.md "Reports" is the contract: a report is `domain`, `status`,
+`generated_at` (UTC) and `checks`, each check `{id, status, subject, server,
+expected, observed, detail, eta}` with status pass | fail | pending |
+unknown. The gate adds `fix` (what to do) and `requirement` (the
+gate.require entry a check belongs to); they appear in the JSON only when
+set, so verify's checks keep exactly the contract's keys. Each command
+extends the envelope with its own keys (verify: eta, safe_after, round...;
+gate: requirements, earliest_unlock, evidence).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+PASS, FAIL, PENDING, UNKNOWN = "pass", "fail", "pending", "unknown"
+STATUSES = (PASS, FAIL, PENDING, UNKNOWN)
+Status = Literal["pass", "fail", "pending", "unknown"]
+
+# Worst first, for folding many checks into one status. Unknown ranks below
+# fail: fail closed, what could not be established is never better than a
+# known failure (and "fix it" is at least a known way out).
+_RANK = {UNKNOWN: 0, FAIL: 1, PENDING: 2, PASS: 3}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One observation against one expectation.
+
+    `eta` is the earliest time the check can pass (set for `pending`, and for
+    a `fail` whose remedy has a known date); `fix` says what to do about it.
+    """
+
+    id: str
+    status: Status
+    subject: str
+    server: str | None = None
+    expected: Any = None
+    observed: Any = None
+    detail: str = ""
+    eta: datetime | None = None
+    fix: str | None = None
+    requirement: str | None = None
+
+    def to_dict(self) -> dict:
+        out = {
+            "id": self.id,
+            "status": self.status,
+            "subject": self.subject,
+            "server": self.server,
+            "expected": self.expected,
+            "observed": self.observed,
+            "detail": self.detail,
+            "eta": self.eta,
+        }
+        if self.fix is not None:
+            out["fix"] = self.fix
+        if self.requirement is not None:
+            out["requirement"] = self.requirement
+        return out
+
+
+def worst(statuses: Iterable[str]) -> Status:
+    """The worst of `statuses` (unknown < fail < pending < pass); nothing at all is unknown."""
+    return min(statuses, key=lambda s: _RANK[s], default=UNKNOWN)
+
+
+def envelope(domain: str, status: str, checks: Iterable[Check], generated_at: datetime | None = None, **extra) -> dict:
+    """The report object: the contract's keys, a command's `extra` keys, then the checks."""
+    return {
+        "domain": domain,
+        "status": status,
+        "generated_at": (generated_at or datetime.now(timezone.utc)).astimezone(timezone.utc),
+        **extra,
+        "checks": [c.to_dict() for c in checks],
+    }
