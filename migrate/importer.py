@@ -34,7 +34,15 @@ COMMON_NAMES = (
     "_caldavs._tcp", "_carddavs._tcp", "_imaps._tcp", "_submission._tcp", "_autodiscover._tcp",
     "_sip._udp", "_sip._tcp", "_sips._tcp", "_xmpp-client._tcp", "_xmpp-server._tcp",
 )
-LIVE_TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "SRV", "CAA", "NS")
+HOST_TYPES = ("CNAME", "A", "AAAA", "MX", "TXT", "CAA", "NS")
+SERVICE_TYPES = ("CNAME", "SRV", "TXT")  # underscore names: _dmarc, _sip._tls, selectors
+APEX_TYPES = ("SOA", "NS", "A", "AAAA", "MX", "TXT", "CAA", "SRV", "HTTPS")
+
+
+def _types_for(name: str, domain: str) -> tuple[str, ...]:
+    if name == domain:
+        return APEX_TYPES
+    return SERVICE_TYPES if name.startswith("_") or "._" in name else HOST_TYPES
 
 
 def annotations(zone: Zone) -> dict[tuple[str, str, str], str]:
@@ -72,7 +80,7 @@ def from_zonefile(domain: str, path) -> Zone:
 def from_axfr(domain: str, server: Endpoint, timeout: float = 10.0) -> Zone:
     """A full zone transfer (AXFR over TCP) from one server."""
     try:
-        parsed = dns.zone.Zone(domain)
+        parsed = dns.zone.Zone(domain, relativize=False)
         dns.query.inbound_xfr(server.host, parsed, port=server.port, timeout=timeout, lifetime=timeout * 3)
     except dns.xfr.TransferError as exc:
         raise MigrateError(f"AXFR of {domain} from {server} was refused ({dns.rcode.to_text(exc.rcode)}); allow transfers to this address or use --from live") from None
@@ -97,7 +105,7 @@ def _in_zone_targets(rrsets: Iterable[RRset], origin: str) -> set[str]:
 
 async def _live(domain: str, root_hints: list[Endpoint], timeout: float, retries: int) -> tuple[Zone, list[str]]:
     from migrate.verify.delegation import Walker
-    from migrate.verify.query import ANSWER, Querier
+    from migrate.verify.query import ANSWER, NXDOMAIN, Querier
 
     querier = Querier(timeout=timeout, retries=retries)
     walker = Walker(querier, root_hints)
@@ -107,17 +115,30 @@ async def _live(domain: str, root_hints: list[Endpoint], timeout: float, retries
 
     async def probe(name: str) -> list[RRset]:
         found = []
-        for rdtype in (*LIVE_TYPES, "SOA") if name == domain else LIVE_TYPES:
+        for rdtype in _types_for(name, domain):
             answer, _ = await walker.lookup(name, rdtype)
             if answer is None or not answer.ok:
                 problems.append(f"{name} {rdtype}: {answer.outcome if answer else 'no server answered'}")
                 continue
-            if answer.outcome == ANSWER or (rdtype == "CNAME" and answer.rrset(name, "CNAME")):
-                rrset = answer.rrset(name, rdtype)
-                if rrset is not None:
-                    found.append(rrset)
+            if answer.outcome == NXDOMAIN:
+                break  # nothing at all lives at this name
+            rrset = answer.rrset(name, rdtype) if answer.outcome == ANSWER else None
+            if rrset is not None:
+                found.append(rrset)
+                if rdtype == "CNAME":
+                    break  # a CNAME stands alone at its name
         return found
 
+    # The SOA first: a domain whose servers give none is not worth probing by the hundred.
+    soa, _ = await walker.lookup(domain, "SOA")
+    if soa is None or soa.rrset(domain, "SOA") is None:
+        why = soa.outcome if soa is not None else "no server answered"
+        raise MigrateError(f"live probe of {domain} found no SOA at the apex ({why}); is the domain delegated?")
+    apex = await probe(domain)
+    for rrset in apex:
+        zone.put(rrset)
+    asked.add(domain)
+    pending |= _in_zone_targets(apex, domain)
     while pending:
         batch, pending = sorted(pending - asked), set()
         asked.update(batch)
@@ -130,10 +151,7 @@ async def _live(domain: str, root_hints: list[Endpoint], timeout: float, retries
 
 def from_live(domain: str, root_hints: list[Endpoint], timeout: float = 3.0, retries: int = 2) -> tuple[Zone, list[str]]:
     """Probe the domain at its authoritative servers; returns the zone and what could not be asked."""
-    zone, problems = asyncio.run(_live(domain, root_hints, timeout, retries))
-    if not zone.get(domain, "SOA"):
-        raise MigrateError(f"live probe of {domain} found no SOA at the apex; is the domain delegated? ({'; '.join(problems[:3]) or 'no answers'})")
-    return zone, problems
+    return asyncio.run(_live(domain, root_hints, timeout, retries))
 
 
 def parse_source(kind: str, where: str | None) -> tuple[str, str | None]:

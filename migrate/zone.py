@@ -87,7 +87,7 @@ def parse_rdata(rdtype: str, text: str, origin: str = ".") -> str:
     try:
         if rdtype in ("TXT", "SPF"):
             return txt_rdata_text(_txt_bytes(text))
-        rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, text, origin=dns.name.from_text(origin))
+        rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, text, origin=dns.name.from_text(origin), relativize=False)
     except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
         raise BadInput(f"{rdtype} value {text!r} is not valid: {exc}") from None
     return canonical(rdtype, rdata)

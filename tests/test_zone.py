@@ -100,3 +100,10 @@ def test_idn_zone_uses_a_labels():
     zone = Zone.from_text("@ 300 A 192.0.2.1\n", "blåbær.dk")
     assert zone.origin == "xn--blbr-roah.dk."
     assert zone.get("xn--blbr-roah.dk.", "A")
+
+
+def test_relative_names_in_values_resolve_against_the_origin():
+    cname = RRset.build("www.x.dk.", "CNAME", 60, ["x.dk."], origin="x.dk.")
+    assert cname.rdatas == {"x.dk."}
+    mx = RRset.build("x.dk.", "MX", 60, ["10 mail"], origin="x.dk.")
+    assert mx.rdatas == {"10 mail.x.dk."}

@@ -13,15 +13,18 @@ answer is an `Answer` from `query`, so the evidence stays inspectable.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import dns.name
 
 from migrate.endpoint import Endpoint
-from migrate.verify.query import ANSWER, CNAME, NXDOMAIN, REFERRAL, Answer, Querier
+from migrate.verify.query import ANSWER, CNAME, NXDOMAIN, REFERRAL, TIMEOUT, Answer, Querier
 
 MAX_STEPS = 24  # referrals followed for one name (the tree is rarely deeper than 6)
 MAX_DEPTH = 4  # nested glueless name server lookups
+# The hosts the current chain of lookups is resolving (each task sees its own chain).
+_RESOLVING: ContextVar[frozenset[str]] = ContextVar("resolving", default=frozenset())
 
 
 @dataclass
@@ -99,6 +102,7 @@ class Walker:
         self.root = Cut(".", {".root-hints": list(root_hints)})
         self._cuts: dict[str, Cut] = {".": self.root}
         self._hosts: dict[str, Addresses] = {}
+        self._silent: set[Endpoint] = set()
 
     def _closest(self, qname: str) -> Cut:
         name = dns.name.from_text(qname)
@@ -113,10 +117,17 @@ class Walker:
     async def _ask_any(self, cut: Cut, qname: str, qtype: str, dnssec: bool = False) -> Answer | None:
         """Ask the cut's servers in turn until one gives evidence."""
         last = None
-        for addr in cut.addresses():
+        # Servers that already timed out this round are tried last, not first every
+        # time; when all of them have, one more try stands for the lot.
+        addresses = sorted(cut.addresses(), key=lambda a: a in self._silent)
+        if addresses and all(a in self._silent for a in addresses):
+            addresses = addresses[:1]
+        for addr in addresses:
             answer = await self.querier.ask(addr, qname, qtype, dnssec=dnssec)
             if answer.ok:
                 return answer
+            if answer.outcome == TIMEOUT:
+                self._silent.add(addr)
             last = answer
         return last
 
@@ -158,12 +169,31 @@ class Walker:
         return answer, cut
 
     async def addresses(self, host: str, depth: int = 0) -> Addresses:
-        """Every A and AAAA of a host, by iteration; a CNAME is noted and followed once."""
+        """Every A and AAAA of a host, by iteration; a CNAME is noted and followed once.
+
+        Only finished results are shared: lookups run concurrently, and handing
+        out a result still being filled would read as "no addresses". The
+        querier already asks each question once per round, so resolving a host
+        twice at the same time costs no extra queries. A host whose resolution
+        needs itself (mutually glueless name servers) ends the chain as unknown.
+        """
         host = host.lower()
-        if host in self._hosts:
-            return self._hosts[host]
+        done = self._hosts.get(host)
+        if done is not None:
+            return done
+        chain = _RESOLVING.get()
+        if host in chain:
+            return Addresses(host, error=f"resolving {host} needs {host} itself (glueless loop)", unknown=True)
+        token = _RESOLVING.set(chain | {host})
+        try:
+            result = await self._resolve(host, depth)
+        finally:
+            _RESOLVING.reset(token)
+        self._hosts[host] = result
+        return result
+
+    async def _resolve(self, host: str, depth: int) -> Addresses:
         result = Addresses(host)
-        self._hosts[host] = result  # guards against loops through glueless servers
         target = host
         for _ in range(8):
             alias = None
