@@ -92,32 +92,38 @@ class Client:
         return None
 
     def replace(self, rrset: RRset, previous: RRset | None = None) -> None:
-        """Make the server's RRset exactly `rrset`, in one atomic UPDATE.
+        """Make the server's RRset exactly `rrset` (data and TTL), in one atomic UPDATE.
 
-        The RRset is deleted and every rdata added. `previous` (what was there
-        before) is also deleted rdata by rdata, because a server ignores "delete
-        the whole RRset" for the apex NS (RFC 2136 3.4.2.4) and would otherwise
-        keep the old name servers beside the new ones.
+        The message deletes the RRset and adds every rdata. The apex NS needs
+        more, because a server ignores "delete the whole RRset" there and any
+        delete that would remove its last NS (RFC 2136 3.4.2.4): the names no
+        longer wanted (served now, or known from `previous`) are deleted one by
+        one after the new ones are added, and names that stay are deleted and
+        added again so that they take the new TTL.
         """
         name, rdtype = self.record_key(rrset.name, rrset.rdtype)
         if rdtype in SERVER_MANAGED:
             raise BadInput(f"{self.where(name, rdtype)}: {rdtype} is maintained by the server, not by updates")
         message = self._update(name, rdtype)
-        values = rrset.sorted_rdatas()
         message.delete(name, rdtype)
-        message.add(name, rrset.ttl, rdtype, *values)
-        stale = sorted((previous.rdatas if previous is not None else frozenset()) - rrset.rdatas)
-        if stale:
-            message.delete(name, rdtype, *stale)
+        message.add(name, rrset.ttl, rdtype, *rrset.sorted_rdatas())
+        if (name, rdtype) == (self.zone, "NS"):
+            served = self.read(name, rdtype)
+            old = (served.rdatas if served is not None else frozenset()) | (previous.rdatas if previous is not None else frozenset())
+            for rdata in sorted(old - rrset.rdatas):
+                message.delete(name, rdtype, rdata)
+            for rdata in sorted(old & rrset.rdatas):
+                message.delete(name, rdtype, rdata)
+                message.add(name, rrset.ttl, rdtype, rdata)
         self._check(self._send(message, name, rdtype, "update"), name, rdtype)
         # A server answers NOERROR yet skips an add that breaks a rule (a CNAME
         # beside other data, RFC 2136 3.4.2.2): only the served data tells.
         served = self.read(name, rdtype)
-        if served is None or served.rdatas != rrset.rdatas:
-            now = "nothing" if served is None else ", ".join(served.sorted_rdatas())
+        if served is None or not served.same_as(rrset):
+            now = "nothing" if served is None else f"TTL {served.ttl} " + ", ".join(served.sorted_rdatas())
             raise MigrateError(
                 f"{self.where(name, rdtype)}: the server answered NOERROR but serves {now}"
-                " (a CNAME and other data at one name conflict)"
+                f" instead of TTL {rrset.ttl} " + ", ".join(rrset.sorted_rdatas())
             )
 
     def delete(self, name: str, rdtype: str) -> None:

@@ -170,6 +170,11 @@ def test_apex_name_servers_are_replaced_not_added_to(lab_world, provider, secret
     provider.update("id", inputs, moved)
     assert served(world, ZONE, "NS") == (60, {"ns2.newhost.net.", "ns3.newhost.net."})
 
+    # The same names with another TTL: duplicates alone would keep the old TTL.
+    longer = checked(provider, props(world, ZONE, "NS", 300, ["ns2.newhost.net.", "ns3.newhost.net."]))
+    provider.update("id", moved, longer)
+    assert served(world, ZONE, "NS") == (300, {"ns2.newhost.net.", "ns3.newhost.net."})
+
 
 def test_delete_removes_the_rrset_and_read_then_reports_it_gone(lab_world, provider, secret_env):
     world, key = start_zone(lab_world)
