@@ -40,6 +40,7 @@ from rich.text import Text
 
 from migrate import duration, lint, names, plan as planner, spec as spec_module
 from migrate.demo import scenario as S
+from migrate.endpoint import Endpoint
 from migrate.errors import BadInput, EnvironmentProblem, MigrateError
 
 PHASES = (
@@ -259,12 +260,11 @@ class Demo:
         self.paths.facts.write_text(
             S.facts_text(now, domain_removed=False, references=[u.split(",")[-1] for u in users]), encoding="utf-8"
         )
-        # The current zone as `migrate import SPEC` snapshots it, annotated record by record.
-        # The lab's copy of Microsoft's servers allows a transfer (Microsoft's do not: there,
-        # use --from live). importer.from_axfr mis-reads in-zone names today, so the lab's
-        # own AXFR reader takes the transfer.
+        # The current zone as `migrate import SPEC --from axfr` snapshots it, annotated
+        # record by record. The lab's copy of Microsoft's servers allows a transfer
+        # (Microsoft's do not: there, use --from live).
         old = world.address(world.old_servers[0])
-        current = world.served(world.old_key)
+        current = importer.from_axfr(self.spec.domain, Endpoint(old, 53))
         self.paths.zone.parent.mkdir(parents=True, exist_ok=True)
         self.paths.zone.write_text(
             importer.snapshot_text(current, f"AXFR from {S.BDM_NAMESERVERS[0]} ({old}, in the lab)"), encoding="utf-8"

@@ -27,8 +27,6 @@ PROVIDER = "simply"  # Simply.com, a Danish mail host: a preset that needs no ac
 
 # Every record, old and new, and everything the lab derives (SOA, delegation NS,
 # glue) lives 4 s: caches that hold the old MX forget it within seconds.
-# (One value for all: the new host's derived apex NS then already has the TTL
-# the plan wants, which an RFC 2136 replace of the apex NS cannot change today.)
 OLD_TTL = 4
 LAB_TTL = 4
 NEW_TTL = 4
