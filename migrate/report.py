@@ -12,9 +12,11 @@ gate: requirements, earliest_unlock, evidence).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Literal
 
 PASS, FAIL, PENDING, UNKNOWN = "pass", "fail", "pending", "unknown"
@@ -78,3 +80,19 @@ def envelope(domain: str, status: str, checks: Iterable[Check], generated_at: da
         **extra,
         "checks": [c.to_dict() for c in checks],
     }
+
+
+def json_default(value: Any) -> Any:
+    """JSON for what reports hold besides plain data: UTC times with Z, paths, sets."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def dumps(data: Any) -> str:
+    """A report as the JSON text the commands print and the demo saves."""
+    return json.dumps(data, indent=2, ensure_ascii=False, default=json_default) + "\n"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.gate_helpers import CUTOVER, write_spec
-from tests.graph_server import CLIENT_SECRET, company_subscription, graph, user_reference  # noqa: F401
+from tests.graph_server import CLIENT_SECRET, company_subscription, user_reference
 from migrate.notify.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parent.parent

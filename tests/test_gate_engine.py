@@ -4,7 +4,6 @@ then read from real journals written round by round with a clock the tests contr
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -13,13 +12,7 @@ from migrate.gate import engine, sources, store
 from migrate.journal import Journal, Observation
 from migrate.notify.ledger import Ledger
 from tests.gate_helpers import ALL, CUTOVER, NOW, dns_evidence, dns_holding, load, sources_for, write_spec
-from tests.graph_server import (  # noqa: F401  (graph is a fixture)
-    CLIENT_SECRET,
-    closed_port_url,
-    company_subscription,
-    graph,
-    user_reference,
-)
+from tests.graph_server import CLIENT_SECRET, closed_port_url, company_subscription, user_reference
 
 SENT_AT = CUTOVER - timedelta(days=20)
 

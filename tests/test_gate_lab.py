@@ -14,7 +14,6 @@ from datetime import timedelta
 
 from migrate.gate import engine, sources, store
 from migrate.journal import Journal
-from tests.lab_fixture import lab_migration  # noqa: F401 - the fixture
 from tests.verify_lab import DOMAIN, TTL, Clock, load, problems, run, write_spec
 
 MIN_SOAK = timedelta(hours=2)
@@ -25,7 +24,7 @@ def check(verdict, check_id):
     return found
 
 
-def test_gate_unlocks_from_real_verify_rounds_only_after_safe_after_plus_min_soak(tmp_path, lab_migration):  # noqa: F811
+def test_gate_unlocks_from_real_verify_rounds_only_after_safe_after_plus_min_soak(tmp_path, lab_migration):
     spec, current, desired = load(write_spec(tmp_path, extra={"gate": {"min_soak": "2h", "require": ["dns"]}}))
     world = lab_migration(DOMAIN, current, desired, ttl=TTL)
     clock, state = Clock(), tmp_path / "state"

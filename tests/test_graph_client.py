@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from tests.graph_server import (  # noqa: F401  (graph is a fixture)
+from tests.graph_server import (
     CLIENT_SECRET,
     closed_port_url,
     company_subscription,
-    graph,
     group_reference,
     user_reference,
 )

@@ -6,7 +6,6 @@ import datetime as dt
 import ssl
 from pathlib import Path
 
-import pytest
 from aiosmtpd.smtp import AuthResult
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -14,7 +13,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
-from migrate import spec as spec_module
 from migrate.cli import app
 from migrate.notify import ledger
 from migrate.notify.ledger import Ledger

@@ -24,8 +24,7 @@ from migrate import footprint, plan, spec as spec_module
 from migrate.errors import BadInput, MigrateError
 from migrate.lab import LabZone, Server, TsigKey, WorldSpec
 from migrate.zone import RRset, Zone, txt_rdata_text
-from tests.lab_fixture import lab_world  # noqa: F401 (a fixture)
-from tests.pulumi_mocks import event_loop_for_pulumi, run_program  # noqa: F401 (a fixture)
+from tests.pulumi_mocks import run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "stacks"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from migrate import footprint, plan, spec as spec_module
-from tests.pulumi_mocks import event_loop_for_pulumi, run_program  # noqa: F401 (a fixture)
+from tests.pulumi_mocks import run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "migration.yaml"

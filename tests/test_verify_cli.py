@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 
-from tests.lab_fixture import lab_migration  # noqa: F401 - the fixture
 from tests.verify_lab import DOMAIN, TTL, load, write_spec
 
 KEYS = {"id", "status", "subject", "server", "expected", "observed", "detail", "eta"}
@@ -16,7 +15,7 @@ def migrate(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "migrate", *args], capture_output=True, text=True, timeout=120)
 
 
-def test_verify_reports_json_and_exit_codes_round_by_round(tmp_path, lab_migration):  # noqa: F811
+def test_verify_reports_json_and_exit_codes_round_by_round(tmp_path, lab_migration):
     path = write_spec(tmp_path)
     spec, current, desired = load(path)
     world = lab_migration(DOMAIN, current, desired, ttl=TTL)

@@ -16,12 +16,11 @@ from migrate import journal as journal_module
 from migrate.journal import Journal
 from migrate.verify.query import ANSWER
 from migrate.zone import RRset, txt_rdata_text
-from tests.lab_fixture import lab_migration  # noqa: F401 - the fixture
 from tests.verify_lab import DOMAIN, TTL, Clock, by_id, load, problems, run, write_spec
 
 
 @pytest.fixture
-def migration(tmp_path, lab_migration):  # noqa: F811
+def migration(tmp_path, lab_migration):
     """Spec, desired zone and a started world serving it at the new host (delegation still at the old)."""
 
     def start(*, new_zone=None, records=None, **world_kwargs):

@@ -8,16 +8,14 @@ only with --debug).
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 
+from migrate import report
 from migrate.errors import MigrateError
 
 stdout = Console(highlight=False, soft_wrap=True)
@@ -31,19 +29,9 @@ def set_debug(value: bool) -> None:
     _debug = value
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, (set, frozenset)):
-        return sorted(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
 def emit_json(data: Any) -> None:
     """One JSON document on stdout."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=_default) + "\n")
+    sys.stdout.write(report.dumps(data))
     sys.stdout.flush()
 
 

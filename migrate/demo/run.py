@@ -25,7 +25,6 @@ the gate's audit trail are the SQLite files under OUT/state.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import subprocess
@@ -38,7 +37,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from migrate import duration, lint, names, plan as planner, spec as spec_module
+from migrate import duration, lint, names, plan as planner, report as report_module, spec as spec_module
 from migrate.demo import scenario as S
 from migrate.endpoint import Endpoint
 from migrate.errors import BadInput, EnvironmentProblem, MigrateError
@@ -100,16 +99,6 @@ class Paths:
     @property
     def lab(self) -> Path:
         return self.out / "lab"
-
-
-def json_default(value):
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, (set, frozenset)):
-        return sorted(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 def _now() -> datetime:
@@ -182,7 +171,7 @@ class Demo:
     def save(self, name: str, data: dict) -> Path:
         self.paths.reports.mkdir(parents=True, exist_ok=True)
         path = self.paths.reports / name
-        path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=json_default) + "\n", encoding="utf-8")
+        path.write_text(report_module.dumps(data), encoding="utf-8")
         self.reports.append(path)
         return path
 
@@ -526,7 +515,6 @@ class Demo:
     # -- the end -----------------------------------------------------------------
 
     def summary(self) -> None:
-        out = self.paths.out
         elapsed = time.monotonic() - self.started
         self.console.print()
         self.console.rule(Text(f"Done in {elapsed:.0f}s: the gate is unlocked", "bold green"), align="left")

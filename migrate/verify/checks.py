@@ -36,9 +36,9 @@ import dns.rrset
 from migrate import spf
 from migrate.plan import HOST_MANAGED
 from migrate.report import FAIL, PASS, PENDING, UNKNOWN, Check
-from migrate.verify.delegation import Addresses, Walk, glue, referral_cut
+from migrate.verify.delegation import Addresses, Walk, glue
 from migrate.verify.query import ANSWER, CNAME, NODATA, NXDOMAIN, REFERRAL, REFUSED, SERVFAIL, TIMEOUT, Answer
-from migrate.zone import RRset, Zone, txt_value
+from migrate.zone import RRset, Zone
 
 VERIFIED, CONVERGING, FAILING = "verified", "converging", "failing"
 

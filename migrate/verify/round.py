@@ -28,7 +28,7 @@ from migrate.journal import Journal, Observation
 from migrate.spec import Spec
 from migrate.verify import checks as C
 from migrate.verify import timing
-from migrate.verify.delegation import Addresses, Walker
+from migrate.verify.delegation import Walker
 from migrate.verify.query import Answer, Clock, Querier, utc_now
 from migrate.zone import Zone
 
