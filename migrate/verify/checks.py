@@ -197,7 +197,13 @@ def delegation_checks(ev: Evidence) -> list[Check]:
         else:
             out.append(Check("delegation.ns-address", UNKNOWN if host.unknown else FAIL, ns, None, "A or AAAA", [], host.error or "no address"))
     expected_addrs = {a for ns in expected for a in (ev.hosts[ns].addresses if ns in ev.hosts else [])}
-    if len(expected) < 2 or len(expected_addrs) < 2:
+    unresolved = [ns for ns in expected if ns not in ev.hosts or (ev.hosts[ns].unknown and not ev.hosts[ns].resolved)]
+    if len(expected) >= 2 and len(expected_addrs) < 2 and unresolved:
+        # Addresses that could not be looked up (timeouts) prove nothing about the count.
+        out.append(Check("delegation.ns-count", UNKNOWN, domain, None, ">= 2 names with distinct addresses",
+                         {"names": expected, "addresses": sorted(expected_addrs), "unresolved": unresolved},
+                         "the addresses of " + ", ".join(unresolved) + " could not be looked up"))
+    elif len(expected) < 2 or len(expected_addrs) < 2:
         out.append(Check("delegation.ns-count", FAIL, domain, None, ">= 2 names with distinct addresses", {"names": expected, "addresses": sorted(expected_addrs)}, "one name server is a single point of failure (RFC 1034 §4.1)"))
     else:
         out.append(Check("delegation.ns-count", PASS, domain, None, None, {"names": len(expected), "addresses": len(expected_addrs)}))

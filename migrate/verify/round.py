@@ -25,6 +25,7 @@ from migrate import footprint, spf
 from migrate.endpoint import Endpoint
 from migrate.endpoint import parse as parse_endpoint
 from migrate.journal import Journal, Observation
+from migrate.plan import HOST_MANAGED
 from migrate.spec import Spec
 from migrate.verify import checks as C
 from migrate.verify import timing
@@ -133,6 +134,23 @@ async def _spf_tree(walker: Walker, desired: Zone, domain: str) -> dict[str, Ans
     return out
 
 
+def residue_probes(current: Zone, desired: Zone, domain: str) -> list[tuple[str, str]]:
+    """The catalogue's names, plus every record set the plan removed as Microsoft 365's.
+
+    Pointers count at any owner (`mail` CNAME autodiscover.outlook.com), so the
+    catalogue's fixed names are not enough: a removed record left behind at the
+    new host, at a name of the company's choosing, is residue too.
+    """
+    probes = dict.fromkeys(footprint.probe_names(domain))
+    for rrset in current:
+        key = rrset.key
+        if rrset.rdtype in HOST_MANAGED or desired.get(*key) is not None or key in probes:
+            continue
+        if footprint.classify(rrset, domain).removed is not None:
+            probes[key] = None
+    return list(probes)
+
+
 def _rrset_names(answer: Answer | None, domain: str) -> list[str]:
     if answer is None or not answer.ok:
         return []
@@ -145,21 +163,29 @@ async def run_round(
     settings: Settings,
     *,
     desired: Zone | None = None,
+    current: Zone | None = None,
     journal: Journal | None = None,
     clock: Clock = utc_now,
 ) -> RoundResult:
-    """One round for the spec's domain; appended to `journal` when one is given."""
-    if desired is None:
-        from migrate import plan
+    """One round for the spec's domain; appended to `journal` when one is given.
 
-        desired = plan.desired_zone(spec)
+    `current` is the zone being left (the spec's zone file when not given):
+    what the plan removed from it is probed for residue.
+    """
+    from migrate import plan
+
+    if desired is None:
+        built = plan.build(spec)
+        desired, current = built.desired, built.current
+    if current is None:
+        current = plan.current_zone(spec)
     domain = spec.domain
     expected = sorted(spec.dns.nameservers)
     started = clock()
     querier = Querier(timeout=settings.timeout, retries=settings.retries, concurrency=settings.concurrency,
                       server_rate=settings.server_rate, resolver_rate=settings.resolver_rate, clock=clock)
     walker = Walker(querier, settings.root_hints)
-    probes = footprint.probe_names(domain)
+    probes = residue_probes(current, desired, domain)
     proxied = {r.rrset(domain, spec.dns.default_ttl).key for r in spec.dns.records if r.proxied}
     ev = C.Evidence(domain=domain, now=started, desired=desired, expected_ns=expected, probe_names=probes, proxied=proxied)
 
