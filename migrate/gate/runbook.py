@@ -8,17 +8,16 @@ the licence evidence the gate rested on), and the language.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import jinja2
 
-from migrate import names
+from migrate import TEMPLATES as TEMPLATE_ROOT, names
 from migrate.errors import BadInput
 from migrate.gate.evidence import LicenceEvidence
 from migrate.gate.result import Verdict
 from migrate.notify import dates
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "runbook"
+TEMPLATES = TEMPLATE_ROOT / "runbook"
 LANGUAGES = ("da", "en")
 
 # Microsoft: data left behind "might be deleted after 90 days" (one page: 30)

@@ -19,12 +19,13 @@ from pathlib import Path
 
 import jinja2
 
+from migrate import TEMPLATES
 from migrate.errors import BadInput
 from migrate.notify import dates
 from migrate.notify.recipients import Recipient, clean_name
 from migrate.notify.waves import Facts
 
-BUILTIN = Path(__file__).resolve().parents[2] / "templates" / "email"
+BUILTIN = TEMPLATES / "email"
 LANGUAGES = ("da", "en")
 
 
