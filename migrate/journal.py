@@ -119,10 +119,24 @@ def canonical_json(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
 
 
-def digest(observations: Iterable[dict]) -> str:
-    """sha256 of a round's observations in a canonical order: what the round rested on."""
+def digest(observations: Iterable[dict], verdict: dict | None = None) -> str:
+    """sha256 of a round's observations in a canonical order, and of the verdict drawn from them.
+
+    The verdict (status, authoritative_ok, times, safe time, checks) is
+    covered too: otherwise a "failing" round edited to "verified" would
+    still match its digest.
+    """
     rows = sorted(canonical_json(o) for o in observations)
+    if verdict is not None:
+        rows.append("verdict:" + canonical_json(verdict))
     return hashlib.sha256("\n".join(rows).encode("utf-8")).hexdigest()
+
+
+def _verdict(status: str, authoritative_ok: bool, started_at, finished_at, eta, safe_after, checks) -> dict:
+    """What a round concluded, as the digest covers it (times as stored, ISO 8601 UTC)."""
+    text = (lambda v: v if v is None or isinstance(v, str) else _iso(v))
+    return {"status": status, "authoritative_ok": bool(authoritative_ok), "started_at": text(started_at),
+            "finished_at": text(finished_at), "eta": text(eta), "safe_after": text(safe_after), "checks": checks}
 
 
 @dataclass(frozen=True)
@@ -311,8 +325,9 @@ class Journal:
     ) -> RoundRow:
         """Append one round, all of it or nothing (one transaction)."""
         rows = [o.to_dict() for o in observations]
-        round_digest = digest(rows)
         checks_json = canonical_json(checks)
+        round_digest = digest(rows, _verdict(status, authoritative_ok, started_at, finished_at, eta, safe_after,
+                                             json.loads(checks_json)))
         try:
             self.db.execute("BEGIN IMMEDIATE")
             cursor = self.db.execute(
@@ -341,9 +356,14 @@ class Journal:
                 [(domain, name, _iso(finished_at)) for name in old_servers],
             )
             self.db.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                # Locked by another writer, disk full, a damaged file: one line naming the file; nothing was written.
+                raise EnvironmentProblem(
+                    f"{self.path}: cannot write the round to the journal ({exc}); is another `migrate verify` using this --state?"
+                ) from None
             raise
         return self.round(round_id)
 
@@ -377,8 +397,15 @@ class Journal:
         return [json.loads(r[0]) for r in rows]
 
     def verify_digest(self, round_id: int) -> bool:
-        """The stored observations still hash to the digest recorded with the round."""
-        return digest(self.observations(round_id)) == self.round(round_id).digest
+        """The stored observations and verdict still hash to the digest recorded with the round."""
+        row = self.db.execute(
+            "SELECT status, authoritative_ok, started_at, finished_at, eta, safe_after, checks, digest FROM rounds WHERE id = ?",
+            (round_id,),
+        ).fetchone()
+        if row is None:
+            raise KeyError(round_id)
+        verdict = _verdict(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]))
+        return digest(self.observations(round_id), verdict) == row[7]
 
     def old_ttls(self, domain: str) -> list[MeasuredTTL]:
         rows = self.db.execute(
@@ -391,10 +418,15 @@ class Journal:
         return [r[0] for r in rows]
 
     def streak_start(self, domain: str, *, current_ok: bool, current_at: datetime) -> datetime | None:
-        """When the current unbroken run of authoritative-ok rounds began, counting a round not yet recorded."""
+        """When the current unbroken run of authoritative-ok rounds began, counting a round not yet recorded.
+
+        The run is broken where the clock went backwards: elapsed time across
+        the step is unknown. (Unwatched gaps are the gate's to judge, with its
+        max_age: `DnsEvidence.continuous_since`.)
+        """
         if not current_ok:
             return None
-        streak = _streak(self.rounds(domain))
+        streak = _streak(self.rounds(domain), current_at=current_at)
         return streak[0] if streak else current_at
 
     def first_ever_ok(self, domain: str) -> datetime | None:
@@ -433,13 +465,24 @@ class Journal:
         )
 
 
-def _streak(rounds: list[RoundRow]) -> tuple[datetime, ...]:
-    """Finish times of the newest unbroken run of authoritative-ok rounds, oldest first."""
+def _streak(rounds: list[RoundRow], *, current_at: datetime | None = None) -> tuple[datetime, ...]:
+    """Finish times of the newest unbroken run of authoritative-ok rounds, oldest first.
+
+    A round stamped later than the round after it ends the run there (the
+    clock stepped back: elapsed time across the step is unknown, and a run
+    starting "in the future" would never finish, or one stamped too early
+    would finish too soon). `current_at` is a round not yet recorded (it
+    belongs to the run and is not returned).
+    """
     streak: list[datetime] = []
+    after = current_at
     for row in reversed(rounds):
         if not row.authoritative_ok:
             break
+        if after is not None and row.finished_at > after:
+            break
         streak.append(row.finished_at)
+        after = row.finished_at
     return tuple(reversed(streak))
 
 
