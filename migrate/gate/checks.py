@@ -6,6 +6,7 @@ it and, where time is the only thing missing, the earliest time it can pass.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
 from migrate import duration
@@ -27,11 +28,30 @@ def _some(items: list[str]) -> str:
     return shown + (f" and {len(items) - SHOW} more" if len(items) > SHOW else "")
 
 
+def _from_the_future(check_id: str, subject: str, as_of: datetime | None, now: datetime | None) -> list[Check]:
+    """Facts dated after `now` describe nothing yet observed (a typo, a wrong clock): unknown, never pass."""
+    if as_of is None or now is None or as_of <= now:
+        return []
+    return [
+        Check(
+            id=check_id,
+            status="unknown",
+            subject=subject,
+            expected=f"facts read off the admin center before now ({_utc(now)})",
+            observed=f"as_of {_utc(as_of)} is in the future",
+            fix="set as_of in the facts file to when you read the admin center (with its time zone), or check this machine's clock",
+        )
+    ]
+
+
 # -- licences ---------------------------------------------------------------------
 
 
-def licences(ev: LicenceEvidence) -> list[Check]:
+def licences(ev: LicenceEvidence, now: datetime | None = None) -> list[Check]:
     """Every active subscription can be cancelled online: ≤ 25 licences, or it is the partner's to cancel."""
+    future = _from_the_future("licences.subscriptions", "tenant", ev.as_of, now)
+    if future:
+        return future
     active = [s for s in ev.subscriptions if s.active]
     ignored = len(ev.subscriptions) - len(active)
     if not active:
@@ -98,7 +118,10 @@ def licences(ev: LicenceEvidence) -> list[Check]:
 # -- domain_removed ------------------------------------------------------------------
 
 
-def domain_removed(ev: DomainEvidence) -> list[Check]:
+def domain_removed(ev: DomainEvidence, now: datetime | None = None) -> list[Check]:
+    future = _from_the_future("m365.domain-removed", ev.domain, ev.as_of, now)
+    if future:
+        return future
     if not ev.exists:
         return [
             Check(
@@ -136,8 +159,40 @@ def domain_removed(ev: DomainEvidence) -> list[Check]:
 # -- data_saved ----------------------------------------------------------------------
 
 
-def data_saved(attestations: list[Attestation], domain: str) -> list[Check]:
-    mine = sorted((a for a in attestations if a.kind == "data-saved"), key=lambda a: a.at)
+def data_saved(attestations: Iterable[Attestation], domain: str, *, mail_moved: datetime | None = None, now: datetime | None = None) -> list[Check]:
+    """Someone attested that users saved their data, after the last mail reached Microsoft 365.
+
+    Until the verifier's safe time (`mail_moved`) a cached MX can still deliver
+    to the old mailboxes, so an attestation made before it does not cover that
+    mail. An attestation dated after `now` (a wrong clock) proves nothing.
+    """
+    mine = sorted((a for a in attestations if a.kind == "data-saved" and (now is None or a.at <= now)), key=lambda a: a.at)
+    future = [a for a in attestations if a.kind == "data-saved" and now is not None and a.at > now]
+    if future and not mine:
+        return [
+            Check(
+                id="attest.data-saved",
+                status="unknown",
+                subject=domain,
+                expected="an attestation made before now",
+                observed=f"attested by {future[0].by} at {_utc(future[0].at)}, in the future",
+                fix="check the clock of the machine that ran `migrate attest`, then attest again",
+            )
+        ]
+    if mine and mail_moved is not None and mine[-1].at < mail_moved:
+        last = mine[-1]
+        return [
+            Check(
+                id="attest.data-saved",
+                status="fail",
+                subject=domain,
+                expected=f"an attestation made after {_utc(mail_moved)}, when no cache could still deliver mail to Microsoft 365",
+                observed=f"attested by {last.by} at {_utc(last.at)}",
+                detail="mail may have reached the old mailboxes after the attestation (the verifier's safe time is later)",
+                eta=mail_moved,
+                fix=f"once users have saved the mail that arrived until {_utc(mail_moved)}: `migrate attest SPEC data-saved --by NAME` again",
+            )
+        ]
     if not mine:
         return [
             Check(

@@ -20,6 +20,7 @@ from migrate.errors import BadInput, MigrateError
 from migrate.gate import checks, store
 from migrate.gate.evidence import digest
 from migrate.gate.result import Verdict
+from migrate.gate import sources as sources_module
 from migrate.gate.sources import Sources
 from migrate.graph.client import domain_id
 from migrate.report import Check, worst
@@ -60,19 +61,19 @@ REQUIREMENTS: dict[str, Requirement] = {
     "licences": Requirement(
         "licences",
         lambda s: s.licences(),
-        lambda ev, spec, now: checks.licences(ev),
+        lambda ev, spec, now: checks.licences(ev, now=now),
         "set up source.graph (and GRAPH_CLIENT_SECRET), or write the gate.facts file",
     ),
     "domain_removed": Requirement(
         "domain_removed",
         lambda s: s.domain(),
-        lambda ev, spec, now: checks.domain_removed(ev),
+        lambda ev, spec, now: checks.domain_removed(ev, now=now),
         "set up source.graph (and GRAPH_CLIENT_SECRET), or write the gate.facts file",
     ),
     "data_saved": Requirement(
         "data_saved",
-        lambda s: s.attestations(),
-        lambda ev, spec, now: checks.data_saved(ev, domain_id(spec.domain)),
+        sources_module.data_saved,
+        lambda ev, spec, now: checks.data_saved(ev.attestations, domain_id(spec.domain), mail_moved=ev.mail_moved, now=now),
         "check that --state is the folder `migrate attest` wrote to",
     ),
 }

@@ -44,6 +44,7 @@ class LicenceEvidence:
     source: str = "graph"  # "graph" or "facts:<path>"
     own_tenant_id: str | None = None
     product_keys: frozenset[str] = frozenset()  # subscription ids bought with a product key (facts only)
+    as_of: datetime | None = None  # when the facts were read off the admin center (facts only)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class DomainEvidence:
     exists: bool
     references: tuple[Reference, ...] = ()
     source: str = "graph"
+    as_of: datetime | None = None  # when the facts were read off the admin center (facts only)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,14 @@ class Attestation:
     by: str
     at: datetime
     note: str | None = None
+
+
+@dataclass(frozen=True)
+class DataSavedEvidence:
+    """The attestations, and the verifier's safe time (when no cache can still send mail to Microsoft 365)."""
+
+    attestations: tuple[Attestation, ...]
+    mail_moved: datetime | None = None  # None: no verify journal to say when
 
 
 @dataclass(frozen=True)

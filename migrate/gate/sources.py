@@ -8,6 +8,7 @@ journal written round by round).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -17,7 +18,7 @@ from migrate import journal
 from migrate.errors import BadInput
 from migrate.gate import facts as facts_module
 from migrate.gate import store
-from migrate.gate.evidence import Attestation, DomainEvidence, LicenceEvidence, NoticeEvidence
+from migrate.gate.evidence import Attestation, DataSavedEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence
 from migrate.graph.client import GraphClient, domain_id
 from migrate.journal import DnsEvidence
 
@@ -84,6 +85,16 @@ def notice_evidence(spec, state_dir: Path) -> NoticeEvidence:
     )
 
 
+def data_saved(sources: Sources) -> DataSavedEvidence:
+    """The attestations, with the time mail stopped reaching Microsoft 365 as the verify journal says.
+
+    That time is the newest round's TTL-derived safe time; without a journal
+    (or a run that saw the new state) there is nothing to compare with.
+    """
+    dns = sources.dns()
+    return DataSavedEvidence(tuple(sources.attestations()), dns.safe_after if dns is not None else None)
+
+
 def dns_from_journal(spec, state_dir: Path, now: datetime) -> DnsEvidence:
     """What the verify journal in `state_dir` holds for the spec's domain, read-only.
 
@@ -109,13 +120,13 @@ def default(
         if use_graph:
             return graph_licences(graph.get(), tenant_id)
         path, facts = _facts(spec)
-        return facts.licences(path)
+        return dataclasses.replace(facts.licences(path), as_of=facts.as_of)
 
     def domain() -> DomainEvidence:
         if use_graph:
             return graph_domain(graph.get(), spec.domain)
         path, facts = _facts(spec)
-        return facts.domain(path, domain_id(spec.domain))
+        return dataclasses.replace(facts.domain(path, domain_id(spec.domain)), as_of=facts.as_of)
 
     return Sources(
         licences=licences,
