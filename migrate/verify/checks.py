@@ -263,6 +263,13 @@ def auth_checks(ev: Evidence) -> list[Check]:
         if tcp is not None and soa is not None and soa.ok:
             if tcp.ok and tcp.aa:
                 out.append(Check("auth.tcp", PASS, ev.domain, view.label))
+                # UDP and TCP may reach different back ends (a load balancer, an anycast node):
+                # resolvers use TCP for every truncated answer, so its serial counts as its own cell.
+                tcp_soa = tcp.rrset(ev.domain, "SOA") if tcp.outcome == ANSWER else None
+                if tcp_soa is not None and view.label in serials:
+                    tcp_serial = int(sorted(tcp_soa.rdatas)[0].split()[2])
+                    if tcp_serial != serials[view.label]:
+                        serials[f"{view.label} over TCP"] = tcp_serial
             else:
                 out.append(Check("auth.tcp", FAIL, ev.domain, view.label, "SOA over TCP", _why(tcp), "TCP/53 must work: large answers are truncated over UDP and resolvers retry over TCP"))
         if soa is not None and soa.ra and soa.outcome == ANSWER:
@@ -313,6 +320,11 @@ def record_checks(ev: Evidence) -> list[Check]:
                 continue
             if not answer.ok:
                 out.append(Check("record.unknown", UNKNOWN, subject, view.label, expected, None, _why(answer)))
+                continue
+            if not answer.aa and answer.outcome != REFERRAL:
+                # Data without AA is not the zone's (a cache, a forwarder): it proves nothing about what is published.
+                out.append(Check("record.mismatch", FAIL, subject, view.label, expected, {"outcome": answer.outcome, "aa": False},
+                                 "the server answers this record without authority (AA=0) although it is authoritative for the zone"))
                 continue
             note = " (answered over TCP after a truncated UDP reply)" if answer.truncated and answer.tcp else ""
             if want.key in ev.proxied:
