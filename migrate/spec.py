@@ -30,7 +30,7 @@ from pydantic import (
 
 from migrate import duration, names, presets
 from migrate.errors import BadInput
-from migrate.zone import RRset, txt_rdata_text
+from migrate.zone import HOST_MANAGED, RRset, txt_rdata_text
 
 
 def _check(func):
@@ -80,11 +80,49 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _secure_url(value: Any) -> str:
+    """An https URL; plain http only to this machine (the loopback Graph of the tests).
+
+    The client secret is posted to the authority, and the token sent to the
+    endpoint: neither may travel in clear over a network.
+    """
+    from urllib.parse import urlsplit
+
+    if not isinstance(value, str):
+        raise ValueError("must be a URL like https://graph.microsoft.com/v1.0")
+    try:
+        parts = urlsplit(value.strip())
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise ValueError(f"{value!r} is not a URL like https://graph.microsoft.com/v1.0") from None
+    if not host or parts.scheme not in ("https", "http") or any(c.isspace() for c in value.strip()):
+        raise ValueError(f"{value!r} is not a URL like https://graph.microsoft.com/v1.0")
+    if parts.scheme == "http" and not _loopback(host):
+        raise ValueError(f"{value!r} is plain http; the secret and tokens need https (http only to 127.0.0.1/localhost)")
+    return value.strip()
+
+
+SecureUrl = Annotated[str, BeforeValidator(_secure_url)]
+
+
 class Graph(Strict):
-    tenant_id: str
-    client_id: str
-    endpoint: str = "https://graph.microsoft.com/v1.0"
-    authority: str = "https://login.microsoftonline.com"
+    # A directory (tenant) id or a domain: it becomes one path segment of the sign-in URL.
+    tenant_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
+    client_id: str = Field(min_length=1)
+    endpoint: SecureUrl = "https://graph.microsoft.com/v1.0"
+    authority: SecureUrl = "https://login.microsoftonline.com"
 
 
 class Source(Strict):
@@ -128,7 +166,10 @@ class Record(Strict):
     @field_validator("type")
     @classmethod
     def _upper(cls, value: str) -> str:
-        return value.upper()
+        value = value.strip().upper()
+        if value in HOST_MANAGED:
+            raise ValueError(f"{value} records are written by the DNS host itself (its SOA, its DNSSEC signatures); leave them out")
+        return value
 
     @field_validator("value")
     @classmethod
@@ -341,6 +382,14 @@ class Spec(Strict):
 
     _path: Path = PrivateAttr(default=Path("migration.yaml"))
 
+    @field_validator("cutover", mode="before")
+    @classmethod
+    def _not_a_number(cls, value: Any) -> Any:
+        # pydantic would read a number as seconds since 1970 (cutover: 12345 is 1970-01-01).
+        if isinstance(value, (int, float)):
+            raise ValueError("must be a date and time like 2027-01-15T07:00:00+01:00, not a number")
+        return value
+
     @field_validator("cutover")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
@@ -419,9 +468,13 @@ def _record_errors(spec: Spec) -> list[str]:
     for key, records in groups:
         for index, record in enumerate(records):
             try:
-                record.rrset(spec.domain, spec.dns.default_ttl)
+                rrset = record.rrset(spec.domain, spec.dns.default_ttl)
             except BadInput as exc:
                 errors.append(f"{key}[{index}]: {exc}")
+                continue
+            if rrset.key == (spec.domain, "NS"):
+                # It would silently replace dns.nameservers, which verify and the registrar change use.
+                errors.append(f"{key}[{index}]: the apex NS set is dns.nameservers; set it there, not as a record")
     return errors
 
 
@@ -440,6 +493,44 @@ def parse(data: Any, path: Path) -> Spec:
     return spec
 
 
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """yaml.safe_load that refuses a key written twice in one mapping.
+
+    Plain YAML keeps the last of two equal keys, so a second `domain:` pasted at
+    the end of the file would silently move the migration to another domain.
+    Keys merged in with `<<: *anchor` may still be overridden, as YAML intends.
+    """
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:  # an unhashable key: the constructor reports it
+                    continue
+                if first is not None:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r} (first on line {first})", key_node.start_mark
+                    )
+                seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def yaml_data(text: str, path: Path) -> Any:
+    """Parse YAML text (safe tags only, no duplicate keys); errors name the file and line."""
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise BadInput(f"{path}: not valid YAML{where}: {problem}") from None
+
+
 def load(path: Path | str) -> Spec:
     """Read and validate a spec file; every problem is a BadInput naming the file and key."""
     path = Path(path)
@@ -451,14 +542,7 @@ def load(path: Path | str) -> Spec:
         raise BadInput(f"{path}: cannot read spec ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise BadInput(f"{path}: spec is not UTF-8 text") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise BadInput(f"{path}: not valid YAML{where}: {problem}") from None
-    return parse(data, path)
+    return parse(yaml_data(text, path), path)
 
 
 def secret(name: str) -> str | None:

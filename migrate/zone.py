@@ -30,6 +30,12 @@ from migrate import names
 from migrate.errors import BadInput
 
 _TXT_CHUNK = 255
+# One record's data travels with a 16-bit length (RFC 1035 §3.2.1).
+MAX_RDATA = 65535
+
+# What the DNS host writes itself: its own SOA and, when it signs, the DNSSEC
+# records. Never carried over from the old zone, never declared by the spec.
+HOST_MANAGED = frozenset({"SOA", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY"})
 
 
 def _txt_strings(data: bytes) -> list[bytes]:
@@ -78,6 +84,17 @@ def _txt_bytes(text: str) -> bytes:
         data += token.unescape_to_bytes().value
 
 
+def _short(text: str, width: int = 80) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def check_length(rdtype: str, rdata: dns.rdata.Rdata, what: str) -> None:
+    """Data a DNS message cannot carry is bad input, not a failure at the DNS host."""
+    size = len(rdata.to_wire())
+    if size > MAX_RDATA:
+        raise BadInput(f"{what}: {rdtype} data is {size} bytes; one record holds at most {MAX_RDATA}")
+
+
 def parse_rdata(rdtype: str, text: str, origin: str = ".") -> str:
     """Parse one rdata from presentation text (names relative to `origin`).
 
@@ -86,11 +103,14 @@ def parse_rdata(rdtype: str, text: str, origin: str = ".") -> str:
     """
     try:
         if rdtype in ("TXT", "SPF"):
-            return txt_rdata_text(_txt_bytes(text))
-        rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, text, origin=dns.name.from_text(origin), relativize=False)
+            canonical_text = txt_rdata_text(_txt_bytes(text))
+            rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, canonical_text)
+        else:
+            rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, text, origin=dns.name.from_text(origin), relativize=False)
     except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
-        raise BadInput(f"{rdtype} value {text!r} is not valid: {exc}") from None
-    return canonical(rdtype, rdata)
+        raise BadInput(f"{rdtype} value {_short(text)!r} is not valid: {exc}") from None
+    check_length(rdtype, rdata, f"{rdtype} value {_short(text)!r}")
+    return canonical_text if rdtype in ("TXT", "SPF") else canonical(rdtype, rdata)
 
 
 def txt_value(rdata_text: str) -> str:

@@ -27,10 +27,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from migrate.errors import BadInput
+from migrate.spec import yaml_data
 from migrate.gate.evidence import DomainEvidence, LicenceEvidence
 from migrate.graph.models import Reference, Subscription
 
@@ -147,10 +147,4 @@ def load(path: Path) -> Facts:
         raise BadInput(f"{path}: facts file not found (gate.facts)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path}: cannot read the facts file ({exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise BadInput(f"{path}: not valid YAML{where}") from None
-    return parse(data, Path(path))
+    return parse(yaml_data(text, Path(path)), Path(path))
