@@ -6,6 +6,7 @@ finding is reported, so one run shows everything to fix.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -62,14 +63,32 @@ def cname_rules(plan: Plan) -> Iterator[Finding]:
             yield Finding("error", "cname.exclusive", name, f"a CNAME cannot stand beside other data ({', '.join(others)})")
 
 
+def _address_like(target: str, origin: str) -> bool:
+    """An MX/NS target written as an IP address: `192.0.2.1.` or, without the dot in a
+    zone file, `192.0.2.1.<origin>`. MX and NS hold names; mail to it bounces."""
+    candidates = [target.rstrip(".")]
+    if target.endswith("." + origin):
+        candidates.append(target[: -len(origin) - 1])
+    for text in candidates:
+        try:
+            ipaddress.ip_address(text)
+            return True
+        except ValueError:
+            continue
+    return False
+
+
 def target_not_cname(plan: Plan) -> Iterator[Finding]:
     for rrset in plan.desired:
         if rrset.rdtype not in ("MX", "NS"):
             continue
         for rdata in rrset.rdata_objects():
             target = (rdata.exchange if rrset.rdtype == "MX" else rdata.target).to_text().lower()
-            if plan.desired.get(target, "CNAME"):
-                yield Finding("error", f"{rrset.rdtype.lower()}.target-cname", rrset.name, f"{rrset.rdtype} target {target} is a CNAME (RFC 2181 §10.3); point at the host itself")
+            kind = rrset.rdtype.lower()
+            if _address_like(target, plan.spec.domain):
+                yield Finding("error", f"{kind}.target-address", rrset.name, f"{rrset.rdtype} target {target} is an IP address, not a host name; point at the server's name")
+            elif plan.desired.get(target, "CNAME"):
+                yield Finding("error", f"{kind}.target-cname", rrset.name, f"{rrset.rdtype} target {target} is a CNAME (RFC 2181 §10.3); point at the host itself")
 
 
 def mx_present(plan: Plan) -> Iterator[Finding]:

@@ -13,6 +13,7 @@ this module only decides what "the same record" means:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ import dns.rdatatype
 import dns.rdtypes.txtbase
 import dns.tokenizer
 import dns.zone
+import dns.zonefile
 
 from migrate import names
 from migrate.errors import BadInput
@@ -172,11 +174,87 @@ class RRset:
         return {"name": self.name, "type": self.rdtype, "ttl": self.ttl, "values": self.sorted_rdatas()}
 
 
+def _rrset_of(owner: str, rdtype: str, rdataset, source: str) -> RRset:
+    """One RRset from dnspython's rdataset, checked as the spec's records are."""
+    if rdataset.ttl > 2**31 - 1:
+        raise BadInput(f"{source}: {owner} {rdtype} has TTL {rdataset.ttl}, over the maximum of 2147483647 (RFC 2181 §8)")
+    for rdata in rdataset:
+        check_length(rdtype, rdata, f"{source}: {owner}")
+    return RRset(name=owner, rdtype=rdtype, ttl=rdataset.ttl, rdatas=frozenset(canonical(rdtype, rdata) for rdata in rdataset))
+
+
+def _split_long_strings(text: str) -> str:
+    """Zone text with every quoted string over 255 bytes split into several.
+
+    Some DNS hosts export a long DKIM key as one string; DNS (and dnspython)
+    take at most 255 bytes per character-string, and TXT readers join them
+    again, so splitting changes nothing a reader sees. Comments and escapes
+    are respected; a line without an overlong string is left as it is.
+    """
+    if '"' not in text:
+        return text
+    return "".join(_split_line(line) for line in text.splitlines(keepends=True))
+
+
+def _split_line(line: str) -> str:
+    out: list[str] = []
+    units: list[str] = []  # the current quoted string, one escape or character per unit
+    size = 0
+    quoted = False
+    i = 0
+    while i < len(line):
+        char = line[i]
+        if not quoted:
+            if char == ";":
+                out.append(line[i:])
+                break
+            if char == '"':
+                quoted, units, size = True, [], 0
+            else:
+                out.append(char)
+            i += 1
+            continue
+        if char == "\\" and i + 1 < len(line):
+            unit = line[i : i + 4] if line[i + 1 : i + 4].isdigit() and len(line[i + 1 : i + 4]) == 3 else line[i : i + 2]
+            units.append(unit)
+            size += len(unit[1:].encode("utf-8")) if not unit[1:].isdigit() else 1
+            i += len(unit)
+            continue
+        if char == '"':
+            out.append(_quoted_chunks(units) if size > _TXT_CHUNK else '"' + "".join(units) + '"')
+            quoted = False
+        else:
+            units.append(char)
+            size += len(char.encode("utf-8"))
+        i += 1
+    if quoted:  # unterminated: leave it for the parser to report
+        out.append('"' + "".join(units))
+    return "".join(out)
+
+
+def _quoted_chunks(units: list[str]) -> str:
+    chunks, current, size = [], [], 0
+    for unit in units:
+        length = 1 if unit.startswith("\\") and unit[1:].isdigit() else len(unit.removeprefix("\\").encode("utf-8"))
+        if size + length > _TXT_CHUNK:
+            chunks.append(current)
+            current, size = [], 0
+        current.append(unit)
+        size += length
+    chunks.append(current)
+    return " ".join('"' + "".join(chunk) + '"' for chunk in chunks)
+
+
+@functools.lru_cache(maxsize=65536)
+def _name_order(name: str, origin: str) -> tuple:
+    # Parsing names is the costly part of sorting a zone: once per name.
+    return tuple(reversed(dns.name.from_text(name).relativize(dns.name.from_text(origin)).labels))
+
+
 def _sort_key(origin: str):
     def key(rrset: RRset) -> tuple:
-        labels = tuple(reversed(dns.name.from_text(rrset.name).relativize(dns.name.from_text(origin)).labels))
         order = {"SOA": 0, "NS": 1}.get(rrset.rdtype, 2)
-        return (labels, order, rrset.rdtype)
+        return (_name_order(rrset.name, origin), order, rrset.rdtype)
 
     return key
 
@@ -187,6 +265,9 @@ class Zone:
     def __init__(self, origin: str, rrsets: Iterable[RRset] = ()) -> None:
         self.origin = names.domain(origin) if not origin.endswith(".") else origin.lower()
         self._rrsets: dict[tuple[str, str], RRset] = {}
+        # The types present at each owner, so that at() and names() need not scan
+        # (and sort) the whole zone: lint asks per name, and zones can be big.
+        self._types: dict[str, set[str]] = {}
         for rrset in rrsets:
             self.add(rrset)
 
@@ -199,14 +280,21 @@ class Zone:
         existing = self._rrsets.get(rrset.key)
         if existing is not None:
             rrset = RRset(rrset.name, rrset.rdtype, min(existing.ttl, rrset.ttl), existing.rdatas | rrset.rdatas)
-        self._rrsets[rrset.key] = rrset
+        self.put(rrset)
 
     def put(self, rrset: RRset) -> None:
         """Set an RRset, replacing any with the same owner and type."""
         self._rrsets[rrset.key] = rrset
+        self._types.setdefault(rrset.name, set()).add(rrset.rdtype)
 
     def discard(self, name: str, rdtype: str) -> RRset | None:
-        return self._rrsets.pop((name, rdtype), None)
+        removed = self._rrsets.pop((name, rdtype), None)
+        if removed is not None:
+            types = self._types[name]
+            types.discard(rdtype)
+            if not types:
+                del self._types[name]
+        return removed
 
     def copy(self) -> Zone:
         return Zone(self.origin, self)
@@ -217,10 +305,12 @@ class Zone:
         return self._rrsets.get((name, rdtype))
 
     def at(self, name: str) -> list[RRset]:
-        return [rrset for rrset in self if rrset.name == name]
+        """The RRsets at one owner name, in zone-file order."""
+        found = [self._rrsets[(name, rdtype)] for rdtype in self._types.get(name, ())]
+        return sorted(found, key=_sort_key(self.origin))
 
     def names(self) -> list[str]:
-        return sorted({rrset.name for rrset in self})
+        return sorted(self._types)
 
     def __iter__(self) -> Iterator[RRset]:
         return iter(sorted(self._rrsets.values(), key=_sort_key(self.origin)))
@@ -244,14 +334,48 @@ class Zone:
 
     @classmethod
     def from_text(cls, text: str, origin: str, source: str = "<zone>") -> Zone:
+        """Parse BIND zone file text. Every record must lie inside `origin`.
+
+        dnspython's zone reader silently drops records outside the zone (a stray
+        `$ORIGIN`, an export of the wrong zone), which would make the plan lose
+        them without a word; here they are read like any other record and refused
+        by name. `$INCLUDE` is refused (a spec must not read arbitrary files).
+        """
         origin = names.domain(origin)
+        text = _split_long_strings(text.removeprefix("\ufeff"))
+        base = dns.name.from_text(origin)
+        parsed = dns.zone.Zone(base, relativize=False)
+        tokenizer = dns.tokenizer.Tokenizer(text, source, idna_codec=dns.name.IDNA_2008_Practical)
+        reader = None
+
+        def where() -> str:
+            # The record being added: the reader has already read past its line end.
+            owner = reader.last_name.to_text().lower() if reader and reader.last_name else "a record"
+            return f"{source}: {owner}"
+
         try:
-            parsed = dns.zone.from_text(
-                text, origin=origin, relativize=False, check_origin=False, allow_include=False
-            )
-        except dns.exception.DNSException as exc:
+            with parsed.writer(True) as txn:
+                reader = dns.zonefile.Reader(tokenizer, dns.rdataclass.IN, txn, allow_directives={"$ORIGIN", "$TTL", "$GENERATE"})
+                # The reader skips, without a word, every record outside its zone
+                # origin; with the root as that origin it passes them on, and the
+                # zone refuses them (KeyError below), naming the record.
+                reader.zone_origin = dns.name.root
+                reader.read()
+        except dns.zonefile.CNAMEAndOtherData:
+            raise BadInput(f"{where()} has a CNAME beside other data; a CNAME must stand alone (RFC 1034 §3.6.2)") from None
+        except KeyError:
+            raise BadInput(f"{where()} is outside the zone {origin} (check $ORIGIN and the file's zone)") from None
+        except ValueError as exc:
+            if "non-origin SOA" in str(exc):
+                raise BadInput(f"{where()} SOA is outside the zone {origin} (check $ORIGIN and the file's zone)") from None
             raise BadInput(f"{source}: not a valid zone file for {origin}: {exc}") from None
-        return cls.from_dnspython(parsed)
+        except (dns.exception.DNSException, UnicodeError) as exc:
+            raise BadInput(f"{source}: not a valid zone file for {origin}: {exc}") from None
+        zone = cls(origin)
+        for name, rdataset in parsed.iterate_rdatasets():
+            rdtype = dns.rdatatype.to_text(rdataset.rdtype)
+            zone.add(_rrset_of(name.to_text().lower(), rdtype, rdataset, source))
+        return zone
 
     @classmethod
     def from_dnspython(cls, parsed: dns.zone.Zone) -> Zone:
@@ -259,14 +383,7 @@ class Zone:
         zone = cls(parsed.origin.to_text().lower())
         for name, rdataset in parsed.iterate_rdatasets():
             rdtype = dns.rdatatype.to_text(rdataset.rdtype)
-            zone.add(
-                RRset(
-                    name=name.to_text().lower(),
-                    rdtype=rdtype,
-                    ttl=rdataset.ttl,
-                    rdatas=frozenset(canonical(rdtype, rdata) for rdata in rdataset),
-                )
-            )
+            zone.add(_rrset_of(name.to_text().lower(), rdtype, rdataset, zone.origin))
         return zone
 
     @classmethod
