@@ -99,8 +99,7 @@ def notify_command(
         chosen = [_pick(roster, only, "--only", source)] if only else roster.recipients
         folder = state_dir(loaded, state)
         box = out or folder / "outbox" / wave
-        if not only:
-            outbox.clear(box)
+        outbox.prepare(box, owned=out is None, clear_old=not only)
         items = []
         for recipient in chosen:
             msg = message.build(loaded, wave, recipient, render.render(facts, recipient, wave, override))

@@ -117,12 +117,25 @@ def visible(text: str) -> str:
     return "".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cc", "Zl", "Zp", "Cf") else c for c in text)
 
 
-def _decode(data: bytes) -> tuple[str, str | None]:
+def _decode(data: bytes, source: str = "recipients") -> tuple[str, str | None]:
+    # Excel's "Unicode text" and PowerShell's Export-Csv -Encoding Unicode write UTF-16 with a BOM.
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "UTF-16; read as such"
+        except UnicodeDecodeError:
+            raise BadInput(f"{source}: starts like UTF-16 text but is not; save the export as CSV (UTF-8)") from None
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError:
+        pass
+    try:
         # Excel on a Danish Windows saves "CSV" as Windows-1252.
-        return data.decode("cp1252"), "not UTF-8; read as Windows-1252 (Excel)"
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\x00" in text:
+        raise BadInput(f"{source}: not text (neither UTF-8 nor Windows-1252); expected the admin center's Active users export as CSV")
+    return text, "not UTF-8; read as Windows-1252 (Excel)"
 
 
 def _primary(proxies: str) -> str | None:
@@ -146,7 +159,8 @@ def parse(text: str, domain: str, default_language: str, source: str = "recipien
     if not lines or not lines[0].strip():
         raise BadInput(f"{source}: empty file; expected the admin center's Active users export")
     header_line = lines[0]
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    # Comma (the admin center), semicolon (a Danish Excel), tab (Excel's "Unicode text").
+    delimiter = max((",", ";", "\t"), key=header_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]
@@ -223,7 +237,7 @@ def read(path: Path, domain: str, default_language: str) -> Roster:
         raise BadInput(f"{path}: recipients file not found") from None
     except OSError as exc:
         raise BadInput(f"{path}: cannot read recipients ({exc.strerror})") from None
-    text, note = _decode(data)
+    text, note = _decode(data, str(path))
     roster = parse(text, domain, default_language, str(path))
     if note:
         roster.notes.insert(0, f"{path}: {note}")
