@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from migrate import names, spf
-from migrate.plan import Plan
+from migrate.plan import HOST_MANAGED, HOST_TYPES, Plan
 from migrate.zone import txt_value
 
 ONE_HOUR = 3600
@@ -115,7 +115,25 @@ def high_ttls(plan: Plan) -> Iterator[Finding]:
             )
 
 
-RULES: tuple[Rule, ...] = (spf_single, spf_lookups, cname_rules, target_not_cname, mx_present, dmarc_present, high_ttls)
+def host_types(plan: Plan) -> Iterator[Finding]:
+    """A record the new DNS host cannot hold would fail `pulumi up`, or be lost."""
+    host = plan.spec.dns.host
+    allowed = HOST_TYPES.get(host)
+    if allowed is None:
+        return
+    for rrset in plan.desired:
+        if rrset.rdtype in HOST_MANAGED or rrset.rdtype in allowed:
+            continue
+        yield Finding(
+            "error",
+            "host.unsupported-type",
+            f"{rrset.name} {rrset.rdtype}",
+            f"the DNS host {host} cannot hold {rrset.rdtype} records; replace it (SPF type: a TXT record), "
+            "drop it from the zone file, or use a host that can (dns.host: rfc2136)",
+        )
+
+
+RULES: tuple[Rule, ...] = (spf_single, spf_lookups, cname_rules, target_not_cname, mx_present, dmarc_present, high_ttls, host_types)
 
 
 def lint(plan: Plan) -> list[Finding]:

@@ -10,6 +10,7 @@ breaks DKIM, autodiscover and MX.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass, field
 
@@ -17,9 +18,11 @@ import dns.rdatatype
 
 from migrate import names
 from migrate.errors import BadInput
+from migrate.plan import HOST_TYPES
 from migrate.zone import RRset, Zone
 
-SUPPORTED = {"A", "AAAA", "CNAME", "MX", "TXT", "NS", "SRV", "CAA", "PTR"}
+# The same list `migrate plan` lints against, so a type is refused there first.
+SUPPORTED = HOST_TYPES["cloudflare"]
 PROXIABLE = {"A", "AAAA", "CNAME"}
 MIN_TTL, MAX_TTL = 60, 86400
 
@@ -86,9 +89,63 @@ def _one(rrset: RRset, rdata_text: str, ttl: int, proxied: bool) -> CloudflareRe
         )
     if kind == "TXT":
         return CloudflareRecord(**base, content=rdata_text)
+    if kind in ("TLSA", "SMIMEA"):
+        data = {"usage": rdata.usage, "selector": rdata.selector, "matching_type": rdata.mtype, "certificate": rdata.cert.hex()}
+        return CloudflareRecord(**base, content=None, data=data)
+    if kind == "SSHFP":
+        return CloudflareRecord(**base, content=None, data={"algorithm": int(rdata.algorithm), "type": rdata.fp_type, "fingerprint": rdata.fingerprint.hex()})
+    if kind == "DS":
+        data = {"key_tag": rdata.key_tag, "algorithm": int(rdata.algorithm), "digest_type": rdata.digest_type, "digest": rdata.digest.hex()}
+        return CloudflareRecord(**base, content=None, data=data)
+    if kind == "NAPTR":
+        data = {
+            "order": rdata.order,
+            "preference": rdata.preference,
+            "flags": rdata.flags.decode(),
+            "service": rdata.service.decode(),
+            "regex": rdata.regexp.decode(),
+            "replacement": _bare(rdata.replacement),
+        }
+        return CloudflareRecord(**base, content=None, data=data)
+    if kind == "URI":
+        return CloudflareRecord(**base, content=None, priority=rdata.priority, data={"weight": rdata.weight, "target": rdata.target.decode()})
+    if kind in ("HTTPS", "SVCB"):
+        # The key=value parameters as presentation text, after priority and target.
+        params = rdata.to_text().split(None, 2)[2:]
+        target = rdata.target.to_text()
+        data = {"priority": rdata.priority, "target": target if target == "." else _bare(rdata.target), "value": params[0] if params else ""}
+        return CloudflareRecord(**base, content=None, data=data)
+    if kind == "LOC":
+        return CloudflareRecord(**base, content=None, data=_loc(rdata))
+    if kind == "CERT":
+        data = {"type": rdata.certificate_type, "key_tag": rdata.key_tag, "algorithm": int(rdata.algorithm), "certificate": base64.b64encode(rdata.certificate).decode()}
+        return CloudflareRecord(**base, content=None, data=data)
     if kind in ("CNAME", "NS", "PTR"):
         return CloudflareRecord(**base, content=_bare(rdata.target), proxied=proxied)
     return CloudflareRecord(**base, content=rdata_text, proxied=proxied)
+
+
+def _loc(rdata) -> dict:
+    """RFC 1876 LOC as Cloudflare's fields: degrees, minutes, seconds and metres."""
+
+    def angle(value: tuple, positive: str, negative: str, prefix: str) -> dict:
+        degrees, minutes, seconds, millis, sign = value
+        return {
+            f"{prefix}_degrees": degrees,
+            f"{prefix}_minutes": minutes,
+            f"{prefix}_seconds": seconds + millis / 1000,
+            f"{prefix}_direction": positive if sign >= 0 else negative,
+        }
+
+    # dnspython keeps altitude, size and precisions in centimetres.
+    return {
+        **angle(rdata.latitude, "N", "S", "lat"),
+        **angle(rdata.longitude, "E", "W", "long"),
+        "altitude": rdata.altitude / 100,
+        "size": rdata.size / 100,
+        "precision_horz": rdata.horizontal_precision / 100,
+        "precision_vert": rdata.vertical_precision / 100,
+    }
 
 
 def records(zone: Zone, proxied_names: set[str] = frozenset()) -> list[CloudflareRecord]:
@@ -99,7 +156,7 @@ def records(zone: Zone, proxied_names: set[str] = frozenset()) -> list[Cloudflar
         if rrset.rdtype == "SOA" or (rrset.rdtype == "NS" and rrset.name == zone.origin):
             continue
         if rrset.rdtype not in SUPPORTED:
-            raise BadInput(f"{rrset.name} {rrset.rdtype}: the Cloudflare stack does not manage {rrset.rdtype} records")
+            raise BadInput(f"{rrset.name} {rrset.rdtype}: Cloudflare cannot hold {rrset.rdtype} records (`migrate plan` lints this as host.unsupported-type)")
         proxied = rrset.name in proxied_names and rrset.rdtype in PROXIABLE and rrset.name not in mail
         ttl = 1 if proxied else min(MAX_TTL, max(MIN_TTL, rrset.ttl))
         for rdata_text in rrset.sorted_rdatas():
