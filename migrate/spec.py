@@ -76,6 +76,16 @@ def _endpoint(value: Any) -> str:
 Endpoint = Annotated[str, BeforeValidator(_endpoint)]
 
 
+def _not_bool(value: Any) -> Any:
+    # pydantic reads `ttl: true` as 1; a yes/no where a number belongs is a mistake.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
+
+Number = BeforeValidator(_not_bool)
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -133,7 +143,7 @@ class Source(Strict):
 
 
 class MX(Strict):
-    priority: int = Field(ge=0, le=65535)
+    priority: Annotated[int, Number] = Field(ge=0, le=65535)
     host: HostName
 
 
@@ -147,7 +157,7 @@ class Record(Strict):
     name: str
     type: str
     value: str | list[str]
-    ttl: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    ttl: Annotated[int | None, Number] = Field(default=None, ge=0, le=2**31 - 1)
     proxied: bool = False
 
     def values(self) -> list[str]:
@@ -266,7 +276,7 @@ class DNS(Strict):
     nameservers: list[HostName] = Field(min_length=1)
     zone_file: Path | None = None
     records: list[Record] = []
-    default_ttl: int = Field(default=3600, ge=0, le=2**31 - 1)
+    default_ttl: Annotated[int, Number] = Field(default=3600, ge=0, le=2**31 - 1)
     cloudflare: Cloudflare = Cloudflare()
     # Checked even when absent (validate_default), so the error names dns.rfc2136.
     rfc2136: RFC2136 | None = Field(default=None, validate_default=True)

@@ -77,6 +77,20 @@ def test_cutover_must_be_a_date_and_time_not_a_number(data, value):
     assert "cutover:" in error_of(data)
 
 
+@pytest.mark.parametrize(
+    ("where", "set_value"),
+    [
+        ("dns.records[0].ttl", lambda d: d["dns"].update(records=[{"name": "www2", "type": "A", "value": "192.0.2.1", "ttl": True}])),
+        ("dns.default_ttl", lambda d: d["dns"].update(default_ttl=False)),
+        ("mail.mx[0].priority", lambda d: d.update(mail={"provider": "custom", "mx": [{"priority": True, "host": "mx.example.net"}]})),
+    ],
+)
+def test_true_or_false_is_not_a_number(data, where, set_value):
+    # `ttl: true` silently became a TTL of 1 second.
+    set_value(data)
+    assert f"{where}:" in error_of(data)
+
+
 # -- names ---------------------------------------------------------------------------
 
 
