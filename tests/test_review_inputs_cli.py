@@ -112,3 +112,14 @@ def test_a_tab_separated_unicode_text_export_is_read(tmp_path):
     path.write_bytes("\r\n".join("\t".join(row) for row in rows).encode("utf-16"))
     roster = recipients.read(path, "nordlys-tekstil.dk.", "da")
     assert roster.recipients and roster.recipients[0].address == "anne.sorensen@nordlys-tekstil.dk"
+
+
+def test_import_out_that_is_a_folder_is_bad_input_even_with_force(workdir):
+    # --force made it an unexpected IsADirectoryError and left a temporary file behind.
+    (workdir / "snap").mkdir()
+    (workdir / "snap" / "mine.txt").write_text("keep")
+    result = migrate("import", "migration.yaml", "--from", "zonefile", "zones/nordlys-tekstil.dk.zone", "--out", "snap", "--force", cwd=workdir)
+    assert result.returncode == 2
+    assert "snap" in one_error_line(result) and "folder" in one_error_line(result)
+    assert sorted(p.name for p in workdir.iterdir() if p.name.startswith(".")) == []
+    assert (workdir / "snap" / "mine.txt").read_text() == "keep"

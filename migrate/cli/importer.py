@@ -17,14 +17,23 @@ from migrate.errors import BadInput
 
 
 def _write_new(path: Path, text: str, force: bool) -> None:
-    """Write atomically; never replace an existing file unless told to."""
+    """Write atomically; never replace an existing file unless told to, never a folder."""
+    if path.is_dir():
+        raise BadInput(f"--out {path}: is a folder; give a file name, e.g. {path / 'current.zone'}")
     if path.exists() and not force:
         raise BadInput(f"{path} exists; pass --force to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(temp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as exc:
+        raise BadInput(f"--out {path}: cannot write there ({exc.strerror})") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temp, path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise BadInput(f"--out {path}: cannot write there ({exc.strerror})") from None
 
 
 @app.command("import")
