@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import (
     BaseModel,
+    AfterValidator,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -61,6 +62,29 @@ def _duration(value: Any) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def _moment(value: Any) -> Any:
+    # pydantic would read a number as seconds since 1970 (cutover: 12345 is 1970-01-01).
+    if isinstance(value, (int, float)):
+        raise ValueError("must be a date and time like 2027-01-15T07:00:00+01:00, not a number")
+    # YAML gives a datetime for an unquoted timestamp, a string when quoted.
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date and time like 2027-01-15T07:00:00+01:00") from None
+    return value
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("needs a time zone offset, e.g. 2027-01-15T07:00:00+01:00")
+    return value
+
+
+# A moment in time with its UTC offset: when something happens or was observed.
+Moment = Annotated[datetime, BeforeValidator(_moment), AfterValidator(_aware)]
 
 
 def _endpoint(value: Any) -> str:
@@ -381,7 +405,7 @@ class Gate(Strict):
 class Spec(Strict):
     version: Literal[1]
     domain: DomainName
-    cutover: datetime
+    cutover: Moment
     timezone: str | None = None
     source: Source = Source()
     mail: Mail
@@ -391,21 +415,6 @@ class Spec(Strict):
     gate: Gate = Gate()
 
     _path: Path = PrivateAttr(default=Path("migration.yaml"))
-
-    @field_validator("cutover", mode="before")
-    @classmethod
-    def _not_a_number(cls, value: Any) -> Any:
-        # pydantic would read a number as seconds since 1970 (cutover: 12345 is 1970-01-01).
-        if isinstance(value, (int, float)):
-            raise ValueError("must be a date and time like 2027-01-15T07:00:00+01:00, not a number")
-        return value
-
-    @field_validator("cutover")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("needs a time zone offset, e.g. 2027-01-15T07:00:00+01:00")
-        return value
 
     @field_validator("timezone")
     @classmethod

@@ -19,12 +19,12 @@ import pytest
 from migrate.lab import MigrationWorld, World, WorldSpec, migration_world
 
 
-@pytest.fixture
-def lab_world() -> Iterator[Callable[..., World]]:
+def _stopped_at_the_end(start_world: Callable[..., World]) -> Iterator[Callable[..., World]]:
+    """A factory that starts worlds for a test and stops every one of them when it ends."""
     worlds: list[World] = []
 
-    def start(spec: WorldSpec, **kwargs) -> World:
-        world = World.start(spec, **kwargs)
+    def start(*args, **kwargs) -> World:
+        world = start_world(*args, **kwargs)
         worlds.append(world)
         return world
 
@@ -33,19 +33,19 @@ def lab_world() -> Iterator[Callable[..., World]]:
     finally:
         for world in worlds:
             world.stop()
+
+
+@pytest.fixture
+def lab_world() -> Iterator[Callable[..., World]]:
+    """`lab_world(spec, **kw)`: start a World from a WorldSpec."""
+    yield from _stopped_at_the_end(World.start)
 
 
 @pytest.fixture
 def lab_migration() -> Iterator[Callable[..., MigrationWorld]]:
-    worlds: list[MigrationWorld] = []
+    """`lab_migration(domain="example.dk", old_zone=None, new_zone=None, **kw)`: the standard migration world."""
 
     def start(domain: str = "example.dk", old_zone=None, new_zone=None, **kwargs) -> MigrationWorld:
-        world = migration_world(domain, old_zone, new_zone, **kwargs)
-        worlds.append(world)
-        return world
+        return migration_world(domain, old_zone, new_zone, **kwargs)
 
-    try:
-        yield start
-    finally:
-        for world in worlds:
-            world.stop()
+    yield from _stopped_at_the_end(start)

@@ -23,14 +23,13 @@ Unknown keys and wrong types fail with one line naming the file and the key (exi
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from migrate.errors import BadInput
-from migrate.spec import yaml_data
+from migrate.spec import Moment, yaml_data
 from migrate.gate.evidence import DomainEvidence, LicenceEvidence
 from migrate.graph.models import Reference, Subscription
 
@@ -51,30 +50,12 @@ class FactSubscription(_Strict):
 
 class Facts(_Strict):
     version: Literal[1]
-    as_of: datetime
+    as_of: Moment
     recorded_by: str | None = None
     tenant_id: str | None = None
     subscriptions: list[FactSubscription] | None = None
     domain_removed: bool | None = None
     domain_references: list[str] = []
-
-    @field_validator("as_of", mode="before")
-    @classmethod
-    def _parse_time(cls, value):
-        # YAML gives a datetime for an unquoted timestamp, a string when quoted.
-        if isinstance(value, str):
-            try:
-                value = datetime.fromisoformat(value)
-            except ValueError:
-                raise ValueError(f"{value!r} is not a date and time like 2027-01-10T12:00:00+01:00") from None
-        return value
-
-    @field_validator("as_of")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("needs a time zone offset, e.g. 2027-01-10T12:00:00+01:00")
-        return value
 
     # -- as gate evidence -------------------------------------------------------
 
