@@ -429,12 +429,6 @@ class Journal:
         streak = _streak(self.rounds(domain), current_at=current_at)
         return streak[0] if streak else current_at
 
-    def first_ever_ok(self, domain: str) -> datetime | None:
-        row = self.db.execute(
-            "SELECT finished_at FROM rounds WHERE domain = ? AND authoritative_ok = 1 ORDER BY id LIMIT 1", (domain,)
-        ).fetchone()
-        return _time(row[0]) if row else None
-
     def evidence(self, domain: str, now: datetime) -> DnsEvidence:
         rounds = self.rounds(domain)
         if not rounds:

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 PASS, FAIL, PENDING, UNKNOWN = "pass", "fail", "pending", "unknown"
-STATUSES = (PASS, FAIL, PENDING, UNKNOWN)
 Status = Literal["pass", "fail", "pending", "unknown"]
 
 # Worst first, for folding many checks into one status. Unknown ranks below

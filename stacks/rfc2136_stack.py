@@ -24,9 +24,6 @@ import pulumi.dynamic
 RESOURCE_MODULE = "rfc2136"
 RESOURCE_NAME = "RRset"
 RESOURCE_TYPE = f"pulumi-python:dynamic/{RESOURCE_MODULE}:{RESOURCE_NAME}"
-# A change of any of these is another RRset: replace it, deleting the old one
-# first, so two resources never fight over one name and type.
-REPLACE_KEYS = ("server", "zone", "name", "type")
 # Types the resources never manage: the server keeps the SOA serial and, when
 # it signs the zone, every DNSSEC record.
 SKIPPED_TYPES = frozenset({"SOA", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY"})
@@ -40,6 +37,8 @@ def _make_provider_class():
         serialize_as_secret_always = False  # nothing secret is captured; see the module docstring
 
         SETTINGS = ("server", "zone", "key_name", "key_algorithm", "secret_env", "timeout")
+        # A change of any of these is another RRset: replace it, deleting the old one
+        # first, so two resources never fight over one name and type.
         REPLACE = ("server", "zone", "name", "type")
 
         # -- helpers (static, so they travel with the pickled class) ----------

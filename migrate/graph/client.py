@@ -106,9 +106,6 @@ class GraphClient:
     def domain_name_references(self, name: str) -> list[models.Reference]:
         return [models.reference(i) for i in self._pages(f"/domains/{quote(domain_id(name))}/domainNameReferences")]
 
-    def service_configuration_records(self, name: str) -> list[models.DnsRecord]:
-        return [models.dns_record(i) for i in self._pages(f"/domains/{quote(domain_id(name))}/serviceConfigurationRecords")]
-
     def subscriptions(self) -> list[models.Subscription]:
         return [self._parse(models.subscription, i, "/directory/subscriptions") for i in self._pages("/directory/subscriptions")]
 

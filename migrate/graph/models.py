@@ -9,7 +9,7 @@ Graph spelling (`odata.type`, `objectType`, `objectId`), so both are read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -134,17 +134,6 @@ class Reference:
         return {"kind": self.kind, "id": self.id, "name": self.name}
 
 
-@dataclass(frozen=True)
-class DnsRecord:
-    """A serviceConfigurationRecord: what Microsoft 365 wants published for the domain."""
-
-    record_type: str
-    label: str
-    ttl: int | None
-    supported_service: str | None
-    data: dict = field(default_factory=dict)
-
-
 def subscription(item: dict) -> Subscription:
     try:
         return Subscription(
@@ -203,14 +192,3 @@ def reference(item: dict) -> Reference:
         or ident
     )
     return Reference(kind=kind, id=ident, name=str(name))
-
-
-def dns_record(item: dict) -> DnsRecord:
-    skip = {"@odata.type", "id", "isOptional", "label", "recordType", "supportedService", "ttl"}
-    return DnsRecord(
-        record_type=str(item.get("recordType", "?")),
-        label=str(item.get("label", "")),
-        ttl=item.get("ttl") if isinstance(item.get("ttl"), int) else None,
-        supported_service=item.get("supportedService"),
-        data={k: v for k, v in item.items() if k not in skip},
-    )

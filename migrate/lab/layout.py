@@ -198,7 +198,3 @@ def _needs_glue(ns: str, parent: str, all_origins: list[str]) -> bool:
     if not _name(ns).is_subdomain(_name(parent)):
         return False
     return deepest_enclosing(ns, all_origins) != parent
-
-
-def ns_zone_file_name(origin: str) -> str:
-    return "root.zone" if origin == "." else origin.rstrip(".") + ".zone"

@@ -727,8 +727,3 @@ class World:
             unbound.control(config, "flush_infra", "all")
             unbound.control(config, "flush_bogus")
             unbound.control(config, "flush_negative")
-
-    def restart_resolver(self, name: str, timeout: float = 10.0) -> None:
-        self._resolvers([name])
-        self.stop_server(name)
-        self.start_server(name, timeout)

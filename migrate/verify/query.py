@@ -115,33 +115,6 @@ class Answer:
             "at": self.at.astimezone(timezone.utc).isoformat(),
         }
 
-    @classmethod
-    def from_dict(cls, data: dict) -> Answer:
-        def section(items: list[dict]) -> tuple[RRset, ...]:
-            return tuple(RRset(i["name"], i["type"], i["ttl"], frozenset(i["values"])) for i in items)
-
-        return cls(
-            server=data["server"],
-            qname=data["qname"],
-            qtype=data["qtype"],
-            rd=data["rd"],
-            outcome=data["outcome"],
-            rcode=data.get("rcode"),
-            aa=data.get("aa", False),
-            ra=data.get("ra", False),
-            truncated=data.get("truncated", False),
-            tcp=data.get("tcp", False),
-            answer=section(data.get("answer", [])),
-            authority=section(data.get("authority", [])),
-            additional=section(data.get("additional", [])),
-            neg_ttl=data.get("neg_ttl"),
-            nsid=data.get("nsid"),
-            rtt_ms=data.get("rtt_ms"),
-            attempts=data.get("attempts", 0),
-            error=data.get("error"),
-            at=datetime.fromisoformat(data["at"]),
-        )
-
 
 def _section(rrsets: list[dns.rrset.RRset]) -> tuple[RRset, ...]:
     out = []
