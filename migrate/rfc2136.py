@@ -34,12 +34,13 @@ import dns.update
 
 from migrate import endpoint
 from migrate.errors import BadInput, MigrateError
-from migrate.zone import RRset, canonical
+from migrate.zone import HOST_MANAGED, RRset, canonical
 
 DEFAULT_SECRET_ENV = "M365_EXIT_TSIG_SECRET"
 ALGORITHMS = ("hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha224", "hmac-sha1", "hmac-md5")
 # Types a signing server maintains itself: never read back as managed data, never written.
-SERVER_MANAGED = frozenset({"SOA", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY", "TSIG"})
+# TSIG too: it signs a message, it is never zone data.
+SERVER_MANAGED = HOST_MANAGED | {"TSIG"}
 
 
 @dataclass(frozen=True)

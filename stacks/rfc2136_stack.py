@@ -21,12 +21,13 @@ from __future__ import annotations
 import pulumi
 import pulumi.dynamic
 
+# The server keeps the SOA serial and, when it signs the zone, every DNSSEC
+# record: the resources never manage those types.
+from migrate.zone import HOST_MANAGED
+
 RESOURCE_MODULE = "rfc2136"
 RESOURCE_NAME = "RRset"
 RESOURCE_TYPE = f"pulumi-python:dynamic/{RESOURCE_MODULE}:{RESOURCE_NAME}"
-# Types the resources never manage: the server keeps the SOA serial and, when
-# it signs the zone, every DNSSEC record.
-SKIPPED_TYPES = frozenset({"SOA", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY"})
 
 
 def _make_provider_class():
@@ -189,7 +190,7 @@ def resource_inputs(spec, desired) -> list[tuple[str, dict]]:
     zone = settings.zone or spec.domain
     out = []
     for rrset in desired:
-        if rrset.rdtype in SKIPPED_TYPES:
+        if rrset.rdtype in HOST_MANAGED:
             continue
         inputs = {
             "server": settings.server,
