@@ -57,13 +57,7 @@ def origins(spec: WorldSpec) -> list[str]:
 def parent_of(origin: str, all_origins: list[str]) -> str | None:
     """The deepest origin of the world strictly above `origin`."""
     child = _name(origin)
-    best: dns.name.Name | None = None
-    for other in all_origins:
-        candidate = _name(other)
-        if candidate != child and child.is_subdomain(candidate):
-            if best is None or len(candidate) > len(best):
-                best = candidate
-    return best.to_text() if best is not None else None
+    return deepest_enclosing(origin, [o for o in all_origins if _name(o) != child])
 
 
 def deepest_enclosing(name: str, all_origins: list[str]) -> str | None:
