@@ -101,14 +101,16 @@ def verify_command(
         except ValueError as exc:
             raise BadInput(f"--timeout: {exc}") from None
         settings = _settings(loaded, list(resolver or []), list(root_hint or []))
-        desired = planner.desired_zone(loaded)
+        # One plan for every round: the zone file is read once, and what a round probes
+        # for residue (current) is the zone the desired one was computed from.
+        built = planner.build(loaded)
         folder = state_dir(loaded, state)
         interval = loaded.verify.interval.total_seconds()
         deadline = None if limit is None else time.monotonic() + limit
 
         def one() -> RoundResult:
             with Journal.open(folder) as journal:
-                return asyncio.run(run_round(loaded, settings, desired=desired, journal=journal))
+                return asyncio.run(run_round(loaded, settings, desired=built.desired, current=built.current, journal=journal))
 
         result = one()
         if watch:

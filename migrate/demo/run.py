@@ -281,7 +281,7 @@ class Demo:
         self.real_world("migrate plan migration.yaml")
         result = planner.build(self.spec)
         findings = lint.lint(result)
-        self.desired = result.desired
+        self.desired, self.current = result.desired, result.current
         changes = result.diff()
         # the rule's label ("Outlook Autodiscover to Exchange Online"), not its whole explanation
         reasons = {r.rrset.key: r.reasons[0][1].split(":")[0] if r.reasons else "" for r in result.microsoft365}
@@ -408,7 +408,7 @@ class Demo:
         while True:
             number += 1
             with Journal.open(self.paths.state) as journal:
-                result = asyncio.run(run_round(self.spec, settings, desired=self.desired, journal=journal))
+                result = asyncio.run(run_round(self.spec, settings, desired=self.desired, current=self.current, journal=journal))
             path = self.save(f"verify-{number:02d}.json", report.build(result))
             self.show_round(number, result, path)
             if result.status == "verified":
@@ -508,7 +508,7 @@ class Demo:
 
         number = sum(1 for p in self.reports if p.name.startswith("verify-")) + 1
         with Journal.open(self.paths.state) as journal:
-            result = asyncio.run(run_round(self.spec, Settings.from_spec(self.spec), desired=self.desired, journal=journal))
+            result = asyncio.run(run_round(self.spec, Settings.from_spec(self.spec), desired=self.desired, current=self.current, journal=journal))
         path = self.save(f"verify-{number:02d}.json", report.build(result))
         self.show_round(number, result, path)
 
