@@ -104,7 +104,8 @@ def dmarc_present(plan: Plan) -> Iterator[Finding]:
 
 def high_ttls(plan: Plan) -> Iterator[Finding]:
     """Caches keep the old record for its old TTL: lower it in advance."""
-    changing = [*plan.diff().removed, *(old for old, _ in plan.diff().changed)]
+    changes = plan.diff()
+    changing = [*changes.removed, *(old for old, _ in changes.changed)]
     for rrset in changing:
         if rrset.ttl > ONE_HOUR:
             yield Finding(
