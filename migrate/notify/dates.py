@@ -33,14 +33,9 @@ def short_day(value: date | datetime, lang: str) -> str:
     return f"{value.day}. {month} {value.year}" if lang == "da" else f"{value.day} {month} {value.year}"
 
 
-def _zone(value: datetime) -> str:
-    name = value.tzname() or ""
-    return name
-
-
 def time(value: datetime, lang: str) -> str:
     """`kl. 07.00 (CET)` / `at 07:00 (CET)`: Danish writes the time with a dot."""
-    zone = _zone(value)
+    zone = value.tzname() or ""
     suffix = f" ({zone})" if zone else ""
     if lang == "da":
         return f"kl. {value.hour:02d}.{value.minute:02d}{suffix}"

@@ -13,8 +13,7 @@ Two safety rules are enforced here, not left to template authors:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import jinja2
@@ -37,24 +36,20 @@ class Rendered:
     language: str
 
 
+def _upper_first(value: str) -> str:
+    # Jinja's `capitalize` lower-cases the rest ("kl. 07.00 (cet)"): only touch the first letter.
+    return value[:1].upper() + value[1:]
+
+
 def _filters(lang: str) -> dict:
-    def day(value: date | datetime) -> str:
-        return dates.day(value, lang)
-
-    def short_day(value: date | datetime) -> str:
-        return dates.short_day(value, lang)
-
-    def time(value: datetime) -> str:
-        return dates.time(value, lang)
-
-    def moment(value: date | datetime) -> str:
-        return dates.moment(value, lang)
-
-    def upper_first(value: str) -> str:
-        # Jinja's `capitalize` lower-cases the rest ("kl. 07.00 (cet)"): only touch the first letter.
-        return value[:1].upper() + value[1:]
-
-    return {"day": day, "short_day": short_day, "time": time, "moment": moment, "upper_first": upper_first}
+    """The date filters in the template's language (`value | day` is `dates.day(value, lang)`)."""
+    return {
+        "day": partial(dates.day, lang=lang),
+        "short_day": partial(dates.short_day, lang=lang),
+        "time": partial(dates.time, lang=lang),
+        "moment": partial(dates.moment, lang=lang),
+        "upper_first": _upper_first,
+    }
 
 
 @lru_cache(maxsize=16)
