@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from migrate import names, spf
-from migrate.plan import HOST_MANAGED, HOST_TYPES, Plan
+from migrate.plan import HOST_MANAGED, HOST_TYPES, Plan, apex_spf
 from migrate.zone import txt_value
 
 ONE_HOUR = 3600
@@ -32,20 +32,15 @@ class Finding:
 Rule = Callable[[Plan], Iterator[Finding]]
 
 
-def _spf_texts(plan: Plan) -> list[str]:
-    apex = plan.desired.get(plan.spec.domain, "TXT")
-    return [txt_value(t) for t in (apex.rdatas if apex else ()) if spf.is_spf(txt_value(t))]
-
-
 def spf_single(plan: Plan) -> Iterator[Finding]:
-    texts = _spf_texts(plan)
+    texts = apex_spf(plan.desired, plan.spec.domain)
     if len(texts) != 1:
         problem = "no SPF record" if not texts else f"{len(texts)} SPF records (receivers treat that as an error)"
         yield Finding("error", "spf.count", plan.spec.domain, f"{problem}; publish exactly one v=spf1 TXT at the apex")
 
 
 def spf_lookups(plan: Plan) -> Iterator[Finding]:
-    for text in _spf_texts(plan):
+    for text in apex_spf(plan.desired, plan.spec.domain):
         count = spf.lookup_count(text)
         if count > 10:
             yield Finding("error", "spf.lookups", plan.spec.domain, f"SPF needs {count} DNS lookups, more than the limit of 10: {text}")

@@ -110,11 +110,17 @@ def provider_records(spec: Spec) -> list[RRset]:
     return out
 
 
+def apex_spf(zone: Zone, domain: str) -> list[str]:
+    """The SPF records among the apex TXT, as receivers read them, in a stable (sorted) order."""
+    apex = zone.get(domain, "TXT")
+    return [value for value in (apex.values() if apex else []) if spf.is_spf(value)]
+
+
 def _with_spf(zone: Zone, spec: Spec) -> None:
     """Exactly the SPF the move needs at the apex, beside any other apex TXT."""
     apex = zone.get(spec.domain, "TXT")
     others = [t for t in (apex.rdatas if apex else ()) if not spf.is_spf(txt_value(t))]
-    existing = [txt_value(t) for t in (apex.rdatas if apex else ()) if spf.is_spf(txt_value(t))]
+    existing = apex_spf(zone, spec.domain)
     preset = spec.mail.preset
     if spec.mail.spf:
         record = spec.mail.spf
