@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
 
 from migrate import journal
@@ -115,17 +116,22 @@ def default(
     graph = _LazyGraph(spec, graph_factory)
     use_graph = spec.source.graph is not None
     tenant_id = spec.source.graph.tenant_id if use_graph else None
+    # Read once per gate run, however many requirements ask: the facts file serves
+    # licences and domain_removed, the journal serves dns and data_saved (which then
+    # rest on the same round). A failed read is not cached: each asker gets the error.
+    read_facts = cache(lambda: _facts(spec))
+    read_dns = cache(lambda: dns_from_journal(spec, state_dir, now or datetime.now(timezone.utc)))
 
     def licences() -> LicenceEvidence:
         if use_graph:
             return graph_licences(graph.get(), tenant_id)
-        path, facts = _facts(spec)
+        path, facts = read_facts()
         return dataclasses.replace(facts.licences(path), as_of=facts.as_of)
 
     def domain() -> DomainEvidence:
         if use_graph:
             return graph_domain(graph.get(), spec.domain)
-        path, facts = _facts(spec)
+        path, facts = read_facts()
         return dataclasses.replace(facts.domain(path, domain_id(spec.domain)), as_of=facts.as_of)
 
     return Sources(
@@ -133,6 +139,6 @@ def default(
         domain=domain,
         attestations=lambda: store.attestations(state_dir, domain_id(spec.domain)),
         notice=lambda: notice_evidence(spec, state_dir),
-        dns=lambda: dns_from_journal(spec, state_dir, now or datetime.now(timezone.utc)),
+        dns=read_dns,
         close=graph.close,
     )
