@@ -365,9 +365,17 @@ class Notify(Strict):
         from email.utils import parseaddr
 
         _, address = parseaddr(value)
-        if not re.fullmatch(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+", address or ""):
+        local, _, domain = (address or "").rpartition("@")
+        try:
+            # An IDN domain (it@blåbær.dk) is written as its A-label, as SMTP needs it.
+            ascii_address = f"{local}@{names.host(domain).rstrip('.')}" if local and domain else address
+        except BadInput:
+            ascii_address = address
+        # parseaddr mends some damage (spaces inside the address): only a value it reads as written counts.
+        well_formed = bool(address) and address in value
+        if not well_formed or not re.fullmatch(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+", ascii_address):
             raise ValueError(f"{value!r} is not an address like \"IT <it@example.dk>\"")
-        return value
+        return value.replace(address, ascii_address)
 
     @model_validator(mode="after")
     def _order(self) -> Notify:

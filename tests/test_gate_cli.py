@@ -151,3 +151,15 @@ def test_remove_domain_deletes_when_nothing_references_it(graph, tmp_path):
     assert ("DELETE", "/v1.0/domains/nordlys-tekstil.dk") in graph.requests
     again = migrate("m365", "remove-domain", spec)
     assert again.returncode == 0 and "already removed" in again.stderr
+
+
+def test_bad_input_is_one_line_once_and_no_report(tmp_path):
+    # A broken facts file fails two requirements alike: the user sees its line once, and no report resting on it.
+    facts = {"version": 1, "as_of": "2025-01-10T12:00:00+01:00", "subscriptions": [], "domain_removed": True, "bogus": 1}
+    spec = write_spec(tmp_path, require=["licences", "domain_removed"], facts=facts)
+    for extra in ([], ["--json"]):
+        result = migrate("gate", spec, "--state", tmp_path / "s", *extra)
+        assert result.returncode == 2
+        assert result.stdout == ""
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "bogus: unknown key" in lines[0]

@@ -164,3 +164,10 @@ def test_local_keeps_dates_and_moves_moments_to_the_display_zone(data):
     moved = spec.local(datetime(2027, 1, 15, 6, 0, tzinfo=timezone.utc))
     assert moved.utcoffset().total_seconds() == 3600 and moved.hour == 7
     assert spec.local(datetime(2027, 7, 1, 9, 0)).utcoffset().total_seconds() == 7200
+
+
+def test_sender_on_an_idn_domain_is_written_as_its_a_label(data):
+    data["notify"]["from"] = "IT Blåbær <it@blåbær.dk>"
+    assert parse(data).notify.from_ == "IT Blåbær <it@xn--blbr-roah.dk>"
+    data["notify"]["from"] = "it@blå bær.dk"
+    assert "notify.from: 'it@blå bær.dk' is not an address" in error_of(data)

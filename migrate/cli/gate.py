@@ -16,6 +16,7 @@ from rich.text import Text
 from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_dir
+from migrate.errors import BadInput
 from migrate.gate import engine, runbook, sources, store
 from migrate.gate.result import Verdict
 from migrate.graph.client import domain_id
@@ -93,6 +94,10 @@ def gate_command(
             return _explain(loaded, folder, json)
         now = datetime.now(timezone.utc)
         verdict, gathered = engine.decide(loaded, sources.default(loaded, folder, now=now), folder, now)
+        if verdict.bad_input:
+            # Input the user must fix first: its line, not a report resting on it (the
+            # locked decision is still audited).
+            raise BadInput("; ".join(verdict.bad_input))
         text = runbook.render(loaded, verdict, gathered.get("licences"), now) if verdict.unlocked else None
         if json:
             output.emit_json({**verdict.to_dict(), "runbook": text})
@@ -101,10 +106,6 @@ def gate_command(
             if text:
                 output.stdout.rule("Cancel runbook")
                 output.stdout.print(text, markup=False, end="")
-        for problem in verdict.bad_input:
-            output.message(f"error: {problem}", style="bold red")
-        if verdict.bad_input:
-            return 2
         return 0 if verdict.unlocked else 1
 
     output.run(body)

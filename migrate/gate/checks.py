@@ -136,10 +136,10 @@ def domain_removed(ev: DomainEvidence, now: datetime | None = None) -> list[Chec
     refs = [str(r) for r in ev.references]
     if refs:
         fix = (
-            f"move these {len(refs)} objects to another domain (users, groups, shared mailboxes, apps), "
+            f"move {_count(len(refs), 'object')} to another domain (users, groups, shared mailboxes, apps), "
             f"then run `migrate m365 remove-domain SPEC`"
         )
-        observed = f"still in the tenant; {len(refs)} objects reference it"
+        observed = f"still in the tenant; {_count(len(refs), 'object')} reference{'s' if len(refs) == 1 else ''} it"
     else:
         fix = "remove it: `migrate m365 remove-domain SPEC` (or admin center: Settings > Domains > Remove domain)"
         observed = "still in the tenant; nothing references it"
@@ -450,3 +450,7 @@ def _soak(ev: DnsEvidence, since: datetime, min_soak: timedelta, now: datetime) 
             fix=f"wait until {_utc(earliest)} with the scheduled verify still passing",
         )
     return Check(id="timing.soak", status="pass", subject="soak", expected=f"now ≥ {_utc(earliest)}", observed="soak complete", detail=wait)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -177,7 +177,8 @@ def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, 
         checks=tuple(results),
         evidence=digests,
         earliest_unlock=earliest,
-        bad_input=tuple(_hide(" ".join(m.split()), secrets) for m in bad_input),
+        # One line per distinct problem: a broken facts file fails two requirements alike.
+        bad_input=tuple(dict.fromkeys(_hide(" ".join(m.split()), secrets) for m in bad_input)),
     )
     return verdict, gathered
 
