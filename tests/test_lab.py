@@ -27,7 +27,7 @@ import pytest
 
 from migrate.errors import EnvironmentProblem
 from migrate.lab import LabZone, Server, WorldSpec, layout, migration_spec, pids_under, probe
-from migrate.lab.scenario import google_zone
+from migrate.lab.scenario import google_zone, m365_zone
 from migrate.zone import RRset, Zone, txt_rdata_text
 
 DOMAIN = "example.dk."
@@ -400,3 +400,12 @@ def test_environment_problem_is_raised_not_skipped_for_missing_binaries(monkeypa
 
     with pytest.raises(EnvironmentProblem, match="apt-get install -y knot unbound"):
         env.check_binaries()
+
+
+def test_spf_includes_of_both_zones_resolve_in_the_lab(lab_migration):
+    # The verifier follows SPF includes; the lab serves a record for each one the zones name.
+    old = m365_zone("example.dk")
+    world = lab_migration("example.dk", old, google_zone("example.dk"))
+    for include in ("spf.protection.outlook.com.", "_spf.google.com."):
+        answer = world.query("resolver1", include, "TXT")
+        assert [r.to_text() for rrset in answer.answer for r in rrset] == ['"v=spf1 ip4:192.0.2.0/24 -all"'], include

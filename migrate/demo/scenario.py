@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from migrate import names
-from migrate.lab.model import LabZone, WorldSpec
+from migrate.lab.model import WorldSpec
 from migrate.lab.scenario import BDM_NAMESERVERS, NEW_NAMESERVERS, migration_spec, targets_of
-from migrate.zone import RRset, Zone, txt_rdata_text
+from migrate.zone import RRset, Zone
 
 DOMAIN = "fjordbageriet.dk."
 COMPANY = "Fjordbageriet ApS"
@@ -63,8 +63,6 @@ OLD_RECORDS: list[tuple[str, str, list[str]]] = [
 ]
 
 # The new provider's SPF include must be readable, or the verifier cannot count SPF lookups.
-PROVIDER_SPF = {"spf.simply.com.": "v=spf1 ip4:198.51.100.0/26 ip4:198.51.100.64/26 -all"}
-
 # The admin center's "Active users" export, as it comes (BOM, comma-separated, '+' between licences).
 USERS_CSV = (
     "\ufeffBlock credential,City,Country/Region,Department,Display name,First name,Last name,Licenses,"
@@ -115,7 +113,7 @@ def world_spec(desired: Zone) -> tuple[WorldSpec, dict]:
     # the hosts the new records point at (the name servers are the lab's own: it gives them addresses)
     targets = [t for t in targets_of(desired) if t not in (*NEW_NAMESERVERS, *BDM_NAMESERVERS)]
     addresses = {target: f"198.51.100.{100 + i}" for i, target in enumerate(targets, 1)}
-    spec, meta = migration_spec(
+    return migration_spec(
         DOMAIN,
         old_zone(),
         Zone(DOMAIN),  # the new host starts with only what the server derives (SOA, NS)
@@ -124,22 +122,8 @@ def world_spec(desired: Zone) -> tuple[WorldSpec, dict]:
         resolvers=2,
         ttl=LAB_TTL,
         target_addresses=addresses,
+        serve_for=[desired],  # the zone phase 4 applies: its SPF include must resolve
     )
-    for name, text in PROVIDER_SPF.items():
-        _publish_txt(spec, name, text)
-    return spec, meta
-
-
-def _publish_txt(spec: WorldSpec, name: str, text: str) -> None:
-    """Add a TXT record to whichever lab zone holds `name` (the provider's own zone)."""
-    holder: LabZone | None = None
-    for zone in spec.zones:
-        if isinstance(zone.content, Zone) and names.domain(name).endswith("." + zone.origin) and zone.key == zone.origin:
-            if holder is None or len(zone.origin) > len(holder.origin):
-                holder = zone
-    if holder is None:
-        raise ValueError(f"demo: no lab zone holds {name}")
-    holder.content.put(RRset.build(name, "TXT", LAB_TTL, [txt_rdata_text(text)]))
 
 
 def spec_data(*, cutover_at: datetime, rfc2136_server: str, tsig_name: str, secret_env: str,

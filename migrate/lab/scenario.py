@@ -18,16 +18,18 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 
-from migrate import names
+from migrate import names, spf
 from migrate.lab.model import LabZone, Server, TsigKey, WorldSpec
 from migrate.lab.world import World
-from migrate.zone import RRset, Zone
+from migrate.zone import RRset, Zone, txt_rdata_text, txt_value
 
 BDM_NAMESERVERS = tuple(f"ns{i}.bdm.microsoftonline.com." for i in range(1, 5))
 NEW_NAMESERVERS = ("ns1.newhost.net.", "ns2.newhost.net.")
 OLD_KEY = "old"
 NEW_KEY = "new"
 _TARGET_TYPES = {"MX": "exchange", "CNAME": "target", "SRV": "target", "NS": "target"}
+# What an included sender's own SPF record says in the lab (documentation addresses).
+LAB_SPF = "v=spf1 ip4:192.0.2.0/24 -all"
 _WELL_KNOWN_TLD_SERVERS = {"com.": "a.gtld-servers.net.", "net.": "a.gtld-servers.net."}
 
 
@@ -68,6 +70,13 @@ def targets_of(zone: Zone) -> list[str]:
                 if text not in found:
                     found.append(text)
     return found
+
+
+def spf_includes(zone: Zone) -> list[str]:
+    """The absolute names the zone's apex SPF record includes."""
+    apex = zone.get(zone.origin, "TXT")
+    texts = [txt_value(t) for t in (apex.rdatas if apex else ())]
+    return list(dict.fromkeys(names.host(d) for text in texts if spf.is_spf(text) for d in spf.includes(text)))
 
 
 def m365_zone(domain: str, ttl: int = 2) -> Zone:
@@ -174,11 +183,14 @@ def migration_spec(
     validate: bool = False,
     tsig: bool = True,
     target_addresses: Mapping[str, str] | None = None,
+    serve_for: Sequence[Zone] = (),
 ) -> tuple[WorldSpec, dict]:
     """The data of a migration world, and the keyword arguments of MigrationWorld.
 
     `sign_chain` signs the root and the TLDs (needed for a validating resolver
     to see a stale DS as SERVFAIL); `validate` makes the resolvers validate.
+    `serve_for` are zones not loaded at the start (e.g. the desired zone a
+    test applies later) whose targets and SPF includes must resolve too.
     """
     domain = names.domain(domain)
     old_ns = tuple(names.host(n) for n in old_nameservers)
@@ -215,7 +227,8 @@ def migration_spec(
             zones.append(LabZone(origin, members))
 
     # the zones the records point at, on one "services" server
-    wanted = [t for t in targets_of(old_zone) + targets_of(new_zone) if t not in old_ns + new_ns]
+    pointing = [old_zone, new_zone, *serve_for]
+    wanted = [t for z in pointing for t in targets_of(z) if t not in old_ns + new_ns]
     addresses = dict(target_addresses or {})
     for i, target in enumerate(dict.fromkeys(wanted), 1):
         addresses.setdefault(target, f"192.0.2.{i % 250 + 1}")
@@ -226,6 +239,12 @@ def migration_spec(
             continue
         zone = target_zones.setdefault(origin, Zone(origin))
         zone.put(RRset.build(target, "A", ttl, [address]))
+    # SPF includes resolve too, so that the verifier's recursive SPF check can pass.
+    for host in dict.fromkeys(h for z in pointing for h in spf_includes(z)):
+        origin = _registrable(host)
+        if origin != domain:
+            zone = target_zones.setdefault(origin, Zone(origin))
+            zone.put(RRset.build(host, "TXT", ttl, [txt_rdata_text(LAB_SPF)]))
     service_origins = [o for o in target_zones if o not in own]
     if service_origins:
         servers.append(Server("services", hostnames=("ns1.lab-services.net.",)))
