@@ -134,11 +134,6 @@ async def _live(domain: str, root_hints: list[Endpoint], timeout: float, retries
     if soa is None or soa.rrset(domain, "SOA") is None:
         why = soa.outcome if soa is not None else "no server answered"
         raise MigrateError(f"live probe of {domain} found no SOA at the apex ({why}); is the domain delegated?")
-    apex = await probe(domain)
-    for rrset in apex:
-        zone.put(rrset)
-    asked.add(domain)
-    pending |= _in_zone_targets(apex, domain)
     while pending:
         batch, pending = sorted(pending - asked), set()
         asked.update(batch)

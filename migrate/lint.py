@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from migrate import names, spf
-from migrate.plan import HOST_MANAGED, HOST_TYPES, Plan, apex_spf
-from migrate.zone import txt_value
+from migrate.plan import HOST_TYPES, Plan, apex_spf
+from migrate.zone import HOST_MANAGED, txt_value
 
 ONE_HOUR = 3600
 

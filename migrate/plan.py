@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 
 from migrate import footprint, names, spf
 from migrate.spec import Record, Spec
-# HOST_MANAGED: the DNS host writes its own SOA and DNSSEC records; carrying the old ones over would be wrong.
-from migrate.zone import HOST_MANAGED, RRset, Zone, txt_rdata_text, txt_value  # noqa: F401 - HOST_MANAGED is used via plan
+from migrate.zone import HOST_MANAGED, RRset, Zone, txt_rdata_text, txt_value
 
 # The record types each DNS host can be given (None: any). The Cloudflare stack
 # converts exactly these, and lint names any other in `migrate plan`, before

@@ -14,6 +14,7 @@ import base64
 import hashlib
 from dataclasses import dataclass, field
 
+import dns.name
 import dns.rdatatype
 
 from migrate import names
@@ -51,8 +52,8 @@ class CloudflareRecord:
         return out
 
 
-def _bare(name) -> str:
-    return name.to_text().rstrip(".").lower() if hasattr(name, "to_text") else str(name).rstrip(".").lower()
+def _bare(name: dns.name.Name) -> str:
+    return name.to_text().rstrip(".").lower()
 
 
 def _mail_names(zone: Zone) -> set[str]:

@@ -41,6 +41,7 @@ from migrate import duration, lint, names, plan as planner, report as report_mod
 from migrate.demo import scenario as S
 from migrate.endpoint import Endpoint
 from migrate.errors import BadInput, EnvironmentProblem, MigrateError
+from migrate.zone import HOST_MANAGED
 
 PHASES = (
     "Start the lab: a Danish company on Microsoft 365",
@@ -294,7 +295,7 @@ class Demo:
         for rrset in changes.added:
             rows.append(("+", names.relative(rrset.name, origin), rrset.rdtype, ", ".join(rrset.values()), f"{self.spec.mail.display_name} asks for it"))
         self.table(rows, {"-": "red", "~": "yellow", "+": "green"})
-        kept = len([r for r in result.desired if r.rdtype not in planner.HOST_MANAGED]) - len(changes.added) - len(changes.changed)
+        kept = len([r for r in result.desired if r.rdtype not in HOST_MANAGED]) - len(changes.added) - len(changes.changed)
         self.say(f"{len(changes.removed)} removed (Microsoft 365), {len(changes.changed)} changed, {len(changes.added)} added, {kept} kept as they are")
         path = self.save("plan.json", report(result, findings))
         if not findings:

@@ -34,11 +34,10 @@ import dns.rdatatype
 import dns.rrset
 
 from migrate import spf
-from migrate.plan import HOST_MANAGED
 from migrate.report import FAIL, PASS, PENDING, UNKNOWN, Check
 from migrate.verify.delegation import Addresses, Walk, glue
 from migrate.verify.query import ANSWER, CNAME, NODATA, NXDOMAIN, REFERRAL, REFUSED, SERVFAIL, TIMEOUT, Answer
-from migrate.zone import RRset, Zone
+from migrate.zone import HOST_MANAGED, RRset, Zone
 
 VERIFIED, CONVERGING, FAILING = "verified", "converging", "failing"
 
@@ -127,7 +126,7 @@ def mail_keys(domain: str, desired: Zone) -> list[tuple[str, str]]:
 
 def compared(desired: Zone, domain: str) -> list[RRset]:
     """The desired RRsets compared at every authoritative server."""
-    # Never compared: what the host writes itself (plan.HOST_MANAGED: SOA, DNSSEC), and the apex NS
+    # Never compared: what the host writes itself (zone.HOST_MANAGED: SOA, DNSSEC), and the apex NS
     # (the delegation checks cover it).
     return [r for r in desired if r.rdtype not in HOST_MANAGED and not (r.rdtype == "NS" and r.name == domain)]
 

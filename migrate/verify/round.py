@@ -25,13 +25,12 @@ from migrate import footprint, spf
 from migrate.endpoint import Endpoint
 from migrate.endpoint import parse as parse_endpoint
 from migrate.journal import Journal, Observation
-from migrate.plan import HOST_MANAGED
 from migrate.spec import Spec
 from migrate.verify import checks as C
 from migrate.verify import timing
 from migrate.verify.delegation import Walker
 from migrate.verify.query import Answer, Clock, Querier, utc_now
-from migrate.zone import Zone
+from migrate.zone import HOST_MANAGED, Zone
 
 # The IPv4 addresses of a.root-servers.net .. m.root-servers.net (IANA root hints).
 ROOT_SERVERS = [
