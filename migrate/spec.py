@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from migrate import duration, names, presets
+from migrate.endpoint import parse as parse_endpoint
 from migrate.errors import BadInput
 from migrate.zone import HOST_MANAGED, RRset, txt_rdata_text
 
@@ -89,11 +90,9 @@ Moment = Annotated[datetime, BeforeValidator(_moment), AfterValidator(_aware)]
 
 def _endpoint(value: Any) -> str:
     """IP or IP:PORT ([v6]:PORT for IPv6): validated, kept as text."""
-    from migrate.endpoint import parse
-
     if not isinstance(value, str):
         raise ValueError("must be an address like 192.0.2.1 or 192.0.2.1:5353")
-    parse(value)
+    parse_endpoint(value)
     return value
 
 
