@@ -191,7 +191,9 @@ _SPF_ALL = re.compile(r"[+?~-]?all", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Classification:
+    """How `classify` splits one RRset: what stays, what is Microsoft 365's, and why."""
+
     kept: RRset | None  # what remains without Microsoft 365 (may hold a rewritten SPF)
     removed: RRset | None  # the Microsoft 365 rdatas as they were
     reasons: tuple[tuple[str, str], ...]  # (rule id, human reason) for every match
@@ -285,7 +287,7 @@ def _relative(name: str, domain: str) -> str | None:
     return None
 
 
-def classify(rrset: RRset, domain: str) -> Verdict:
+def classify(rrset: RRset, domain: str) -> Classification:
     """Split `rrset` into what is not Microsoft 365's and what is, with reasons."""
     domain = _domain(domain)
     owner = _relative(rrset.name, domain)
@@ -309,8 +311,8 @@ def classify(rrset: RRset, domain: str) -> Verdict:
         for rule, detail in hits:
             reasons.append((rule.id, _reason(rule, detail, owner, rewritten)))
     if not removed:
-        return Verdict(kept=rrset, removed=None, reasons=())
-    return Verdict(
+        return Classification(kept=rrset, removed=None, reasons=())
+    return Classification(
         kept=rrset.with_rdatas(kept) if kept else None,
         removed=rrset.with_rdatas(removed),
         reasons=tuple(reasons),

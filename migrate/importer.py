@@ -50,12 +50,12 @@ def annotations(zone: Zone) -> dict[tuple[str, str, str], str]:
     notes = {}
     for rrset in zone:
         for rdata in rrset.rdatas:
-            verdict = footprint.classify(rrset.with_rdatas({rdata}), zone.origin)
-            if verdict.removed is None:
+            split = footprint.classify(rrset.with_rdatas({rdata}), zone.origin)
+            if split.removed is None:
                 notes[(*rrset.key, rdata)] = "keep"
             else:
-                rules = ", ".join(dict.fromkeys(rule for rule, _ in verdict.reasons))
-                rewritten = " (rewritten without it)" if verdict.kept is not None else ""
+                rules = ", ".join(dict.fromkeys(rule for rule, _ in split.reasons))
+                rewritten = " (rewritten without it)" if split.kept is not None else ""
                 notes[(*rrset.key, rdata)] = f"microsoft365: {rules}{rewritten}"
     return notes
 

@@ -157,11 +157,11 @@ def build(spec: Spec, current: Zone | None = None) -> Plan:
     for rrset in current:
         if rrset.rdtype in HOST_MANAGED:
             continue
-        verdict = footprint.classify(rrset, spec.domain)
-        if verdict.removed is not None:
-            removals.append(Removal(verdict.removed, verdict.reasons))
-        if verdict.kept is not None:
-            desired.put(verdict.kept)
+        split = footprint.classify(rrset, spec.domain)
+        if split.removed is not None:
+            removals.append(Removal(split.removed, split.reasons))
+        if split.kept is not None:
+            desired.put(split.kept)
     for rrset in provider_records(spec):
         # The apex TXT set holds unrelated proofs and the SPF: join it; elsewhere the provider's record wins.
         if rrset.key == (spec.domain, "TXT"):

@@ -115,7 +115,7 @@ def test_every_rule_matches_its_record(rule_id, owner, rdtype, value, words):
 def test_lookalikes_stay(rule_id, owner, rdtype, value):
     rrset = rr(owner, rdtype, value)
     verdict = classify(rrset, D)
-    assert verdict == footprint.Verdict(kept=rrset, removed=None, reasons=()), rule_id
+    assert verdict == footprint.Classification(kept=rrset, removed=None, reasons=()), rule_id
 
 
 def test_every_rule_has_a_match_and_a_lookalike():

@@ -370,10 +370,10 @@ def residue_checks(ev: Evidence) -> list[Check]:
             found = [r for r in answer.answer if r.name == owner and r.rdtype in (rdtype, "CNAME")]
             removed, reasons = [], []
             for rrset in found:
-                verdict = footprint.classify(rrset, ev.domain)
-                if verdict.removed is not None:
-                    removed += verdict.removed.values()
-                    reasons += [why for _, why in verdict.reasons]
+                split = footprint.classify(rrset, ev.domain)
+                if split.removed is not None:
+                    removed += split.removed.values()
+                    reasons += [why for _, why in split.reasons]
             if removed:
                 out.append(Check("m365.residue", FAIL, subject, view.label, "no Microsoft 365 record", removed, "; ".join(reasons)))
             else:
