@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from migrate import names
+from migrate import mailauth, names
 from migrate.zone import RRset, txt_rdata_text, txt_value
 
 # One LDH label (Microsoft's MX token, the `<dd>` form of a domain, a tenant).
@@ -185,10 +185,6 @@ _RULES: tuple[Rule, ...] = (
 # a mailbox being deleted; an MTA-STS policy may still name Microsoft's MX).
 _RELATED: tuple[tuple[str, str], ...] = (("_dmarc", "TXT"), ("_mta-sts", "TXT"), ("_smtp._tls", "TXT"))
 
-_SPF_VERSION = re.compile(r"v=spf1(?:\s|$)", re.IGNORECASE)
-_SPF_TERM = re.compile(r"(?:[+?~-]?include:|redirect=)(.+)", re.IGNORECASE)
-_SPF_ALL = re.compile(r"[+?~-]?all", re.IGNORECASE)
-
 
 @dataclass(frozen=True)
 class Classification:
@@ -214,16 +210,6 @@ def _target(rdata: str) -> str:
     return rdata.split()[-1]
 
 
-def _spf_domains(text: str) -> list[str]:
-    """The include:/redirect= domains of an SPF string, as host names."""
-    found = []
-    for term in text.split()[1:]:
-        hit = _SPF_TERM.fullmatch(term)
-        if hit:
-            found.append(_host(hit.group(1)))
-    return found
-
-
 def _match(rule: Rule, rdata: str) -> str | None:
     """What in `rdata` makes it Microsoft 365's under `rule`, or None."""
     if rule.subject == TARGET:
@@ -232,9 +218,9 @@ def _match(rule: Rule, rdata: str) -> str | None:
     value = txt_value(rdata)
     if rule.subject == TEXT:
         return f"TXT {value!r}" if rule.regex.fullmatch(value.strip()) else None
-    if not _SPF_VERSION.match(value):
+    if not mailauth.is_spf(value):
         return None
-    hits = [domain for domain in _spf_domains(value) if rule.regex.fullmatch(domain)]
+    hits = [domain for domain in mailauth.spf_targets(value) if rule.regex.fullmatch(domain)]
     return f"SPF names {', '.join(hit.rstrip('.') for hit in hits)}" if hits else None
 
 
@@ -243,35 +229,12 @@ def _microsoft_spf_domain(domain: str) -> bool:
 
 
 def strip_spf(text: str) -> str | None:
-    """An SPF string without Microsoft's include(s); None if `text` is not SPF.
+    """An SPF string without Microsoft's include:/redirect= terms; None if `text` is not SPF.
 
-    Everything else is kept as written, including the `all` term and a
-    non-Microsoft redirect=. A `redirect=` to Microsoft's SPF record is replaced
-    by `-all` (unless an `all` term is present), because Microsoft's record ends
-    in `-all`: the rest of the policy then behaves as before. Text without a
-    Microsoft term comes back unchanged.
+    Everything else is kept as written (`mailauth.spf_without`). A redirect= to
+    Microsoft's record becomes `-all`, because Microsoft's record ends in `-all`.
     """
-    if not _SPF_VERSION.match(text.strip()):
-        return None
-    terms = text.split()
-    kept = [terms[0]]
-    redirected = False
-    for term in terms[1:]:
-        hit = _SPF_TERM.fullmatch(term)
-        if hit and _microsoft_spf_domain(_host(hit.group(1))):
-            redirected |= term.lower().startswith("redirect=")
-            continue
-        kept.append(term)
-    if len(kept) == len(terms):
-        return text
-    if redirected and not any(_SPF_ALL.fullmatch(term) for term in kept):
-        kept.append("-all")
-    return " ".join(kept)
-
-
-def _spf_is_empty(text: str) -> bool:
-    """True when an SPF string authorises nobody: only `all` (or exp=) left."""
-    return all(_SPF_ALL.fullmatch(term) or term.lower().startswith("exp=") for term in text.split()[1:])
+    return mailauth.spf_without(text, _microsoft_spf_domain, redirect_all="-all")
 
 
 @lru_cache(maxsize=64)
@@ -305,7 +268,7 @@ def classify(rrset: RRset, domain: str) -> Classification:
         rewritten = None
         if all(rule.subject == SPF for rule, _ in hits):
             stripped = strip_spf(txt_value(rdata))
-            if stripped is not None and not _spf_is_empty(stripped):
+            if stripped is not None and not mailauth.spf_names_no_sender(stripped):
                 rewritten = stripped
                 kept.append(txt_rdata_text(stripped))
         for rule, detail in hits:

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from migrate import names, spf
+from migrate import mailauth, names
 from migrate.plan import HOST_TYPES, Plan, apex_spf
-from migrate.zone import HOST_MANAGED, txt_value
+from migrate.zone import HOST_MANAGED
 
 ONE_HOUR = 3600
 
@@ -41,7 +41,7 @@ def spf_single(plan: Plan) -> Iterator[Finding]:
 
 def spf_lookups(plan: Plan) -> Iterator[Finding]:
     for text in apex_spf(plan.desired, plan.spec.domain):
-        count = spf.lookup_count(text)
+        count = mailauth.spf_lookup_count(text)
         if count > 10:
             yield Finding("error", "spf.lookups", plan.spec.domain, f"SPF needs {count} DNS lookups, more than the limit of 10: {text}")
 
@@ -91,10 +91,17 @@ def mx_present(plan: Plan) -> Iterator[Finding]:
         yield Finding("error", "mx.missing", plan.spec.domain, "no MX at the apex: mail to the domain would go nowhere")
 
 
-def dmarc_present(plan: Plan) -> Iterator[Finding]:
-    dmarc = plan.desired.get(names.owner("_dmarc", plan.spec.domain), "TXT")
-    if not dmarc or not any(txt_value(t).upper().startswith("V=DMARC1") for t in dmarc.rdatas):
-        yield Finding("warning", "dmarc.missing", f"_dmarc.{plan.spec.domain}", "no DMARC record; add mail.dmarc (at least v=DMARC1; p=none; rua=...)")
+def dmarc_valid(plan: Plan) -> Iterator[Finding]:
+    """The record verify's mail.dmarc asks for: exactly one DMARC record, with a policy."""
+    owner = names.owner("_dmarc", plan.spec.domain)
+    rrset = plan.desired.get(owner, "TXT")
+    records = [text for text in (rrset.values() if rrset else []) if mailauth.is_dmarc(text)]
+    if not records:
+        yield Finding("warning", "dmarc.missing", owner, "no DMARC record; add mail.dmarc (at least v=DMARC1; p=none; rua=...)")
+    elif len(records) > 1:
+        yield Finding("warning", "dmarc.invalid", owner, f"{len(records)} DMARC records: receivers ignore them all; set mail.dmarc to replace them")
+    elif problem := mailauth.dmarc_problem(records[0]):
+        yield Finding("warning", "dmarc.invalid", owner, f"the DMARC record {records[0]!r} is not valid ({problem}); set mail.dmarc to replace it")
 
 
 def high_ttls(plan: Plan) -> Iterator[Finding]:
@@ -129,7 +136,7 @@ def host_types(plan: Plan) -> Iterator[Finding]:
         )
 
 
-RULES: tuple[Rule, ...] = (spf_single, spf_lookups, cname_rules, target_not_cname, mx_present, dmarc_present, high_ttls, host_types)
+RULES: tuple[Rule, ...] = (spf_single, spf_lookups, cname_rules, target_not_cname, mx_present, dmarc_valid, high_ttls, host_types)
 
 
 def lint(plan: Plan) -> list[Finding]:

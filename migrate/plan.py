@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from migrate import footprint, names, spf
+from migrate import footprint, mailauth, names
 from migrate.spec import Record, Spec
 from migrate.zone import HOST_MANAGED, RRset, Zone, txt_rdata_text, txt_value
 
@@ -112,23 +112,23 @@ def provider_records(spec: Spec) -> list[RRset]:
 def apex_spf(zone: Zone, domain: str) -> list[str]:
     """The SPF records among the apex TXT, as receivers read them, in a stable (sorted) order."""
     apex = zone.get(domain, "TXT")
-    return [value for value in (apex.values() if apex else []) if spf.is_spf(value)]
+    return [value for value in (apex.values() if apex else []) if mailauth.is_spf(value)]
 
 
 def _with_spf(zone: Zone, spec: Spec) -> None:
     """Exactly the SPF the move needs at the apex, beside any other apex TXT."""
     apex = zone.get(spec.domain, "TXT")
-    others = [t for t in (apex.rdatas if apex else ()) if not spf.is_spf(txt_value(t))]
+    others = [t for t in (apex.rdatas if apex else ()) if not mailauth.is_spf(txt_value(t))]
     existing = apex_spf(zone, spec.domain)
     preset = spec.mail.preset
     if spec.mail.spf:
         record = spec.mail.spf
     elif existing and preset and preset.spf_include:
-        record = spf.add_include(existing[0], preset.spf_include)
+        record = mailauth.spf_add_include(existing[0], preset.spf_include)
     elif existing:
         record = existing[0]
     elif preset and preset.spf_include:
-        record = spf.new(preset.spf_include)
+        record = mailauth.spf_new(preset.spf_include)
     else:
         record = None
     # More than one SPF record left is a lint error, not something to guess away.

@@ -18,7 +18,7 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 
-from migrate import names, spf
+from migrate import mailauth, names
 from migrate.lab.model import LabZone, Server, TsigKey, WorldSpec
 from migrate.lab.world import World
 from migrate.zone import RRset, Zone, txt_rdata_text, txt_value
@@ -76,7 +76,7 @@ def spf_includes(zone: Zone) -> list[str]:
     """The absolute names the zone's apex SPF record includes."""
     apex = zone.get(zone.origin, "TXT")
     texts = [txt_value(t) for t in (apex.rdatas if apex else ())]
-    return list(dict.fromkeys(names.host(d) for text in texts if spf.is_spf(text) for d in spf.includes(text)))
+    return list(dict.fromkeys(names.host(d) for text in texts if mailauth.is_spf(text) for d in mailauth.spf_includes(text)))
 
 
 def m365_zone(domain: str, ttl: int = 2) -> Zone:

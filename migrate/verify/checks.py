@@ -19,7 +19,6 @@ everything that is wrong. The decisions, in one place:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,7 +32,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from migrate import spf
+from migrate import footprint, mailauth
 from migrate.report import FAIL, PASS, PENDING, UNKNOWN, Check
 from migrate.verify.delegation import Addresses, Walk, glue
 from migrate.verify.query import ANSWER, CNAME, NODATA, NXDOMAIN, REFERRAL, REFUSED, SERVFAIL, TIMEOUT, Answer
@@ -120,7 +119,7 @@ def _parent_ns(view: ParentView, domain: str) -> RRset | None:
 def mail_keys(domain: str, desired: Zone) -> list[tuple[str, str]]:
     """The records mail depends on: asked of resolvers, and the ones whose old TTLs matter most."""
     keys = [(domain, "MX"), (domain, "TXT"), (f"_dmarc.{domain}", "TXT")]
-    keys += [r.key for r in desired if "._domainkey." in r.name and r.rdtype in ("TXT", "CNAME")]
+    keys += [r.key for r in desired if mailauth.is_dkim_owner(r.name) and r.rdtype in ("TXT", "CNAME")]
     return list(dict.fromkeys(keys))
 
 
@@ -353,8 +352,6 @@ def record_checks(ev: Evidence) -> list[Check]:
 
 def residue_checks(ev: Evidence) -> list[Check]:
     """Every Microsoft 365 name at every new server: nothing of Microsoft's may be left."""
-    from migrate import footprint
-
     out: list[Check] = []
     for view in ev.servers:
         if not _usable(view):
@@ -471,39 +468,31 @@ def _published(ev: Evidence, name: str, rdtype: str) -> RRset | None:
     return ev.desired.get(name, rdtype)
 
 
-_DMARC_POLICY = re.compile(r"(?:^|;)\s*p\s*=\s*(none|quarantine|reject)\s*(?:;|$)", re.IGNORECASE)
-
-
 def spf_lookups(text: str, txt: dict[str, Answer], seen: frozenset[str] = frozenset()) -> tuple[int, list[str]]:
     """DNS lookups an SPF record costs (RFC 7208 §4.6.4), resolving includes; problems found."""
     count, problems = 0, []
-    for term in spf.terms(text):
-        bare = term.lower().lstrip("+?~-")
-        if not re.match(r"^(include:|a$|a:|a/|mx$|mx:|mx/|ptr|exists:|redirect=)", bare):
+    for term in mailauth.spf_terms(text):
+        if not term.costs_lookup:
             continue
         count += 1
-        if bare.startswith(("include:", "redirect=")):
-            target = re.split(r"[:=]", bare, maxsplit=1)[1].rstrip(".") + "."
-            if target in seen:
-                problems.append(f"SPF include loop through {target}")
-                continue
-            answer = txt.get(target)
-            if answer is None or not answer.ok:
-                problems.append(f"could not read the SPF of {target}")
-                continue
-            records = [v for r in answer.rrsets("TXT") if r.name == target for v in r.values() if spf.is_spf(v)]
-            if len(records) != 1:
-                problems.append(f"{target} has {len(records)} SPF records (include needs exactly one: permerror)")
-                continue
-            sub, subproblems = spf_lookups(records[0], txt, seen | {target})
-            count += sub
-            problems += subproblems
+        target = term.target
+        if target is None:
+            continue
+        if target in seen:
+            problems.append(f"SPF include loop through {target}")
+            continue
+        answer = txt.get(target)
+        if answer is None or not answer.ok:
+            problems.append(f"could not read the SPF of {target}")
+            continue
+        records = [v for r in answer.rrsets("TXT") if r.name == target for v in r.values() if mailauth.is_spf(v)]
+        if len(records) != 1:
+            problems.append(f"{target} has {len(records)} SPF records (include needs exactly one: permerror)")
+            continue
+        sub, subproblems = spf_lookups(records[0], txt, seen | {target})
+        count += sub
+        problems += subproblems
     return count, problems
-
-
-def spf_targets(text: str) -> list[str]:
-    return [re.split(r"[:=]", t.lower().lstrip("+?~-"), maxsplit=1)[1].rstrip(".") + "."
-            for t in spf.terms(text) if t.lower().lstrip("+?~-").startswith(("include:", "redirect="))]
 
 
 def mail_checks(ev: Evidence) -> list[Check]:
@@ -523,7 +512,7 @@ def mail_checks(ev: Evidence) -> list[Check]:
         else:
             out.append(Check("mail.mx-target", UNKNOWN if host.unknown else FAIL, target, None, "A or AAAA", [], host.error or "no address: mail cannot be delivered"))
     txt = _published(ev, ev.domain, "TXT")
-    records = [v for v in _values(txt) if spf.is_spf(v)]
+    records = [v for v in _values(txt) if mailauth.is_spf(v)]
     if len(records) != 1:
         out.append(Check("mail.spf", FAIL, ev.domain, None, "exactly one v=spf1 record", records,
                          "no SPF record" if not records else "more than one SPF record: receivers treat that as a permanent error"))
@@ -535,12 +524,12 @@ def mail_checks(ev: Evidence) -> list[Check]:
         out.append(Check("mail.spf", PASS if not problems else (UNKNOWN if unknown else FAIL), ev.domain, None, "<= 10 lookups",
                          {"record": records[0], "lookups": count}, "; ".join(problems)))
     dmarc = _published(ev, f"_dmarc.{ev.domain}", "TXT")
-    texts = [v for v in _values(dmarc) if v.strip().lower().startswith("v=dmarc1")]
+    texts = [v for v in _values(dmarc) if mailauth.is_dmarc(v)]
     if len(texts) != 1:
         out.append(Check("mail.dmarc", FAIL, f"_dmarc.{ev.domain}", None, "exactly one v=DMARC1 record", texts,
                          "no DMARC record: add mail.dmarc to the spec" if not texts else "more than one DMARC record: receivers ignore them all"))
-    elif not re.match(r"^v=DMARC1\s*;", texts[0]) or not _DMARC_POLICY.search(texts[0]):
-        out.append(Check("mail.dmarc", FAIL, f"_dmarc.{ev.domain}", None, "v=DMARC1; p=none|quarantine|reject", texts[0], "the record must start with v=DMARC1; and carry a p= policy"))
+    elif problem := mailauth.dmarc_problem(texts[0]):
+        out.append(Check("mail.dmarc", FAIL, f"_dmarc.{ev.domain}", None, "v=DMARC1; p=none|quarantine|reject", texts[0], problem))
     else:
         out.append(Check("mail.dmarc", PASS, f"_dmarc.{ev.domain}", None, None, texts[0]))
     return out

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from migrate import footprint, spf
+from migrate import footprint, mailauth
 from migrate.endpoint import Endpoint
 from migrate.endpoint import parse as parse_endpoint
 from migrate.journal import Journal, Observation
@@ -116,7 +116,7 @@ async def _server_view(querier: Querier, name: str, addr: Endpoint, domain: str,
 async def _spf_tree(walker: Walker, desired: Zone, domain: str) -> dict[str, Answer]:
     """TXT answers (by iteration) for every include/redirect target reachable from the apex SPF."""
     apex = desired.get(domain, "TXT")
-    pending = [t for v in (apex.values() if apex else []) if spf.is_spf(v) for t in C.spf_targets(v)]
+    pending = [t for v in (apex.values() if apex else []) if mailauth.is_spf(v) for t in mailauth.spf_targets(v)]
     out: dict[str, Answer] = {}
     while pending and len(out) < MAX_SPF_DOMAINS:
         batch = [t for t in dict.fromkeys(pending) if t not in out]
@@ -128,8 +128,8 @@ async def _spf_tree(walker: Walker, desired: Zone, domain: str) -> dict[str, Ans
             out[target] = answer
             for rrset in answer.rrsets("TXT"):
                 for value in rrset.values():
-                    if spf.is_spf(value):
-                        pending += C.spf_targets(value)
+                    if mailauth.is_spf(value):
+                        pending += mailauth.spf_targets(value)
     return out
 
 
