@@ -503,7 +503,19 @@ def _record_errors(spec: Spec) -> list[str]:
             if rrset.key == (spec.domain, "NS"):
                 # It would silently replace dns.nameservers, which verify and the registrar change use.
                 errors.append(f"{key}[{index}]: the apex NS set is dns.nameservers; set it there, not as a record")
+            if key == "mail.dkim" and (problem := _dkim_problem(rrset)):
+                errors.append(f"{key}[{index}]: {problem}")
     return errors
+
+
+def _dkim_problem(rrset: RRset) -> str | None:
+    """Why receivers would not find this mail.dkim record as a DKIM key, or None."""
+    if not mailauth.is_dkim_owner(rrset.name):
+        return f"{rrset.name} is not a DKIM key's name; write <selector>._domainkey"
+    for value in rrset.values() if rrset.rdtype == "TXT" else ():
+        if problem := mailauth.parse_dkim_key(value).problem:
+            return f"{value!r} is not a DKIM key record: {problem}"
+    return None
 
 
 def parse(data: Any, path: Path) -> Spec:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -325,3 +326,27 @@ def test_spec_lint_and_verify_agree_on_spf(example_spec_path, records, valid):
     result = _plan(example_spec_path, apex_spf=records)
     assert _lint(result, "spf.") == ([] if valid else ["error spf.count"])
     assert _verify(result, "mail.spf") == ("pass" if valid else "fail")
+
+
+def _spec_with_dkim(example_spec_path, record: dict):
+    data = yaml.safe_load(example_spec_path.read_text())
+    data["mail"]["dkim"] = [record]
+    return spec_module.parse(data, example_spec_path)
+
+
+@pytest.mark.parametrize("record", [
+    {"name": "google._domainkey", "type": "TXT", "value": "k=rsa; p=MIIB"},  # v= may be left out
+    {"name": "google._domainkey", "type": "TXT", "value": '"v=DKIM1; k=rsa; " "p=MIIB"'},  # strings joined
+    {"name": "fm1._domainkey", "type": "CNAME", "value": "fm1.example.dk.dkim.fmhosted.com"},
+])
+def test_spec_takes_dkim_keys(example_spec_path, record):
+    assert _spec_with_dkim(example_spec_path, record).mail.dkim[0].name == record["name"]
+
+
+@pytest.mark.parametrize(("record", "problem"), [
+    ({"name": "google._domainkey", "type": "TXT", "value": "v=DKIM1; k=rsa"}, "is not a DKIM key record: it has no p= tag"),
+    ({"name": "google", "type": "TXT", "value": "v=DKIM1; p=MIIB"}, "google.nordlys-tekstil.dk. is not a DKIM key's name"),
+])
+def test_spec_refuses_a_dkim_record_receivers_would_not_find(example_spec_path, record, problem):
+    with pytest.raises(BadInput, match=r"mail\.dkim\[0\]: .*" + re.escape(problem)):
+        _spec_with_dkim(example_spec_path, record)
