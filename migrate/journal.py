@@ -23,13 +23,14 @@ The gate reads `dns_evidence(state_dir, domain, now)`.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from migrate.state.codec import canonical_json, digest, utc_text, utc_time
-from migrate.state.sqlite import Schema, open_reader, open_writer, reported, transaction
+from migrate.state.sqlite import Schema, open_reader, open_writer, problem, reported, transaction
 
 FILENAME = "journal.sqlite"
 
@@ -259,8 +260,10 @@ class Journal:
     def __enter__(self) -> Journal:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, exc, traceback) -> None:
         self.close()
+        if isinstance(exc, sqlite3.Error):  # a read that failed (writes say so themselves): one line naming the file
+            raise problem(self.path, "read the journal", exc) from None
 
     # -- writing -------------------------------------------------------------
 
@@ -443,5 +446,5 @@ def dns_evidence(state_dir: Path | str, domain: str, now: datetime) -> DnsEviden
     journal = Journal(Path(state_dir) / FILENAME, create=False)
     if journal.db is None:
         return DnsEvidence.nothing(domain, now)
-    with reported(journal.path, "read the journal"), journal:
+    with journal:
         return journal.evidence(domain, now)
