@@ -165,7 +165,7 @@ def test_readers_take_a_missing_file_as_no_evidence_and_create_nothing(tmp_path)
 
 
 READERS = {
-    "journal": lambda state: journal.dns_evidence(state, D, T0),
+    "journal": lambda state: journal.dns_evidence(state, D, T0).rounds,
     "gate": lambda state: store.attestations(state, "example.dk"),
     "ledger": lambda state: ledger.delivered(state, "announce"),
 }
@@ -196,3 +196,13 @@ def test_a_transaction_is_all_or_nothing(tmp_path):
         assert db.execute("SELECT v FROM t").fetchall() == [(2,)] and not db.in_transaction
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("name", STORES)
+def test_a_state_folder_named_with_uri_characters_holds_its_files(tmp_path, name):
+    # "?" and "#" end a SQLite URI: the journal once went to a file "odd " beside the folder
+    state = tmp_path / "odd ?name#x%20y"
+    _, filename, write = STORES[name]
+    write(state)
+    assert READERS[name](state), "the reader finds what the writer wrote"
+    assert [p.name for p in tmp_path.iterdir()] == [state.name] and (state / filename).is_file()
