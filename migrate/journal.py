@@ -5,8 +5,8 @@ been served everywhere authoritative for longer than any old TTL), so it
 needs a record of *when* things were seen, and of the old state's TTLs
 measured while the old host still answered. One round is one transaction
 (crash-safe with WAL: a round is either wholly there or not at all), and
-triggers refuse UPDATE and DELETE on rounds and observations, so evidence is
-never rewritten.
+triggers refuse UPDATE and DELETE on every table, so evidence is never
+rewritten (`migrate.state.sqlite`).
 
 Tables:
 - rounds: one row per round (times, status, whether the authoritative state
@@ -22,19 +22,19 @@ The gate reads `dns_evidence(state_dir, domain, now)`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from migrate.errors import EnvironmentProblem
+from migrate.state.codec import canonical_json, digest, utc_text, utc_time
+from migrate.state.sqlite import Schema, open_reader, open_writer, problem, reported, transaction
 
 FILENAME = "journal.sqlite"
 
-_SCHEMA = """
+_TABLES = """
 CREATE TABLE IF NOT EXISTS rounds (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     domain TEXT NOT NULL,
@@ -84,57 +84,23 @@ CREATE TABLE IF NOT EXISTS old_servers (
     first_seen TEXT NOT NULL,
     PRIMARY KEY (domain, name)
 );
-CREATE TRIGGER IF NOT EXISTS rounds_append_only_u BEFORE UPDATE ON rounds
-    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS rounds_append_only_d BEFORE DELETE ON rounds
-    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS observations_append_only_u BEFORE UPDATE ON observations
-    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS observations_append_only_d BEFORE DELETE ON observations
-    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
 """
+SCHEMA = Schema("the journal", _TABLES, evidence=("rounds", "observations", "old_ttls", "old_servers"))
 
 
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValueError("journal times must be timezone-aware")
-    return value.astimezone(timezone.utc).isoformat()
-
-
-def _time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def _json_default(value):
-    if isinstance(value, datetime):
-        return _iso(value)
-    if isinstance(value, (set, frozenset)):
-        return sorted(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
-def canonical_json(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
-
-
-def digest(observations: Iterable[dict], verdict: dict | None = None) -> str:
+def _digest(observations: Iterable[dict], verdict: dict) -> str:
     """sha256 of a round's observations in a canonical order, and of the verdict drawn from them.
 
     The verdict (status, authoritative_ok, times, safe time, checks) is
     covered too: otherwise a "failing" round edited to "verified" would
     still match its digest.
     """
-    rows = sorted(canonical_json(o) for o in observations)
-    if verdict is not None:
-        rows.append("verdict:" + canonical_json(verdict))
-    return hashlib.sha256("\n".join(rows).encode("utf-8")).hexdigest()
+    return digest([*sorted(canonical_json(o) for o in observations), "verdict:" + canonical_json(verdict)])
 
 
 def _verdict(status: str, authoritative_ok: bool, started_at, finished_at, eta, safe_after, checks) -> dict:
     """What a round concluded, as the digest covers it (times as stored, ISO 8601 UTC)."""
-    text = (lambda v: v if v is None or isinstance(v, str) else _iso(v))
+    text = (lambda v: v if isinstance(v, str) else utc_text(v))
     return {"status": status, "authoritative_ok": bool(authoritative_ok), "started_at": text(started_at),
             "finished_at": text(finished_at), "eta": text(eta), "safe_after": text(safe_after), "checks": checks}
 
@@ -281,17 +247,8 @@ class Journal:
 
     def __init__(self, path: Path, create: bool = True) -> None:
         self.path = Path(path)
-        try:
-            if create:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            uri = f"file:{self.path}" + ("" if create else "?mode=ro")
-            self.db = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
-            if create:
-                self.db.execute("PRAGMA journal_mode=WAL")
-                self.db.execute("PRAGMA synchronous=FULL")
-                self.db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise EnvironmentProblem(f"{self.path}: cannot open the journal ({exc})") from None
+        # create=False: read-only, and `db` is None when there is no file.
+        self.db = open_writer(self.path, SCHEMA) if create else open_reader(self.path, SCHEMA)
 
     @classmethod
     def open(cls, state_dir: Path | str) -> Journal:
@@ -303,8 +260,10 @@ class Journal:
     def __enter__(self) -> Journal:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, exc, traceback) -> None:
         self.close()
+        if isinstance(exc, sqlite3.Error):  # a read that failed (writes say so themselves): one line naming the file
+            raise problem(self.path, "read the journal", exc) from None
 
     # -- writing -------------------------------------------------------------
 
@@ -326,15 +285,16 @@ class Journal:
         """Append one round, all of it or nothing (one transaction)."""
         rows = [o.to_dict() for o in observations]
         checks_json = canonical_json(checks)
-        round_digest = digest(rows, _verdict(status, authoritative_ok, started_at, finished_at, eta, safe_after,
-                                             json.loads(checks_json)))
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
+        round_digest = _digest(rows, _verdict(status, authoritative_ok, started_at, finished_at, eta, safe_after,
+                                              json.loads(checks_json)))
+        # Locked by another writer, disk full, a damaged file: one line naming the file; nothing was written.
+        with reported(self.path, "write the round to the journal", "is another `migrate verify` using this --state?"), \
+                transaction(self.db):
             cursor = self.db.execute(
                 "INSERT INTO rounds (domain, started_at, finished_at, status, authoritative_ok, eta, safe_after,"
                 " digest, observations, checks) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (domain, _iso(started_at), _iso(finished_at), status, int(authoritative_ok), _iso(eta),
-                 _iso(safe_after), round_digest, len(rows), checks_json),
+                (domain, utc_text(started_at), utc_text(finished_at), status, int(authoritative_ok), utc_text(eta),
+                 utc_text(safe_after), round_digest, len(rows), checks_json),
             )
             round_id = cursor.lastrowid
             self.db.executemany(
@@ -349,30 +309,20 @@ class Journal:
             )
             self.db.executemany(
                 "INSERT INTO old_ttls (round_id, domain, kind, subject, ttl, server, measured_at) VALUES (?,?,?,?,?,?,?)",
-                [(round_id, domain, kind, subject, ttl, server, _iso(finished_at)) for kind, subject, ttl, server in old_ttls],
+                [(round_id, domain, kind, subject, ttl, server, utc_text(finished_at)) for kind, subject, ttl, server in old_ttls],
             )
             self.db.executemany(
                 "INSERT OR IGNORE INTO old_servers (domain, name, first_seen) VALUES (?,?,?)",
-                [(domain, name, _iso(finished_at)) for name in old_servers],
+                [(domain, name, utc_text(finished_at)) for name in old_servers],
             )
-            self.db.execute("COMMIT")
-        except BaseException as exc:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                # Locked by another writer, disk full, a damaged file: one line naming the file; nothing was written.
-                raise EnvironmentProblem(
-                    f"{self.path}: cannot write the round to the journal ({exc}); is another `migrate verify` using this --state?"
-                ) from None
-            raise
         return self.round(round_id)
 
     # -- reading -------------------------------------------------------------
 
     def _row(self, row) -> RoundRow:
         return RoundRow(
-            id=row[0], domain=row[1], started_at=_time(row[2]), finished_at=_time(row[3]), status=row[4],
-            authoritative_ok=bool(row[5]), eta=_time(row[6]), safe_after=_time(row[7]), digest=row[8],
+            id=row[0], domain=row[1], started_at=utc_time(row[2]), finished_at=utc_time(row[3]), status=row[4],
+            authoritative_ok=bool(row[5]), eta=utc_time(row[6]), safe_after=utc_time(row[7]), digest=row[8],
             observations=row[9], checks=json.loads(row[10]),
         )
 
@@ -405,13 +355,13 @@ class Journal:
         if row is None:
             raise KeyError(round_id)
         verdict = _verdict(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]))
-        return digest(self.observations(round_id), verdict) == row[7]
+        return _digest(self.observations(round_id), verdict) == row[7]
 
     def old_ttls(self, domain: str) -> list[MeasuredTTL]:
         rows = self.db.execute(
             "SELECT kind, subject, ttl, server, measured_at FROM old_ttls WHERE domain = ? ORDER BY id", (domain,)
         ).fetchall()
-        return [MeasuredTTL(k, s, t, srv, _time(m)) for k, s, t, srv, m in rows]
+        return [MeasuredTTL(k, s, t, srv, utc_time(m)) for k, s, t, srv, m in rows]
 
     def old_servers(self, domain: str) -> list[str]:
         rows = self.db.execute("SELECT name FROM old_servers WHERE domain = ? ORDER BY name", (domain,)).fetchall()
@@ -493,13 +443,8 @@ def dns_evidence(state_dir: Path | str, domain: str, now: datetime) -> DnsEviden
     A missing journal is not an error: it is evidence of nothing (no rounds,
     not held, not safe), and the gate stays locked.
     """
-    path = Path(state_dir) / FILENAME
-    if not path.exists():
+    journal = Journal(Path(state_dir) / FILENAME, create=False)
+    if journal.db is None:
         return DnsEvidence.nothing(domain, now)
-    journal = Journal(path, create=False)
-    try:
+    with journal:
         return journal.evidence(domain, now)
-    except sqlite3.Error as exc:
-        raise EnvironmentProblem(f"{path}: cannot read the journal ({exc})") from None
-    finally:
-        journal.close()

@@ -19,6 +19,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+from migrate.state.codec import plain, utc_text
+
 PASS, FAIL, PENDING, UNKNOWN = "pass", "fail", "pending", "unknown"
 Status = Literal["pass", "fail", "pending", "unknown"]
 
@@ -82,14 +84,12 @@ def envelope(domain: str, status: str, checks: Iterable[Check], generated_at: da
 
 
 def json_default(value: Any) -> Any:
-    """JSON for what reports hold besides plain data: UTC times with Z, paths, sets."""
+    """JSON for what reports hold besides plain data: UTC times with Z (the report contract), paths, and what state holds."""
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        return utc_text(value, zulu=True)
     if isinstance(value, Path):
         return str(value)
-    if isinstance(value, (set, frozenset)):
-        return sorted(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")
+    return plain(value)
 
 
 def dumps(data: Any) -> str:

@@ -23,7 +23,7 @@ from migrate.gate.result import Verdict
 from migrate.gate import sources as sources_module
 from migrate.gate.sources import Sources
 from migrate.graph.client import domain_id
-from migrate.report import Check, worst
+from migrate.report import Check, json_default, worst
 
 # Values that must never appear in a report, whatever an exception says.
 SECRET_ENVS = ("GRAPH_CLIENT_SECRET", "SMTP_PASSWORD")
@@ -77,12 +77,6 @@ REQUIREMENTS: dict[str, Requirement] = {
         "check that --state is the folder `migrate attest` wrote to",
     ),
 }
-
-
-def _json(value):
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-    raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 def _secrets() -> list[str]:
@@ -186,6 +180,6 @@ def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, 
 def decide(spec, sources: Sources, state_dir: Path, now: datetime) -> tuple[Verdict, dict[str, object]]:
     """Evaluate and append the decision to the audit trail (an unrecordable decision raises: locked)."""
     verdict, gathered = evaluate(spec, sources, now)
-    report = json.loads(json.dumps(verdict.to_dict(), default=_json))
+    report = json.loads(json.dumps(verdict.to_dict(), default=json_default))
     store.record(state_dir, now, verdict.domain, verdict.status, verdict.evidence, report)
     return verdict, gathered

@@ -1,26 +1,25 @@
 """The gate's own SQLite file under --state: attestations and the decision audit trail.
 
 Kept apart from the verify journal and the notification ledger (`gate.sqlite`),
-so each writer owns its file. Append-only: nothing here is updated or deleted.
+so each writer owns its file. Append-only: triggers refuse UPDATE and DELETE
+on both tables (`migrate.state.sqlite`).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from migrate.errors import EnvironmentProblem
 from migrate.gate.evidence import Attestation
+from migrate.state.codec import canonical_json, utc_text, utc_time
+from migrate.state.sqlite import Schema, reading, writing
 
 FILENAME = "gate.sqlite"
 KINDS = ("data-saved",)
 
-_SCHEMA = """
+_TABLES = """
 CREATE TABLE IF NOT EXISTS attestations (
     id      INTEGER PRIMARY KEY AUTOINCREMENT,
     kind    TEXT NOT NULL,
@@ -38,48 +37,28 @@ CREATE TABLE IF NOT EXISTS decisions (
     report    TEXT NOT NULL
 );
 """
+SCHEMA = Schema("the gate store", _TABLES, evidence=("attestations", "decisions"))
 
 
-@contextmanager
-def _open(state_dir: Path, *, write: bool) -> Iterator[sqlite3.Connection | None]:
-    file = Path(state_dir) / FILENAME
-    if not write and not file.exists():
-        yield None
-        return
-    try:
-        Path(state_dir).mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(file, timeout=30, isolation_level=None)
-    except (OSError, sqlite3.Error) as exc:
-        raise EnvironmentProblem(f"{file}: cannot open the gate store ({exc})") from None
-    try:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.executescript(_SCHEMA)
-        yield db
-    except sqlite3.Error as exc:
-        raise EnvironmentProblem(f"{file}: {exc}") from None
-    finally:
-        db.close()
-
-
-def _text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
+def _file(state_dir: Path) -> Path:
+    return Path(state_dir) / FILENAME
 
 
 # -- attestations -------------------------------------------------------------------
 
 
 def attest(state_dir: Path, kind: str, domain: str, by: str, at: datetime, note: str | None = None) -> Attestation:
-    with _open(state_dir, write=True) as db:
-        db.execute("INSERT INTO attestations (kind, domain, by, at, note) VALUES (?, ?, ?, ?, ?)", (kind, domain, by, _text(at), note))
+    with writing(_file(state_dir), SCHEMA) as db:
+        db.execute("INSERT INTO attestations (kind, domain, by, at, note) VALUES (?, ?, ?, ?, ?)", (kind, domain, by, utc_text(at), note))
     return Attestation(kind=kind, domain=domain, by=by, at=at.astimezone(timezone.utc), note=note)
 
 
 def attestations(state_dir: Path, domain: str) -> list[Attestation]:
-    with _open(state_dir, write=False) as db:
+    with reading(_file(state_dir), SCHEMA) as db:
         if db is None:
             return []
         rows = db.execute("SELECT kind, domain, by, at, note FROM attestations WHERE domain = ? ORDER BY id", (domain,)).fetchall()
-    return [Attestation(kind=k, domain=d, by=b, at=datetime.fromisoformat(a), note=n) for k, d, b, a, n in rows]
+    return [Attestation(kind=k, domain=d, by=b, at=utc_time(a), note=n) for k, d, b, a, n in rows]
 
 
 # -- decisions ----------------------------------------------------------------------
@@ -96,19 +75,19 @@ class Decision:
 
 
 def record(state_dir: Path, at: datetime, domain: str, status: str, evidence: dict[str, str], report: dict) -> int:
-    with _open(state_dir, write=True) as db:
+    with writing(_file(state_dir), SCHEMA) as db:
         cursor = db.execute(
             "INSERT INTO decisions (at, domain, status, evidence, report) VALUES (?, ?, ?, ?, ?)",
-            (_text(at), domain, status, json.dumps(evidence, sort_keys=True), json.dumps(report, sort_keys=True, default=str)),
+            (utc_text(at), domain, status, canonical_json(evidence), canonical_json(report)),
         )
         return int(cursor.lastrowid)
 
 
 def decisions(state_dir: Path, domain: str, limit: int = 50) -> list[Decision]:
-    with _open(state_dir, write=False) as db:
+    with reading(_file(state_dir), SCHEMA) as db:
         if db is None:
             return []
         rows = db.execute(
             "SELECT id, at, domain, status, evidence, report FROM decisions WHERE domain = ? ORDER BY id DESC LIMIT ?", (domain, limit)
         ).fetchall()
-    return [Decision(i, datetime.fromisoformat(a), d, s, json.loads(e), json.loads(r)) for i, a, d, s, e, r in reversed(rows)]
+    return [Decision(i, utc_time(a), d, s, json.loads(e), json.loads(r)) for i, a, d, s, e, r in reversed(rows)]

@@ -4,6 +4,11 @@ One row per (wave, recipient address), with the Message-ID, the status, the
 time sent (UTC), the number of attempts and the last error. Every change is
 also appended to `events` for the history.
 
+`events` is evidence: append-only (`migrate.state.sqlite` refuses UPDATE and
+DELETE). `messages` is not, by design: it is the state machine below, and each
+step (sending -> data -> sent or failed) updates its row in place, in the same
+transaction as the event that records the step.
+
 Statuses and why ("never twice, never skipped"):
 - `sending` is committed (synchronous=FULL, so it is on disk) BEFORE the SMTP
   transaction starts, with phase `envelope`. Just before the message body
@@ -39,6 +44,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from migrate.state.codec import utc_text, utc_time
+from migrate.state.sqlite import Schema, reading, transaction, writing
+
 FILENAME = "notify.sqlite"
 
 SENDING = "sending"
@@ -47,7 +55,7 @@ FAILED = "failed"
 
 _COLUMNS = "wave, address, message_id, status, phase, attempts, claimed_at, sent_at, error, permanent"
 
-_SCHEMA = """
+_TABLES = """
 CREATE TABLE IF NOT EXISTS messages (
     wave        TEXT NOT NULL,
     address     TEXT NOT NULL,
@@ -70,6 +78,8 @@ CREATE TABLE IF NOT EXISTS events (
     detail   TEXT
 );
 """
+# Only `events` is evidence: `messages` is the mutable state machine (see the module docstring).
+SCHEMA = Schema("the notification ledger", _TABLES, evidence=("events",))
 
 
 @dataclass(frozen=True)
@@ -90,14 +100,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
-
-
-def _time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
 def path(state_dir: Path) -> Path:
     return Path(state_dir) / FILENAME
 
@@ -109,16 +111,9 @@ class Ledger:
     @classmethod
     @contextmanager
     def open(cls, state_dir: Path) -> Iterator[Ledger]:
-        Path(state_dir).mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path(state_dir), timeout=30, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            # FULL: a commit is on disk before we go on to talk SMTP.
-            db.execute("PRAGMA synchronous=FULL")
-            db.executescript(_SCHEMA)
+        # synchronous=FULL (the state layer's default) matters here: a commit is on disk before we go on to talk SMTP.
+        with writing(path(state_dir), SCHEMA) as db:
             yield cls(db)
-        finally:
-            db.close()
 
     # -- reading -----------------------------------------------------------
 
@@ -137,7 +132,7 @@ class Ledger:
     @staticmethod
     def _entry(row: tuple) -> Entry:
         wave, address, message_id, status, phase, attempts, claimed, sent, error, permanent = row
-        return Entry(wave, address, message_id, status, phase, attempts, _time(claimed), _time(sent), error, bool(permanent))
+        return Entry(wave, address, message_id, status, phase, attempts, utc_time(claimed), utc_time(sent), error, bool(permanent))
 
     @staticmethod
     def is_uncertain(entry: Entry | None) -> bool:
@@ -148,55 +143,43 @@ class Ledger:
     def _event(self, wave: str, address: str, status: str, detail: str | None = None) -> None:
         self.db.execute(
             "INSERT INTO events (at, wave, address, status, detail) VALUES (?, ?, ?, ?, ?)",
-            (_text(_now()), wave, address, status, detail),
+            (utc_text(_now()), wave, address, status, detail),
         )
 
     def claim(self, wave: str, address: str, message_id: str, *, resend_uncertain: bool = False) -> bool:
         """Record `sending` before the SMTP transaction. False: sent already, or uncertain
         (unless resend_uncertain), so it must not be sent now."""
         key = address.lower()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self.db):
             row = self.db.execute("SELECT status, phase FROM messages WHERE wave = ? AND address = ?", (wave, key)).fetchone()
             status, phase = row if row else (None, None)
             uncertain = status == SENDING and phase == "data"
             if status == SENT or (uncertain and not resend_uncertain):
-                self.db.execute("ROLLBACK")
                 return False
-            now = _text(_now())
             self.db.execute(
                 """INSERT INTO messages (wave, address, message_id, status, attempts, claimed_at)
                    VALUES (?, ?, ?, 'sending', 1, ?)
                    ON CONFLICT (wave, address) DO UPDATE SET
                      message_id = excluded.message_id, status = 'sending', phase = 'envelope', attempts = attempts + 1,
                      claimed_at = excluded.claimed_at, error = NULL, permanent = 0""",
-                (wave, key, message_id, now),
+                (wave, key, message_id, utc_text(_now())),
             )
             detail = "resend of an uncertain message" if uncertain else ("retry after a run died before the body" if status == SENDING else None)
             self._event(wave, key, SENDING, detail)
-            self.db.execute("COMMIT")
             return True
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def _update(self, wave: str, address: str, status: str, sets: str, args: tuple, detail: str | None) -> None:
         key = address.lower()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self.db):
             self.db.execute(f"UPDATE messages SET status = ?, {sets} WHERE wave = ? AND address = ?", (status, *args, wave, key))
             self._event(wave, key, status, detail)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def body(self, wave: str, address: str) -> None:
         """The point of no return: recorded before the first byte of the body goes out."""
         self._update(wave, address, SENDING, "phase = 'data'", (), "body")
 
     def sent(self, wave: str, address: str, at: datetime | None = None) -> None:
-        self._update(wave, address, SENT, "sent_at = ?, error = NULL", (_text(at or _now()),), None)
+        self._update(wave, address, SENT, "sent_at = ?, error = NULL", (utc_text(at or _now()),), None)
 
     def failed(self, wave: str, address: str, error: str, *, permanent: bool) -> None:
         self._update(wave, address, FAILED, "error = ?, permanent = ?", (error, int(permanent)), error)
@@ -216,14 +199,8 @@ class Ledger:
 def delivered(state_dir: Path, wave: str) -> dict[str, datetime]:
     """Gate contract: {lower-case address: time sent, UTC} for every message of `wave`
     the relay accepted. Uncertain and failed messages are absent. No ledger: {}."""
-    file = path(state_dir)
-    if not file.exists():
-        return {}
-    db = sqlite3.connect(f"file:{file}?mode=ro", uri=True, timeout=30)
-    try:
+    with reading(path(state_dir), SCHEMA) as db:
+        if db is None:
+            return {}
         rows = db.execute("SELECT address, sent_at FROM messages WHERE wave = ? AND status = 'sent'", (wave,)).fetchall()
-    except sqlite3.OperationalError:  # a file without our tables: nothing was sent
-        return {}
-    finally:
-        db.close()
-    return {address: datetime.fromisoformat(sent_at) for address, sent_at in rows}
+    return {address: utc_time(sent_at) for address, sent_at in rows}

@@ -1,0 +1,14 @@
+"""The state layer: how everything under --state is written and read.
+
+- `codec`: times as UTC text, canonical JSON and digests; every store and
+  every report encodes through it, so a time or a row is written one way.
+- `sqlite`: opening a store file in the state folder (WAL, synchronous=FULL,
+  a busy timeout, the schema, append-only triggers on the tables a store
+  names as evidence), read-only opening for readers, one transaction helper,
+  and sqlite errors as one line naming the file.
+
+Each store (`migrate.journal`, `migrate.gate.store`, `migrate.notify.ledger`)
+declares its tables and its evidence in one `Schema` and opens only through
+here: another backend (PostgreSQL) plugs in by opening the same schemas with
+the same guarantees, without the stores learning a second way to open.
+"""
