@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from migrate.verify import checks as C
 from migrate.verify import timing
 from migrate.verify.delegation import Addresses, Cut, Walk
-from migrate.verify.query import Answer
+from migrate.verify.evidence import Answer
 from migrate.zone import RRset, Zone, txt_rdata_text
 
 D = "example.dk."

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import dns.name
 
 from migrate.endpoint import Endpoint
-from migrate.verify.query import ANSWER, CNAME, NXDOMAIN, REFERRAL, TIMEOUT, Answer, Querier
+from migrate.verify.evidence import ANSWER, CNAME, NXDOMAIN, REFERRAL, TIMEOUT, Answer
+from migrate.verify.query import Querier
 
 MAX_STEPS = 24  # referrals followed for one name (the tree is rarely deeper than 6)
 MAX_DEPTH = 4  # nested glueless name server lookups

@@ -29,7 +29,8 @@ from migrate.spec import Spec
 from migrate.verify import checks as C
 from migrate.verify import timing
 from migrate.verify.delegation import Walker
-from migrate.verify.query import Answer, Clock, Querier, utc_now
+from migrate.verify.evidence import Answer, Clock, utc_now
+from migrate.verify.query import Querier
 from migrate.zone import HOST_MANAGED, Zone
 
 # The IPv4 addresses of a.root-servers.net .. m.root-servers.net (IANA root hints).

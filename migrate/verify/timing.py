@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from migrate import duration
 from migrate.report import PASS, PENDING, Check
 from migrate.verify.checks import Evidence, ServerView, compared, mail_keys
-from migrate.verify.query import ANSWER, NODATA, NXDOMAIN, Answer
+from migrate.verify.evidence import ANSWER, NODATA, NXDOMAIN, Answer
 
 DEFAULT_PARENT_NS_TTL = 86400
 DEFAULT_TTL = 3600
