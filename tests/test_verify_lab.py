@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 
 from migrate import journal as journal_module
+from migrate.gate import checks as gate_checks
 from migrate.journal import Journal
 from migrate.verify.evidence import ANSWER
 from migrate.zone import RRset, txt_rdata_text
@@ -73,7 +74,9 @@ def test_happy_path_is_verified_only_once_the_old_ttls_have_run_out(migration, t
     evidence = journal_module.dns_evidence(state, DOMAIN, clock())
     assert evidence.latest_status == "verified"
     assert evidence.first_fully_seen == after.finished_at
-    assert evidence.held and evidence.digest_ok and evidence.safe
+    assert evidence.held and evidence.digest_ok
+    gate = gate_checks.dns(evidence, min_soak=timedelta(0), max_age=spec.gate.max_age, now=clock())
+    assert {c.status for c in gate} == {"pass"}, gate
     assert evidence.digest == done.digest
 
 

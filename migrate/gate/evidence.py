@@ -83,6 +83,9 @@ class NoticeEvidence:
 class DnsEvidence:
     """What the gate needs to know about DNS, from the journal alone (no policy).
 
+    Whether it is safe to cancel is not said here: that takes the gate's
+    policy (gate.min_soak, gate.max_age), so `checks.dns` alone decides it.
+
     - latest_status / latest_at / latest_round: the newest round's status
       (verified, converging, failing, unknown), when it finished and its id;
       None without rounds;
@@ -102,7 +105,8 @@ class DnsEvidence:
     - digest: sha256 of the observations the newest round rested on, and
       digest_ok: whether the stored observations still hash to it;
     - rounds: how many rounds the journal holds for the domain;
-    - problems: the newest round's checks that did not pass, as "id (status)".
+    - problems: the newest round's checks that did not pass, as "id (status)";
+    - now: when the journal was read.
     """
 
     domain: str
@@ -124,7 +128,7 @@ class DnsEvidence:
 
     @classmethod
     def nothing(cls, domain: str, now: datetime) -> DnsEvidence:
-        """No rounds: evidence of nothing (not held, not safe)."""
+        """No rounds: evidence of nothing (not held, no safe time)."""
         return cls(domain, None, None, None, None, None, False, None, None, None, False, 0, now)
 
     @property
@@ -147,35 +151,3 @@ class DnsEvidence:
             if after - before > max_gap:
                 start = after
         return start
-
-    @property
-    def safe(self) -> bool:
-        """Verified, held since first seen, and past the safe time at `now`."""
-        return (
-            self.latest_status == "verified"
-            and self.held
-            and self.digest_ok
-            and self.safe_after is not None
-            and self.now >= self.safe_after
-        )
-
-    def to_dict(self) -> dict:
-        return {
-            "domain": self.domain,
-            "latest_status": self.latest_status,
-            "latest_at": self.latest_at,
-            "latest_round": self.latest_round,
-            "first_fully_seen": self.first_fully_seen,
-            "first_ever_fully_seen": self.first_ever_fully_seen,
-            "held": self.held,
-            "lost": self.lost,
-            "streak_rounds": len(self.streak),
-            "largest_gap": self.largest_gap.total_seconds() if self.largest_gap is not None else None,
-            "safe_after": self.safe_after,
-            "eta": self.eta,
-            "digest": self.digest,
-            "digest_ok": self.digest_ok,
-            "rounds": self.rounds,
-            "problems": list(self.problems),
-            "safe": self.safe,
-        }
