@@ -266,7 +266,7 @@ async def run_round(
     ttls = timing.relevant(ev, [*history, *measured], delegation_moved)
     first_seen = (journal.streak_start(domain, current_ok=auth_ok, current_at=finished) if journal
                   else (finished if auth_ok else None))
-    checks.append(timing.soak_check(ev, first_seen, ttls))
+    checks.append(timing.old_ttls_check(ev, first_seen, ttls))
     status, eta = C.classify(checks)
     safe = timing.safe_after(first_seen, ttls)
 
