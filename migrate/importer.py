@@ -105,7 +105,8 @@ def _in_zone_targets(rrsets: Iterable[RRset], origin: str) -> set[str]:
 
 async def _live(domain: str, root_hints: list[Endpoint], timeout: float, retries: int) -> tuple[Zone, list[str]]:
     from migrate.verify.delegation import Walker
-    from migrate.verify.query import ANSWER, NXDOMAIN, Querier
+    from migrate.verify.evidence import ANSWER, NXDOMAIN
+    from migrate.verify.query import Querier
 
     querier = Querier(timeout=timeout, retries=retries)
     walker = Walker(querier, root_hints)

@@ -26,9 +26,10 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
+from migrate.gate.evidence import DnsEvidence
 from migrate.state.codec import canonical_json, digest, utc_text, utc_time
 from migrate.state.sqlite import Schema, open_reader, open_writer, problem, reported, transaction
 
@@ -138,108 +139,6 @@ class MeasuredTTL:
     ttl: int
     server: str
     measured_at: datetime
-
-
-@dataclass(frozen=True)
-class DnsEvidence:
-    """What the gate needs to know about DNS, from the journal alone (no policy).
-
-    - latest_status / latest_at / latest_round: the newest round's status
-      (verified, converging, failing, unknown), when it finished and its id;
-      None without rounds;
-    - first_fully_seen: when the current unbroken run of rounds that saw the
-      new state at every authoritative server began (the verifier's
-      `streak_start`, the time its `safe_after` counts from); None if the
-      newest round did not see it;
-    - streak: the finish times of the rounds in that run, oldest first (so
-      the gate can judge the gaps between them against its own max_age);
-    - first_ever_fully_seen: the first round ever that saw it;
-    - held: True when every round since first_ever_fully_seen saw it too
-      (no failing or unknown authoritative state since); `lost` counts how
-      many times it was lost after being seen (a flap, each restarting the run);
-    - safe_after: the TTL-derived time after which no cache can hold the old
-      state (first_fully_seen + the largest relevant old TTL, as the newest
-      round computed it with `verify.timing`); eta: the newest round's ETA;
-    - digest: sha256 of the observations the newest round rested on, and
-      digest_ok: whether the stored observations still hash to it;
-    - rounds: how many rounds the journal holds for the domain;
-    - problems: the newest round's checks that did not pass, as "id (status)".
-    """
-
-    domain: str
-    latest_status: str | None
-    latest_at: datetime | None
-    latest_round: int | None
-    first_fully_seen: datetime | None
-    first_ever_fully_seen: datetime | None
-    held: bool
-    safe_after: datetime | None
-    eta: datetime | None
-    digest: str | None
-    digest_ok: bool
-    rounds: int
-    now: datetime
-    streak: tuple[datetime, ...] = ()
-    lost: int = 0
-    problems: tuple[str, ...] = ()  # "id (status)" of the newest round's checks that did not pass
-
-    @classmethod
-    def nothing(cls, domain: str, now: datetime) -> DnsEvidence:
-        """No rounds: evidence of nothing (not held, not safe)."""
-        return cls(domain, None, None, None, None, None, False, None, None, None, False, 0, now)
-
-    @property
-    def largest_gap(self) -> timedelta | None:
-        """The longest time between two consecutive rounds of the current run (None without a run)."""
-        if not self.streak:
-            return None
-        return max((b - a for a, b in zip(self.streak, self.streak[1:])), default=timedelta(0))
-
-    def continuous_since(self, max_gap: timedelta) -> datetime | None:
-        """Start of the part of the current run watched with no gap longer than `max_gap`.
-
-        Nobody looked during a longer gap, so the state may have flapped
-        unseen: continuity is only proven from the first round after it.
-        """
-        if not self.streak:
-            return None
-        start = self.streak[0]
-        for before, after in zip(self.streak, self.streak[1:]):
-            if after - before > max_gap:
-                start = after
-        return start
-
-    @property
-    def safe(self) -> bool:
-        """Verified, held since first seen, and past the safe time at `now`."""
-        return (
-            self.latest_status == "verified"
-            and self.held
-            and self.digest_ok
-            and self.safe_after is not None
-            and self.now >= self.safe_after
-        )
-
-    def to_dict(self) -> dict:
-        return {
-            "domain": self.domain,
-            "latest_status": self.latest_status,
-            "latest_at": self.latest_at,
-            "latest_round": self.latest_round,
-            "first_fully_seen": self.first_fully_seen,
-            "first_ever_fully_seen": self.first_ever_fully_seen,
-            "held": self.held,
-            "lost": self.lost,
-            "streak_rounds": len(self.streak),
-            "largest_gap": self.largest_gap.total_seconds() if self.largest_gap is not None else None,
-            "safe_after": self.safe_after,
-            "eta": self.eta,
-            "digest": self.digest,
-            "digest_ok": self.digest_ok,
-            "rounds": self.rounds,
-            "problems": list(self.problems),
-            "safe": self.safe,
-        }
 
 
 class Journal:

@@ -109,6 +109,11 @@ def relative(name: str, origin: str) -> str:
     return rel.to_text()
 
 
+def domain_id(name: str) -> str:
+    """The domain as Graph, the audit trail and attestations key it: no trailing dot."""
+    return name.rstrip(".").lower()
+
+
 def unicode(name: str) -> str:
     """The name as people read it (U-labels), without the trailing dot."""
     return dns.name.from_text(name).to_unicode(omit_final_dot=True, idna_codec=dns.name.IDNA_2008_Practical)

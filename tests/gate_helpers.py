@@ -9,8 +9,8 @@ import yaml
 
 from migrate import spec as spec_module
 from migrate.gate import sources as sources_module
+from migrate.gate.evidence import DnsEvidence
 from migrate.graph import GraphClient
-from migrate.journal import DnsEvidence
 
 DOMAIN = "nordlys-tekstil.dk"
 CUTOVER = datetime(2027, 1, 15, 7, 0, tzinfo=timezone(timedelta(hours=1)))

@@ -74,7 +74,7 @@ def test_verify_rounds_converge_before_they_verify(demo):
     assert first_verified > 0, statuses
     before = reports[0]
     assert before["status"] == "converging" and before["eta"]
-    assert any(c["id"] == "timing.soak" and c["status"] == "pending" for c in before["checks"])
+    assert any(c["id"] == "timing.old-ttls" and c["status"] == "pending" for c in before["checks"])
     assert all(c["status"] == "pass" for c in reports[first_verified]["checks"])
     assert (out / "state" / "journal.sqlite").is_file()
 

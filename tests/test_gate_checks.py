@@ -8,9 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from migrate.gate import checks
-from migrate.gate.evidence import Attestation, DomainEvidence, LicenceEvidence, NoticeEvidence, digest
+from migrate.gate.evidence import Attestation, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence, digest
 from migrate.graph.models import Reference, Sku, Subscription
-from migrate.journal import DnsEvidence
 from tests.gate_helpers import CUTOVER, NOW, dns_evidence, dns_holding
 
 SOAK = timedelta(hours=48)

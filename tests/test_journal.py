@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from migrate.gate import checks as gate_checks
 from migrate.journal import Journal, Observation, dns_evidence
 
 D = "example.dk."
@@ -18,6 +19,11 @@ def obs(i: int) -> Observation:
                                 "rcode": "NOERROR", "aa": True, "truncated": False, "tcp": False,
                                 "answer": [{"name": D, "type": "MX", "ttl": 300, "values": [f"{i} mx.example.net."]}],
                                 "authority": [], "additional": [], "at": T0.isoformat()})
+
+
+def gate(ev, now: datetime) -> dict[str, str]:
+    """The gate's dns decision on the evidence, the one definition of "safe" (here without an extra soak)."""
+    return {c.id: c.status for c in gate_checks.dns(ev, min_soak=timedelta(0), max_age=timedelta(hours=1), now=now)}
 
 
 def add(journal: Journal, minutes: int, status: str, ok: bool, safe: datetime | None = None, **kw):
@@ -69,7 +75,7 @@ def test_tampered_observations_break_the_digest(tmp_path):
 
 def test_dns_evidence_streak_held_and_safe(tmp_path):
     assert dns_evidence(tmp_path, D, T0).rounds == 0  # no journal: evidence of nothing
-    assert dns_evidence(tmp_path, D, T0).safe is False
+    assert gate(dns_evidence(tmp_path, D, T0), T0) == {"dns.verified": "unknown"}
     with Journal.open(tmp_path) as journal:
         add(journal, 0, "failing", False)
         add(journal, 10, "converging", True, safe=T0 + timedelta(minutes=70))
@@ -80,9 +86,9 @@ def test_dns_evidence_streak_held_and_safe(tmp_path):
     ev = dns_evidence(tmp_path, D, T0 + timedelta(minutes=81))
     assert ev.latest_status == "verified" and ev.rounds == 4
     assert ev.first_fully_seen == T0 + timedelta(minutes=10) == ev.first_ever_fully_seen
-    assert ev.held and ev.digest_ok and ev.safe
-    assert ev.to_dict()["safe"] is True
-    assert dns_evidence(tmp_path, D, T0 + timedelta(minutes=60)).safe is False  # before safe_after
+    assert ev.held and ev.digest_ok
+    assert set(gate(ev, T0 + timedelta(minutes=81)).values()) == {"pass"}
+    assert gate(ev, T0 + timedelta(minutes=60))["timing.soak"] == "pending"  # before safe_after
 
 
 def test_a_failing_round_after_first_seen_breaks_held_and_restarts_the_streak(tmp_path):
@@ -91,7 +97,7 @@ def test_a_failing_round_after_first_seen_breaks_held_and_restarts_the_streak(tm
         add(journal, 10, "failing", False)
         add(journal, 20, "verified", True, safe=T0)
     ev = dns_evidence(tmp_path, D, T0 + timedelta(hours=1))
-    assert ev.held is False and ev.safe is False
+    assert ev.held is False
     assert ev.first_fully_seen == T0 + timedelta(minutes=20)
     assert ev.first_ever_fully_seen == T0
 

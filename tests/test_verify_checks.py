@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from migrate.verify import checks as C
 from migrate.verify import timing
 from migrate.verify.delegation import Addresses, Cut, Walk
-from migrate.verify.query import Answer
+from migrate.verify.evidence import Answer
 from migrate.zone import RRset, Zone, txt_rdata_text
 
 D = "example.dk."
@@ -330,9 +330,9 @@ def test_new_servers_serving_new_data_do_not_count_as_old_measurements():
 def test_soak_is_pending_until_the_safe_time_then_passes():
     ttls = [timing.OldTTL("record", f"{D} MX", 600, "198.51.100.1")]
     ev = evidence()
-    pending = timing.soak_check(ev, NOW - timedelta(seconds=100), ttls)
+    pending = timing.old_ttls_check(ev, NOW - timedelta(seconds=100), ttls)
     assert pending.status == "pending" and pending.eta == NOW + timedelta(seconds=500)
     ev.now = NOW + timedelta(seconds=500)
-    assert timing.soak_check(ev, NOW - timedelta(seconds=100), ttls).status == "pass"
-    unseen = timing.soak_check(ev, None, ttls)
+    assert timing.old_ttls_check(ev, NOW - timedelta(seconds=100), ttls).status == "pass"
+    unseen = timing.old_ttls_check(ev, None, ttls)
     assert unseen.status == "pending" and unseen.eta is None

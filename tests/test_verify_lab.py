@@ -13,8 +13,9 @@ from datetime import timedelta
 import pytest
 
 from migrate import journal as journal_module
+from migrate.gate import checks as gate_checks
 from migrate.journal import Journal
-from migrate.verify.query import ANSWER
+from migrate.verify.evidence import ANSWER
 from migrate.zone import RRset, txt_rdata_text
 from tests.verify_lab import DOMAIN, TTL, Clock, by_id, load, problems, run, write_spec
 
@@ -59,7 +60,7 @@ def test_happy_path_is_verified_only_once_the_old_ttls_have_run_out(migration, t
     after = run(spec, desired, world, state, clock)
     assert after.authoritative_ok, problems(after)
     assert after.status == "converging", problems(after)
-    (soak,) = by_id(after, "timing.soak")
+    (soak,) = by_id(after, "timing.old-ttls")
     assert soak.status == "pending"
     assert after.safe_after == after.first_fully_seen + timedelta(seconds=TTL)
     assert after.eta is not None and after.eta >= after.safe_after
@@ -73,7 +74,9 @@ def test_happy_path_is_verified_only_once_the_old_ttls_have_run_out(migration, t
     evidence = journal_module.dns_evidence(state, DOMAIN, clock())
     assert evidence.latest_status == "verified"
     assert evidence.first_fully_seen == after.finished_at
-    assert evidence.held and evidence.digest_ok and evidence.safe
+    assert evidence.held and evidence.digest_ok
+    gate = gate_checks.dns(evidence, min_soak=timedelta(0), max_age=spec.gate.max_age, now=clock())
+    assert {c.status for c in gate} == {"pass"}, gate
     assert evidence.digest == done.digest
 
 
@@ -203,7 +206,7 @@ def test_a_resolver_that_times_out_is_unknown_and_never_verified(migration, tmp_
         unreachable = by_id(result, "resolver.unreachable", "unknown")
         assert unreachable and {c.server for c in unreachable} == {world.address("resolver2")}
         assert result.status == "unknown"
-    assert by_id(later, "timing.soak", "pass")  # everything else is done: the resolver alone holds it back
+    assert by_id(later, "timing.old-ttls", "pass")  # everything else is done: the resolver alone holds it back
 
 
 def test_an_answer_truncated_over_udp_is_fetched_over_tcp(migration, tmp_path):

@@ -12,7 +12,7 @@ from migrate.cli.app import app
 from migrate.cli.options import SpecArg, StateOpt, load, state_dir
 from migrate.errors import BadInput
 from migrate.gate import store
-from migrate.graph.client import domain_id
+from migrate.names import domain_id
 
 
 @app.command("attest")

@@ -19,7 +19,7 @@ from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_dir
 from migrate.errors import BadInput
 from migrate.gate import engine, runbook, sources, store
 from migrate.gate.result import Verdict
-from migrate.graph.client import domain_id
+from migrate.names import domain_id
 
 _STYLE = {"pass": "green", "fail": "red", "pending": "yellow", "unknown": "magenta"}
 

@@ -17,7 +17,8 @@ from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import SpecArg, StateOpt, load
 from migrate.errors import MigrateError
-from migrate.graph.client import GraphClient, domain_id
+from migrate.graph.client import GraphClient
+from migrate.names import domain_id
 
 m365 = typer.Typer(name="m365", help="Microsoft 365 tenant actions through Graph.", no_args_is_help=True)
 app.add_typer(m365, name="m365")

@@ -478,7 +478,7 @@ class Demo:
 
     def record(self, locked) -> None:
         from migrate.gate import store
-        from migrate.graph.client import domain_id
+        from migrate.names import domain_id
 
         self.heading()
         now = _now()

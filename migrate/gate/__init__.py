@@ -1,7 +1,7 @@
 """The cancel gate: unlock only on evidence.
 
-- `evidence`: the records each check reasons about (DNS evidence is the
-  verify journal's `migrate.journal.DnsEvidence`).
+- `evidence`: the records each check reasons about (`DnsEvidence` is what
+  the verify journal says, read by `migrate.journal`).
 - `checks`: pure functions evidence -> `migrate.report.Check`s.
 - `sources`: gathering evidence (Graph, gate.facts, gate.sqlite, notify ledger, journal).
 - `engine`: evaluate fail-closed, decide and audit.

@@ -10,8 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
 from migrate import duration
-from migrate.gate.evidence import Attestation, DomainEvidence, LicenceEvidence, NoticeEvidence
-from migrate.journal import DnsEvidence
+from migrate.gate.evidence import Attestation, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence
 from migrate.report import Check
 
 # Microsoft's self-service limit: "25 or fewer licenses" in the subscription.
@@ -278,7 +277,7 @@ def _rounds(n: int) -> str:
 
 
 def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now: datetime) -> list[Check]:
-    """The new DNS, judged from the verify journal (`migrate.journal.DnsEvidence`).
+    """The new DNS, judged from the verify journal (`evidence.DnsEvidence`).
 
     - `dns.journal`: the newest round's observations still hash to the digest
       recorded with it; if not, the journal was altered and nothing in it

@@ -22,7 +22,7 @@ from migrate.gate.evidence import digest
 from migrate.gate.result import Verdict
 from migrate.gate import sources as sources_module
 from migrate.gate.sources import Sources
-from migrate.graph.client import domain_id
+from migrate.names import domain_id
 from migrate.report import Check, json_default, worst
 
 # Values that must never appear in a report, whatever an exception says.

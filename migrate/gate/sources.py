@@ -19,9 +19,11 @@ from migrate import journal
 from migrate.errors import BadInput
 from migrate.gate import facts as facts_module
 from migrate.gate import store
-from migrate.gate.evidence import Attestation, DataSavedEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence
-from migrate.graph.client import GraphClient, domain_id
-from migrate.journal import DnsEvidence
+from migrate.gate.evidence import (
+    Attestation, DataSavedEvidence, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence,
+)
+from migrate.graph.client import GraphClient
+from migrate.names import domain_id
 
 
 @dataclass

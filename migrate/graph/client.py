@@ -16,6 +16,7 @@ import httpx
 from migrate.errors import BadInput, MigrateError
 from migrate.graph import models
 from migrate.graph.auth import TokenSource, scrub
+from migrate.names import domain_id
 
 SECRET_ENV = "GRAPH_CLIENT_SECRET"
 
@@ -35,11 +36,6 @@ class GraphError(MigrateError):
 
 class GraphUnreachable(MigrateError):
     """No answer from Graph (connection refused, timeout, TLS)."""
-
-
-def domain_id(name: str) -> str:
-    """Graph names a domain by its FQDN without the trailing dot."""
-    return name.rstrip(".").lower()
 
 
 class GraphClient:

@@ -35,7 +35,7 @@ import dns.rrset
 from migrate import footprint, mailauth
 from migrate.report import FAIL, PASS, PENDING, UNKNOWN, Check
 from migrate.verify.delegation import Addresses, Walk, glue
-from migrate.verify.query import ANSWER, CNAME, NODATA, NXDOMAIN, REFERRAL, REFUSED, SERVFAIL, TIMEOUT, Answer
+from migrate.verify.evidence import ANSWER, CNAME, NODATA, NXDOMAIN, REFERRAL, REFUSED, SERVFAIL, TIMEOUT, Answer
 from migrate.zone import HOST_MANAGED, RRset, Zone
 
 VERIFIED, CONVERGING, FAILING = "verified", "converging", "failing"

@@ -8,23 +8,38 @@ name server names the same way), and stop at the zone that refers the domain.
 
 `Walker` also answers "what are the addresses of this host" and "what does
 the authoritative server of this name say" by the same iteration; each
-answer is an `Answer` from `query`, so the evidence stays inspectable.
+answer is an `Answer` (`evidence`), so the evidence stays inspectable.
+
+What an answer means at each step (a referral further down or a lame one,
+the parent found or the walk over, which cut and which server to ask, what
+an address answer adds) is decided by the pure functions below; `Walker`
+only asks the questions and remembers, within a round, what it has learnt.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import dns.name
 
 from migrate.endpoint import Endpoint
-from migrate.verify.query import ANSWER, CNAME, NXDOMAIN, REFERRAL, TIMEOUT, Answer, Querier
+from migrate.verify.evidence import ANSWER, CNAME, NXDOMAIN, REFERRAL, TIMEOUT, Answer
 
 MAX_STEPS = 24  # referrals followed for one name (the tree is rarely deeper than 6)
 MAX_DEPTH = 4  # nested glueless name server lookups
+MAX_ALIASES = 8  # CNAMEs followed for one host
+ROOT_HINTS = ".root-hints"  # the root cut's one "server name": its addresses are the configured hints
 # The hosts the current chain of lookups is resolving (each task sees its own chain).
 _RESOLVING: ContextVar[frozenset[str]] = ContextVar("resolving", default=frozenset())
+
+
+class Asker(Protocol):
+    """What the walker needs of a querier: `query.Querier`, or a fake in tests."""
+
+    async def ask(self, server: Endpoint, qname: str, qtype: str, *, dnssec: bool = False) -> Answer: ...
 
 
 @dataclass
@@ -71,20 +86,26 @@ class Addresses:
         return bool(self.addresses)
 
 
+# -- the decisions ---------------------------------------------------------------
+
+FOLLOW, DONE, FAILED = "follow", "done", "failed"
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one answer means for a walk: follow its referral, stop with it, or stop without a result."""
+
+    kind: str  # FOLLOW | DONE | FAILED
+    error: str | None = None  # why it FAILED
+    unknown: bool = False  # FAILED for lack of answers (timeouts, refusals), not a definite "no"
+
+
 def _is_below(name: str, zone: str) -> bool:
     return dns.name.from_text(name).is_subdomain(dns.name.from_text(zone))
 
 
-def referral_cut(answer: Answer) -> tuple[str, list[str], int | None]:
-    """The zone a referral points to, its NS names and their TTL."""
-    ns_sets = answer.rrsets("NS", "authority")
-    if not ns_sets:
-        return "", [], None
-    ns = ns_sets[0]
-    return ns.name, sorted(r.rstrip() for r in ns.rdatas), ns.ttl
-
-
 def glue(answer: Answer) -> dict[str, list[str]]:
+    """The A and AAAA records a referral carries, by owner name."""
     out: dict[str, list[str]] = {}
     for rrset in answer.additional:
         if rrset.rdtype in ("A", "AAAA"):
@@ -92,37 +113,159 @@ def glue(answer: Answer) -> dict[str, list[str]]:
     return out
 
 
+def referred_cut(answer: Answer) -> Cut:
+    """The cut a referral names: the zone, its NS names and their TTL, with the glue it carries.
+
+    A name server without glue has no addresses yet; a referral without an
+    NS set names no zone ("").
+    """
+    ns_sets = answer.rrsets("NS", "authority")
+    if not ns_sets:
+        return Cut("", {})
+    ns = ns_sets[0]
+    glued = glue(answer)
+    names = sorted(r.rstrip() for r in ns.rdatas)
+    return Cut(ns.name, {name: [Endpoint(ip, 53) for ip in glued.get(name, [])] for name in names}, ns.ttl)
+
+
+def leads_down(cut: Cut, answer: Answer | None) -> bool:
+    """The answer is a referral from `cut` to a zone below it.
+
+    A referral upwards, sideways or to the cut itself is a lame server's:
+    following it could loop, so the walk stops at it.
+    """
+    if answer is None or answer.outcome != REFERRAL:
+        return False
+    zone = referred_cut(answer).zone
+    return bool(zone) and zone != cut.zone and _is_below(zone, cut.zone)
+
+
+def closest_cut(cuts: dict[str, Cut], qname: str) -> Cut:
+    """The deepest known cut at or above `qname` with addresses to ask (the root's at worst)."""
+    name = dns.name.from_text(qname)
+    while True:
+        cut = cuts.get(name.to_text().lower())
+        if cut is not None and cut.addresses():
+            return cut
+        if name == dns.name.root:
+            return cuts["."]
+        name = name.parent()
+
+
+def parent_search_start(cuts: dict[str, Cut], domain: str) -> Cut:
+    """Where the search for the domain's parent starts: strictly above the domain (its own cut would skip the parent)."""
+    return closest_cut(cuts, dns.name.from_text(domain).parent().to_text())
+
+
+def next_cut(cuts: dict[str, Cut], answer: Answer) -> Cut:
+    """The cut to ask after a referral: the one already known for that zone, else the referral's own."""
+    new = referred_cut(answer)
+    known = cuts.get(new.zone)
+    return known if known is not None and known.addresses() else new
+
+
+def needs_server_addresses(cut: Cut, depth: int) -> bool:
+    """A glueless cut: its server names must be resolved from the root too, unless such lookups nest too deep."""
+    return not cut.addresses() and depth < MAX_DEPTH
+
+
+def ask_order(addresses: list[Endpoint], silent: set[Endpoint]) -> list[Endpoint]:
+    """The order to ask a cut's servers in: those that timed out this round last, not first every time.
+
+    When every one of them has timed out, one more try stands for the lot.
+    """
+    ordered = sorted(addresses, key=lambda a: a in silent)
+    if ordered and all(a in silent for a in ordered):
+        return ordered[:1]
+    return ordered
+
+
+def lookup_step(cut: Cut, answer: Answer | None) -> Step:
+    """Looking up a name: a referral further down is followed; anything else is the result."""
+    return Step(FOLLOW) if leads_down(cut, answer) else Step(DONE)
+
+
+def parent_step(cut: Cut, domain: str, answer: Answer | None) -> Step:
+    """Looking for the domain's parent, given the answer of `cut`'s servers to "domain NS": DONE means `cut` is the parent."""
+    if answer is None or not answer.ok:
+        detail = f" ({answer.server}: {answer.error or answer.outcome})" if answer else ""
+        return Step(FAILED, f"no server of {cut.zone} answered for {domain} NS{detail}", unknown=True)
+    if answer.outcome == REFERRAL:
+        zone = referred_cut(answer).zone
+        if zone == domain:
+            return Step(DONE)
+        if not leads_down(cut, answer):
+            return Step(FAILED, f"{answer.server} ({cut.zone}) gave a bad referral to {zone or 'nothing'}")
+        return Step(FOLLOW)
+    if answer.outcome == NXDOMAIN:
+        return Step(FAILED, f"{cut.zone} says {domain} does not exist (NXDOMAIN): it is not registered or not delegated")
+    if answer.outcome == ANSWER and answer.aa:
+        # One server holds both the parent and the child: the cut is where we stand.
+        return Step(DONE)
+    return Step(FAILED, f"{cut.zone} holds no delegation for {domain} ({answer.outcome} from {answer.server})")
+
+
+def note_address_answer(found: Addresses, target: str, rdtype: str, answer: Answer | None) -> str | None:
+    """Add what one A or AAAA answer for `target` says to `found`; the alias to follow if it is a CNAME."""
+    if answer is None:
+        found.unknown = True
+        found.error = f"no server answered for {target} {rdtype}"
+        return None
+    found.answers.append(answer)
+    if answer.outcome == ANSWER:
+        found.addresses.extend(sorted(answer.rrset(target, rdtype).rdatas))
+    elif answer.outcome == CNAME:
+        return sorted(answer.rrset(target, "CNAME").rdatas)[0]
+    elif answer.outcome == NXDOMAIN:
+        found.error = f"{target} does not exist (NXDOMAIN)"
+    elif not answer.ok:
+        found.unknown = True
+        found.error = f"{answer.server} gave {answer.outcome} for {target} {rdtype}"
+    return None
+
+
+def alias_to_follow(found: Addresses, alias: str | None) -> str | None:
+    """The alias to look up next: only while the host has no addresses of its own; the first alias is the one noted."""
+    if alias is None or found.addresses:
+        return None
+    found.cname = found.cname or alias
+    return alias
+
+
+def settle(found: Addresses) -> Addresses:
+    """Addresses found outweigh failures on the way; no address and no failure means the host has none."""
+    if found.addresses:
+        found.error = None
+        found.unknown = False
+    elif found.error is None:
+        found.error = f"{found.host} has no A or AAAA record"
+    return found
+
+
+def merged_addresses(glued: list[Endpoint], resolved: list[str]) -> list[Endpoint]:
+    """A parent server's addresses: its glue and what iteration found, each once."""
+    return [Endpoint(ip, 53) for ip in sorted({a.host for a in glued} | set(resolved))]
+
+
+# -- the questions ---------------------------------------------------------------
+
+
 class Walker:
     """Iterative lookups from the root hints, sharing what it learns within a round."""
 
-    def __init__(self, querier: Querier, root_hints: list[Endpoint]) -> None:
+    def __init__(self, querier: Asker, root_hints: list[Endpoint]) -> None:
         if not root_hints:
             raise ValueError("the walker needs at least one root hint")
         self.querier = querier
-        self.root = Cut(".", {".root-hints": list(root_hints)})
+        self.root = Cut(".", {ROOT_HINTS: list(root_hints)})
         self._cuts: dict[str, Cut] = {".": self.root}
         self._hosts: dict[str, Addresses] = {}
         self._silent: set[Endpoint] = set()
 
-    def _closest(self, qname: str) -> Cut:
-        name = dns.name.from_text(qname)
-        while True:
-            cut = self._cuts.get(name.to_text().lower())
-            if cut is not None and cut.addresses():
-                return cut
-            if name == dns.name.root:
-                return self.root
-            name = name.parent()
-
     async def _ask_any(self, cut: Cut, qname: str, qtype: str, dnssec: bool = False) -> Answer | None:
         """Ask the cut's servers in turn until one gives evidence."""
         last = None
-        # Servers that already timed out this round are tried last, not first every
-        # time; when all of them have, one more try stands for the lot.
-        addresses = sorted(cut.addresses(), key=lambda a: a in self._silent)
-        if addresses and all(a in self._silent for a in addresses):
-            addresses = addresses[:1]
-        for addr in addresses:
+        for addr in ask_order(cut.addresses(), self._silent):
             answer = await self.querier.ask(addr, qname, qtype, dnssec=dnssec)
             if answer.ok:
                 return answer
@@ -131,45 +274,44 @@ class Walker:
             last = answer
         return last
 
-    async def _follow(self, cut: Cut, answer: Answer, depth: int) -> Cut | None:
-        zone, ns_names, ttl = referral_cut(answer)
-        if not zone or not _is_below(zone, cut.zone) or zone == cut.zone:
-            return None  # an upward or sideways referral: a lame server
-        known = self._cuts.get(zone)
-        if known is not None and known.addresses():
-            return known
-        glued = glue(answer)
-        servers: dict[str, list[Endpoint]] = {}
-        for ns in ns_names:
-            servers[ns] = [Endpoint(ip, 53) for ip in glued.get(ns, [])]
-        if not any(servers.values()) and depth < MAX_DEPTH:
-            # Glueless delegation: resolve the server names from the root as well.
-            for ns in ns_names:
+    async def _follow(self, answer: Answer, depth: int) -> Cut:
+        cut = next_cut(self._cuts, answer)
+        if needs_server_addresses(cut, depth):
+            for ns in cut.servers:
                 found = await self.addresses(ns, depth + 1)
-                servers[ns] = [Endpoint(ip, 53) for ip in found.addresses]
-                if servers[ns]:
-                    break
-        new = Cut(zone, servers, ttl)
-        self._cuts[zone] = new
-        return new
+                cut.servers[ns] = [Endpoint(ip, 53) for ip in found.addresses]
+                if cut.servers[ns]:
+                    break  # one reachable server is enough to go on
+        self._cuts[cut.zone] = cut
+        return cut
+
+    async def _descend(
+        self, cut: Cut, qname: str, qtype: str, decide: Callable[[Cut, Answer | None], Step], depth: int, dnssec: bool
+    ) -> tuple[Step, Answer | None, Cut, list[Answer]]:
+        """Ask `cut`, and the cuts its referrals name, while `decide` says follow.
+
+        Returns the last step, the last answer, the cut that gave it, and every answer with evidence on the way.
+        """
+        seen: list[Answer] = []
+        answer = None
+        for _ in range(MAX_STEPS):
+            answer = await self._ask_any(cut, qname, qtype, dnssec)
+            if answer is not None and answer.ok:
+                seen.append(answer)
+            step = decide(cut, answer)
+            if step.kind != FOLLOW:
+                return step, answer, cut, seen
+            cut = await self._follow(answer, depth)
+        return Step(FAILED, f"more than {MAX_STEPS} referrals towards {qname}"), answer, cut, seen
 
     async def lookup(self, qname: str, qtype: str, depth: int = 0, dnssec: bool = False) -> tuple[Answer | None, Cut]:
         """The answer of a server authoritative for qname (following referrals), and its cut."""
         qname = qname.lower()
-        cut = self._closest(qname)
-        answer = None
-        for _ in range(MAX_STEPS):
-            answer = await self._ask_any(cut, qname, qtype, dnssec)
-            if answer is None or answer.outcome != REFERRAL:
-                return answer, cut
-            nxt = await self._follow(cut, answer, depth)
-            if nxt is None:
-                return answer, cut
-            cut = nxt
+        _, answer, cut, _ = await self._descend(closest_cut(self._cuts, qname), qname, qtype, lookup_step, depth, dnssec)
         return answer, cut
 
     async def addresses(self, host: str, depth: int = 0) -> Addresses:
-        """Every A and AAAA of a host, by iteration; a CNAME is noted and followed once.
+        """Every A and AAAA of a host, by iteration; a CNAME is noted and followed.
 
         Only finished results are shared: lookups run concurrently, and handing
         out a result still being filled would read as "no addresses". The
@@ -193,76 +335,29 @@ class Walker:
         return result
 
     async def _resolve(self, host: str, depth: int) -> Addresses:
-        result = Addresses(host)
+        found = Addresses(host)
         target = host
-        for _ in range(8):
+        for _ in range(MAX_ALIASES):
             alias = None
             for rdtype in ("A", "AAAA"):
                 answer, _ = await self.lookup(target, rdtype, depth)
-                if answer is None:
-                    result.unknown = True
-                    result.error = f"no server answered for {target} {rdtype}"
-                    continue
-                result.answers.append(answer)
-                if answer.outcome == ANSWER:
-                    rrset = answer.rrset(target, rdtype)
-                    result.addresses.extend(sorted(rrset.rdatas))
-                elif answer.outcome == CNAME:
-                    alias = sorted(answer.rrset(target, "CNAME").rdatas)[0]
-                elif answer.outcome == NXDOMAIN:
-                    result.error = f"{target} does not exist (NXDOMAIN)"
-                elif not answer.ok:
-                    result.unknown = True
-                    result.error = f"{answer.server} gave {answer.outcome} for {target} {rdtype}"
-            if alias and not result.addresses:
-                result.cname = result.cname or alias
-                target = alias
-                continue
-            break
-        if result.addresses:
-            result.error = None
-            result.unknown = False
-        elif result.error is None:
-            result.error = f"{host} has no A or AAAA record"
-        return result
+                alias = note_address_answer(found, target, rdtype, answer) or alias
+            alias = alias_to_follow(found, alias)
+            if alias is None:
+                break
+            target = alias
+        return settle(found)
 
     async def find_parent(self, domain: str) -> Walk:
         """Follow referrals towards `domain` until a zone refers the domain itself."""
         walk = Walk(domain)
-        cut = self._closest(domain)
-        # Start from a cut strictly above the domain: the domain's own cut would skip the parent.
-        while cut.zone == domain:
-            cut = self._closest(dns.name.from_text(domain).parent().to_text())
-        for _ in range(MAX_STEPS):
-            answer = await self._ask_any(cut, domain, "NS")
-            if answer is None or not answer.ok:
-                walk.unknown = True
-                walk.error = f"no server of {cut.zone} answered for {domain} NS" + (
-                    f" ({answer.server}: {answer.error or answer.outcome})" if answer else ""
-                )
-                return walk
-            walk.steps.append(answer)
-            if answer.outcome == REFERRAL:
-                zone, _, _ = referral_cut(answer)
-                if zone == domain:
-                    walk.parent, walk.referral = cut, answer
-                    return walk
-                nxt = await self._follow(cut, answer, 0)
-                if nxt is None:
-                    walk.error = f"{answer.server} ({cut.zone}) gave a bad referral to {zone or 'nothing'}"
-                    return walk
-                cut = nxt
-                continue
-            if answer.outcome == NXDOMAIN:
-                walk.error = f"{cut.zone} says {domain} does not exist (NXDOMAIN): it is not registered or not delegated"
-                return walk
-            if answer.outcome == ANSWER and answer.aa:
-                # One server holds both the parent and the child: the cut is where we stand.
-                walk.parent, walk.referral = cut, answer
-                return walk
-            walk.error = f"{cut.zone} holds no delegation for {domain} ({answer.outcome} from {answer.server})"
-            return walk
-        walk.error = f"more than {MAX_STEPS} referrals towards {domain}"
+        step, answer, cut, walk.steps = await self._descend(
+            parent_search_start(self._cuts, domain), domain, "NS", lambda c, a: parent_step(c, domain, a), 0, False
+        )
+        if step.kind == DONE:
+            walk.parent, walk.referral = cut, answer
+        else:
+            walk.error, walk.unknown = step.error, step.unknown
         return walk
 
     async def parent_servers(self, walk: Walk) -> dict[str, list[Endpoint]]:
@@ -270,10 +365,9 @@ class Walker:
         assert walk.parent is not None
         out: dict[str, list[Endpoint]] = {}
         for name, addrs in walk.parent.servers.items():
-            if name == ".root-hints":
+            if name == ROOT_HINTS:
                 out[name] = list(addrs)
                 continue
             found = await self.addresses(name)
-            merged = {a.host for a in addrs} | set(found.addresses)
-            out[name] = [Endpoint(ip, 53) for ip in sorted(merged)]
+            out[name] = merged_addresses(addrs, found.addresses)
         return out

@@ -1,7 +1,7 @@
 """DNS questions on the wire: the only module of the verifier that touches the network.
 
 One `Querier` serves one round. It asks one server one question and returns an
-`Answer`, a plain record of what came back (or did not): rcode, AA/RA/TC flags,
+`Answer` (`evidence`), a plain record of what came back (or did not): rcode, AA/RA/TC flags,
 whether TCP was used, the sections as canonical `RRset`s, the negative TTL,
 the round-trip time and how many attempts it took. Deciding what an answer
 *means* is left to `checks`; this module only reports.
@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
 
 import dns.asyncquery
 import dns.edns
@@ -36,85 +34,10 @@ import dns.rdatatype
 import dns.rrset
 
 from migrate.endpoint import Endpoint
+from migrate.verify.evidence import (
+    ANSWER, CNAME, ERROR, NODATA, NXDOMAIN, REFERRAL, REFUSED, SERVFAIL, TIMEOUT, Answer, Clock, utc_now,
+)
 from migrate.zone import RRset, canonical
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-# What an answer was, as far as the wire can tell (meaning is decided in checks).
-ANSWER, CNAME, NODATA, NXDOMAIN, REFERRAL = "answer", "cname", "nodata", "nxdomain", "referral"
-REFUSED, SERVFAIL, TIMEOUT, ERROR = "refused", "servfail", "timeout", "error"
-# Outcomes that say nothing about the data: never evidence for or against it.
-NO_EVIDENCE = frozenset({REFUSED, SERVFAIL, TIMEOUT, ERROR})
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One question to one server and what came back."""
-
-    server: str  # Endpoint text (IP, or IP:PORT when not 53)
-    qname: str
-    qtype: str
-    rd: bool
-    outcome: str
-    rcode: str | None = None
-    aa: bool = False
-    ra: bool = False
-    truncated: bool = False  # a UDP reply came back with TC=1
-    tcp: bool = False  # the answer used here came over TCP
-    answer: tuple[RRset, ...] = ()
-    authority: tuple[RRset, ...] = ()
-    additional: tuple[RRset, ...] = ()
-    neg_ttl: int | None = None  # RFC 2308: min(SOA TTL, SOA MINIMUM) from a negative answer
-    nsid: str | None = None
-    rtt_ms: float | None = None
-    attempts: int = 0
-    error: str | None = None
-    at: datetime = field(default_factory=utc_now, compare=False)
-
-    @property
-    def ok(self) -> bool:
-        """The server gave evidence about the data (positive or negative)."""
-        return self.outcome not in NO_EVIDENCE
-
-    def rrset(self, name: str | None = None, rdtype: str | None = None, section: str = "answer") -> RRset | None:
-        name = (name or self.qname).lower()
-        rdtype = rdtype or self.qtype
-        for rrset in getattr(self, section):
-            if rrset.name == name and rrset.rdtype == rdtype:
-                return rrset
-        return None
-
-    def rrsets(self, rdtype: str, section: str = "answer") -> list[RRset]:
-        return [r for r in getattr(self, section) if r.rdtype == rdtype]
-
-    def to_dict(self) -> dict:
-        return {
-            "server": self.server,
-            "qname": self.qname,
-            "qtype": self.qtype,
-            "rd": self.rd,
-            "outcome": self.outcome,
-            "rcode": self.rcode,
-            "aa": self.aa,
-            "ra": self.ra,
-            "truncated": self.truncated,
-            "tcp": self.tcp,
-            "answer": [r.to_dict() for r in self.answer],
-            "authority": [r.to_dict() for r in self.authority],
-            "additional": [r.to_dict() for r in self.additional],
-            "neg_ttl": self.neg_ttl,
-            "nsid": self.nsid,
-            "rtt_ms": None if self.rtt_ms is None else round(self.rtt_ms, 3),
-            "attempts": self.attempts,
-            "error": self.error,
-            "at": self.at.astimezone(timezone.utc).isoformat(),
-        }
-
 
 def _section(rrsets: list[dns.rrset.RRset]) -> tuple[RRset, ...]:
     out = []

@@ -29,7 +29,8 @@ from migrate.spec import Spec
 from migrate.verify import checks as C
 from migrate.verify import timing
 from migrate.verify.delegation import Walker
-from migrate.verify.query import Answer, Clock, Querier, utc_now
+from migrate.verify.evidence import Answer, Clock, utc_now
+from migrate.verify.query import Querier
 from migrate.zone import HOST_MANAGED, Zone
 
 # The IPv4 addresses of a.root-servers.net .. m.root-servers.net (IANA root hints).
@@ -265,7 +266,7 @@ async def run_round(
     ttls = timing.relevant(ev, [*history, *measured], delegation_moved)
     first_seen = (journal.streak_start(domain, current_ok=auth_ok, current_at=finished) if journal
                   else (finished if auth_ok else None))
-    checks.append(timing.soak_check(ev, first_seen, ttls))
+    checks.append(timing.old_ttls_check(ev, first_seen, ttls))
     status, eta = C.classify(checks)
     safe = timing.safe_after(first_seen, ttls)
 

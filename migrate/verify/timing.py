@@ -30,10 +30,13 @@ from datetime import datetime, timedelta
 from migrate import duration
 from migrate.report import PASS, PENDING, Check
 from migrate.verify.checks import Evidence, ServerView, compared, mail_keys
-from migrate.verify.query import ANSWER, NODATA, NXDOMAIN, Answer
+from migrate.verify.evidence import ANSWER, NODATA, NXDOMAIN, Answer
 
 DEFAULT_PARENT_NS_TTL = 86400
 DEFAULT_TTL = 3600
+
+# Not `timing.soak`: that is the gate's, which adds gate.min_soak to the time this check waits for.
+CHECK_ID = "timing.old-ttls"
 
 # kinds of old TTL
 PARENT_NS, CHILD_NS, RECORD, NEGATIVE, SAME = "parent-ns", "child-ns", "record", "negative", "same"
@@ -140,8 +143,8 @@ def safe_after(first_fully_seen: datetime | None, ttls: Iterable[OldTTL]) -> dat
     return first_fully_seen + timedelta(seconds=longest)
 
 
-def soak_check(ev: Evidence, first_fully_seen: datetime | None, ttls: list[OldTTL]) -> Check:
-    """`timing.soak`: pending until every old TTL has run out since the new state was first seen everywhere."""
+def old_ttls_check(ev: Evidence, first_fully_seen: datetime | None, ttls: list[OldTTL]) -> Check:
+    """`timing.old-ttls`: pending until every old TTL has run out since the new state was first seen everywhere."""
     longest = max(ttls, key=lambda t: t.ttl, default=None)
     observed = {
         "first_fully_seen": first_fully_seen,
@@ -149,13 +152,13 @@ def soak_check(ev: Evidence, first_fully_seen: datetime | None, ttls: list[OldTT
         "ttls": [t.to_dict() for t in sorted(ttls, key=lambda t: -t.ttl)[:10]],
     }
     if first_fully_seen is None:
-        return Check("timing.soak", PENDING, ev.domain, None, "old TTLs expired", observed,
+        return Check(CHECK_ID, PENDING, ev.domain, None, "old TTLs expired", observed,
                      "the new state has not yet been seen at every authoritative server")
     safe = safe_after(first_fully_seen, ttls)
     observed["safe_after"] = safe
     basis = (f"{longest.kind} TTL {longest.ttl}s of {longest.subject}" + ("" if longest.measured else " (default: not measurable)")) if longest else "no old TTL"
     if ev.now >= safe:
-        return Check("timing.soak", PASS, ev.domain, None, "old TTLs expired", observed, f"safe since {safe.isoformat()} ({basis})")
+        return Check(CHECK_ID, PASS, ev.domain, None, "old TTLs expired", observed, f"safe since {safe.isoformat()} ({basis})")
     left = duration.format(safe - ev.now)
-    return Check("timing.soak", PENDING, ev.domain, None, "old TTLs expired", observed,
+    return Check(CHECK_ID, PENDING, ev.domain, None, "old TTLs expired", observed,
                  f"caches may hold the old state for {left} more ({basis})", safe)
