@@ -8,7 +8,7 @@ with a clock the tests control. `digest()` is what the audit trail stores.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from migrate.graph.models import Reference, Sku, Subscription
 from migrate.state import codec
