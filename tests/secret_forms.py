@@ -10,6 +10,8 @@ from urllib.parse import quote, quote_plus
 # Characters that every encoding spells differently: reserved, non-ASCII, beyond the BMP,
 # JSON's escapes; and a length whose base64 needs padding.
 SECRET = 'Kq8~Zx.v+P/w=Æø€ "q\\&%😀_?>ÿÿ'
+# The same for SMTP, whose AUTH takes ASCII only.
+ASCII_SECRET = 'Kq8~Zx.v+P/w= "q\\&%_???>?'
 
 
 def lower_hex(text: str) -> str:
