@@ -154,6 +154,7 @@ class GraphWorld:
     endless_next_link: bool = False  # every page has a nextLink to a new, empty page
     next_link_base: str | None = None  # nextLinks lead to this base (another host) instead
     sign_in_echo: Callable[[bytes], str] | None = None  # appended to a failed sign-in's description, from the posted body
+    token_echo: Callable[[str], str] | None = None  # every Graph call is denied (403), echoing this of the bearer token
     requests: list[tuple[str, str]] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
     token_requests: int = 0
@@ -270,6 +271,9 @@ class _Handler(BaseHTTPRequestHandler):
         scheme, _, token = header.partition(" ")
         if scheme != "Bearer" or token not in self.world.tokens:
             self._send(401, _error("InvalidAuthenticationToken", "Access token validation failure. Invalid audience."))
+            return False
+        if self.world.token_echo:
+            self._send(403, _error("Authorization_RequestDenied", f"Insufficient privileges for token {self.world.token_echo(token)}."))
             return False
         return True
 

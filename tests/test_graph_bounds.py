@@ -18,10 +18,9 @@ import pytest
 
 from migrate.graph import GraphError
 from migrate.graph.budget import Budget, GraphLimit
-from migrate.graph.auth import TokenSource
-from migrate.graph.client import GraphClient, bounded_http
 from tests.gate_helpers import write_spec
-from tests.graph_server import CLIENT_SECRET, company_subscription
+from tests.graph_server import company_subscription
+from tests.test_graph_client import client_for as graph_client_for
 
 ROOT = Path(__file__).resolve().parent.parent
 # Time a loaded two-core machine may add to a deadline (interpreter start included): the
@@ -29,10 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SLACK = 20.0
 
 
-def client_for(world, budget: Budget) -> GraphClient:
-    http = bounded_http(budget, timeout=5)
-    tokens = TokenSource(http, authority=world.base, tenant_id=world.tenant_id, client_id=world.client_id, secret=CLIENT_SECRET, endpoint=f"{world.base}/v1.0")
-    return GraphClient(f"{world.base}/v1.0", tokens, http, budget=budget)
+def client_for(world, budget: Budget):
+    return graph_client_for(world, budget=budget, sleep=time.sleep)
 
 
 def timed(call):

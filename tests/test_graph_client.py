@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
 from tests.graph_server import (
@@ -18,12 +20,14 @@ from migrate.graph.budget import Budget, GraphLimit
 from migrate.graph.client import bounded_http
 
 
-def client_for(world, sleeps: list | None = None, *, secret: str = CLIENT_SECRET, base: str | None = None, budget: Budget | None = None) -> GraphClient:
+def client_for(world, sleeps: list | None = None, *, secret: str = CLIENT_SECRET, base: str | None = None, budget: Budget | None = None,
+               sleep: Callable[[float], None] | None = None) -> GraphClient:
+    """A client of the loopback Graph; its waits are recorded in `sleeps` instead of slept, unless `sleep` is given."""
     base = base or world.base
     budget = budget or Budget()
     http = bounded_http(budget, timeout=5)
     tokens = TokenSource(http, authority=base, tenant_id=world.tenant_id, client_id=world.client_id, secret=secret, endpoint=f"{base}/v1.0")
-    return GraphClient(f"{base}/v1.0", tokens, http, budget=budget, sleep=(sleeps if sleeps is not None else []).append)
+    return GraphClient(f"{base}/v1.0", tokens, http, budget=budget, sleep=sleep or (sleeps if sleeps is not None else []).append)
 
 
 def test_subscriptions_are_read_across_pages_with_one_token(graph):
