@@ -24,7 +24,7 @@ def client_for(world, sleeps: list | None = None, *, secret: str = CLIENT_SECRET
                sleep: Callable[[float], None] | None = None) -> GraphClient:
     """A client of the loopback Graph; its waits are recorded in `sleeps` instead of slept, unless `sleep` is given."""
     base = base or world.base
-    budget = budget or Budget()
+    budget = budget or Budget(180)
     http = bounded_http(budget, timeout=5)
     tokens = TokenSource(http, authority=base, tenant_id=world.tenant_id, client_id=world.client_id, secret=secret, endpoint=f"{base}/v1.0")
     return GraphClient(f"{base}/v1.0", tokens, http, budget=budget, sleep=sleep or (sleeps if sleeps is not None else []).append)
@@ -105,7 +105,7 @@ def test_503_without_retry_after_backs_off_exponentially(graph):
 def test_throttling_is_bounded(graph):
     graph.throttle("/v1.0/subscribedSkus", times=10, retry_after="1")
     sleeps: list[float] = []
-    with client_for(graph, sleeps, budget=Budget(retries=3)) as client, pytest.raises(GraphLimit) as exc:
+    with client_for(graph, sleeps, budget=Budget(180, retries=3)) as client, pytest.raises(GraphLimit) as exc:
         client.subscribed_skus()
     assert sleeps == [1.0, 1.0, 1.0]
     assert "HTTP 429 TooManyRequests" in str(exc.value) and "after 3 retries" in str(exc.value)
@@ -145,7 +145,7 @@ def test_server_down_is_unreachable(graph):
 
 def test_graph_down_after_sign_in_is_unreachable(graph):
     down = closed_port_url()
-    budget = Budget()
+    budget = Budget(180)
     http = bounded_http(budget, timeout=5)
     tokens = TokenSource(http, authority=graph.base, tenant_id=graph.tenant_id, client_id=graph.client_id, secret=CLIENT_SECRET, endpoint=f"{graph.base}/v1.0")
     client = GraphClient(f"{down}/v1.0", tokens, http, budget=budget, sleep=lambda s: None)

@@ -11,11 +11,9 @@ stays locked.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from migrate.errors import MigrateError
 
-DEFAULT_DEADLINE = 180.0
 # Retries of the whole operation, not of each request: a storm of 429s costs this many waits at most.
 RETRIES = 8
 # 1,000 pages of Graph's 100 to 999 objects cover any tenant a self-service exit concerns.
@@ -31,21 +29,19 @@ class GraphLimit(MigrateError):
 class Budget:
     def __init__(
         self,
-        deadline: float = DEFAULT_DEADLINE,
+        deadline: float,
         *,
         retries: int = RETRIES,
         pages: int = PAGES,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.deadline = deadline
         self.retries, self._retries_left = retries, retries
         self.pages, self._pages_left = pages, pages
-        self._clock = clock
-        self._end = clock() + deadline
+        self._end = time.monotonic() + deadline
 
     def left(self, what: str) -> float:
         """Seconds left before the deadline; GraphLimit when there are none."""
-        remaining = self._end - self._clock()
+        remaining = self._end - time.monotonic()
         if remaining <= 0:
             raise self.out_of_time(what)
         return remaining
@@ -61,7 +57,7 @@ class Budget:
         """
         if self._retries_left <= 0:
             raise GraphLimit(f"{failure} (still failing after {self.retries} retries, the retry budget of the Graph work; giving up)")
-        left = self._end - self._clock()
+        left = self._end - time.monotonic()
         if wait >= left:
             raise GraphLimit(
                 f"{failure} (a retry in {wait:g} s would pass the {self.deadline:g} s deadline of {KNOB}, {max(left, 0):.0f} s left; giving up)"
@@ -71,5 +67,5 @@ class Budget:
     def page(self, what: str) -> None:
         """Count one more page of a collection; GraphLimit beyond the cap."""
         if self._pages_left <= 0:
-            raise GraphLimit(f"{what}: more than {self.pages} pages; giving up")
+            raise GraphLimit(f"{what}: more than {self.pages} pages of Graph answers; giving up")
         self._pages_left -= 1
