@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import socket
 import struct
+import time
 from dataclasses import dataclass
 
 import dns.exception
@@ -204,10 +205,13 @@ class Client:
         did not sign (Knot answers NOTAUTH unsigned for a zone it does not serve)
         is returned with its rcode instead of a bare "requires a TSIG" error."""
         wire = message.to_wire()  # signs the message and sets message.mac
+        # The timeout bounds the whole exchange, as dnspython's does, not each read: a
+        # server dripping its answer a byte at a time must not hold `pulumi up` for ever.
+        deadline = time.monotonic() + self.timeout
         with socket.create_connection((host, port), timeout=self.timeout) as sock:
             sock.sendall(struct.pack("!H", len(wire)) + wire)
-            (length,) = struct.unpack("!H", _read_exactly(sock, 2))
-            answer = _read_exactly(sock, length)
+            (length,) = struct.unpack("!H", _read_exactly(sock, 2, deadline))
+            answer = _read_exactly(sock, length, deadline)
         keyring = getattr(message, "keyring", None)
         try:
             return dns.message.from_wire(answer, keyring=keyring, request_mac=message.mac or b"")
@@ -233,9 +237,13 @@ class Client:
         raise MigrateError(f"{self.where(name, rdtype)}: UPDATE answered {text}: {hint}")
 
 
-def _read_exactly(sock: socket.socket, count: int) -> bytes:
+def _read_exactly(sock: socket.socket, count: int, deadline: float) -> bytes:
     data = b""
     while len(data) < count:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        sock.settimeout(left)
         chunk = sock.recv(count - len(data))
         if not chunk:
             raise EOFError("the server closed the connection")

@@ -156,6 +156,8 @@ class Graph(Strict):
     client_id: str = Field(min_length=1)
     endpoint: SecureUrl = "https://graph.microsoft.com/v1.0"
     authority: SecureUrl = "https://login.microsoftonline.com"
+    # All the Graph work of one command (a gate run, a remove-domain), retries included.
+    deadline: Duration = Field(default=timedelta(minutes=3), ge=timedelta(seconds=1), le=timedelta(hours=1))
 
 
 class Source(Strict):

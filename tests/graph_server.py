@@ -13,6 +13,10 @@ identity platform's client-credentials documentation show:
 - GET /domains/{id} -> 404 Request_ResourceNotFound once the domain is gone.
 - Throttling on demand: 429 TooManyRequests with a Retry-After header.
 
+And the hostile servers the client must survive within its budget: answers
+that drip a byte at a time, a Retry-After on every call, an @odata.nextLink
+that loops or leads to another host, errors that echo what was posted.
+
 Use the `graph` fixture (a GraphWorld) and `graph.source()` for the spec's
 source.graph block.
 """
@@ -22,7 +26,9 @@ from __future__ import annotations
 import json
 import secrets as _secrets
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -140,6 +146,15 @@ class GraphWorld:
     page_size: int = 100
     throttles: dict[str, Throttle] = field(default_factory=dict)
     force_deleted: dict[str, bool] = field(default_factory=dict)
+    # Hostile modes. drips: path -> seconds between the bytes of its answers (headers
+    # included with drip_headers); "*" stands for every Graph call in throttles and drips.
+    drips: dict[str, float] = field(default_factory=dict)
+    drip_headers: bool = False
+    loop_next_link: bool = False  # every page's nextLink is the page itself
+    endless_next_link: bool = False  # every page has a nextLink to a new, empty page
+    next_link_base: str | None = None  # nextLinks lead to this base (another host) instead
+    sign_in_echo: Callable[[bytes], str] | None = None  # appended to a failed sign-in's description, from the posted body
+    token_echo: Callable[[str], str] | None = None  # every Graph call is denied (403), echoing this of the bearer token
     requests: list[tuple[str, str]] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
     token_requests: int = 0
@@ -170,8 +185,14 @@ class GraphWorld:
         self.references[name] = list(references or [])
 
     def throttle(self, path: str, times: int = 1, retry_after: str | None = "7", status: int = 429) -> None:
-        """The next `times` requests to `path` (e.g. /v1.0/subscribedSkus) are throttled."""
+        """The next `times` requests to `path` (e.g. /v1.0/subscribedSkus, or "*": any Graph call) are throttled."""
         self.throttles[path] = Throttle(times, retry_after, status)
+
+    def drip(self, path: str = "*", every: float = 0.5, *, headers: bool = False) -> None:
+        """Answers to `path` (e.g. /v1.0/subscribedSkus, the token path, or "*": any Graph call)
+        arrive one byte every `every` seconds: never slow enough for a per-read timeout."""
+        self.drips[path] = every
+        self.drip_headers = headers
 
     def all_skus(self) -> list[dict]:
         return self.skus if self.skus is not None else skus_for(self.subscriptions, self.consumed)
@@ -202,14 +223,41 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: dict | None = None, headers: dict | None = None) -> None:
         data = b"" if body is None else json.dumps(body).encode()
-        self.send_response(status)
+        every = self._drip()
+        if every is not None:
+            data += b" " * 4096  # whitespace after the JSON: a long answer, still valid once whole
+        fields = dict(headers or {})
         if body is not None:
-            self.send_header("Content-Type", "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8")
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+            fields["Content-Type"] = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"
+        fields["Content-Length"] = str(len(data))
+        if every is None:
+            self.send_response(status)
+            for key, value in fields.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        head = "".join(f"{k}: {v}\r\n" for k, v in fields.items())
+        head = f"HTTP/1.1 {status} {self.responses[status][0]}\r\n{head}\r\n".encode()
+        if self.world.drip_headers:
+            data = head + data
+        else:
+            self.wfile.write(head)
+        self.close_connection = True
+        try:
+            for i in range(len(data)):
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
+                time.sleep(every)
+        except OSError:
+            pass  # the client gave up, as a bounded client does
+
+    def _drip(self) -> float | None:
+        drips = self.world.drips
+        path = urlsplit(self.path).path
+        if path in drips:
+            return drips[path]
+        return drips.get("*") if path.startswith("/v1.0/") else None
 
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -224,11 +272,14 @@ class _Handler(BaseHTTPRequestHandler):
         if scheme != "Bearer" or token not in self.world.tokens:
             self._send(401, _error("InvalidAuthenticationToken", "Access token validation failure. Invalid audience."))
             return False
+        if self.world.token_echo:
+            self._send(403, _error("Authorization_RequestDenied", f"Insufficient privileges for token {self.world.token_echo(token)}."))
+            return False
         return True
 
     def _throttled(self, path: str) -> bool:
         with self.world.lock:
-            throttle = self.world.throttles.get(path)
+            throttle = self.world.throttles.get(path) or self.world.throttles.get("*")
             if not throttle or throttle.times <= 0:
                 return False
             throttle.times -= 1
@@ -240,11 +291,14 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     def _collection(self, path: str, context: str, items: list[dict], query: dict) -> None:
+        world = self.world
         skip = int(query.get("$skiptoken", ["0"])[0])
-        page = items[skip : skip + self.world.page_size]
-        body: dict = {"@odata.context": f"{self.world.base}/v1.0/$metadata#{context}", "value": page}
-        if skip + self.world.page_size < len(items):
-            body["@odata.nextLink"] = f"{self.world.base}{path}?$skiptoken={skip + self.world.page_size}"
+        page = items[skip : skip + world.page_size]
+        body: dict = {"@odata.context": f"{world.base}/v1.0/$metadata#{context}", "value": page}
+        if skip + world.page_size < len(items) or world.endless_next_link:
+            body["@odata.nextLink"] = f"{world.next_link_base or world.base}{path}?$skiptoken={skip + world.page_size}"
+        if world.loop_next_link:
+            body["@odata.nextLink"] = f"{world.base}{self.path}"
         self._send(200, body)
 
     # -- routes -----------------------------------------------------------------
@@ -296,7 +350,8 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(400, _error("Request_BadRequest", f"Unsupported request {method} {path}."))
 
     def _token(self) -> None:
-        form = parse_qs(self._body().decode())
+        raw = self._body()
+        form = parse_qs(raw.decode())
         get = lambda key: (form.get(key) or [""])[0]  # noqa: E731
         world = self.world
         world.token_requests += 1
@@ -305,11 +360,12 @@ class _Handler(BaseHTTPRequestHandler):
         if get("client_id") != world.client_id:
             return self._send(400, {"error": "unauthorized_client", "error_description": f"AADSTS700016: Application with identifier '{get('client_id')}' was not found in the directory.", "error_codes": [700016]})
         if get("client_secret") != world.client_secret:
+            echo = f" {world.sign_in_echo(raw)}" if world.sign_in_echo else ""
             return self._send(
                 401,
                 {
                     "error": "invalid_client",
-                    "error_description": f"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{world.client_id}'.\r\nTrace ID: {uuid.uuid4()}\r\nCorrelation ID: {uuid.uuid4()}",
+                    "error_description": f"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{world.client_id}'.{echo}\r\nTrace ID: {uuid.uuid4()}\r\nCorrelation ID: {uuid.uuid4()}",
                     "error_codes": [7000215],
                     "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ"),
                     "trace_id": str(uuid.uuid4()),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -24,9 +23,7 @@ from migrate.gate import sources as sources_module
 from migrate.gate.sources import Sources
 from migrate.names import domain_id
 from migrate.report import Check, json_default, worst
-
-# Values that must never appear in a report, whatever an exception says.
-SECRET_ENVS = ("GRAPH_CLIENT_SECRET", "SMTP_PASSWORD")
+from migrate.secrets import from_environment, scrub
 
 
 @dataclass(frozen=True)
@@ -79,22 +76,18 @@ REQUIREMENTS: dict[str, Requirement] = {
 }
 
 
-def _secrets() -> list[str]:
-    return [v for v in (os.environ.get(name) for name in SECRET_ENVS) if v]
+def _secrets(spec) -> tuple[str, ...]:
+    """Values that must never appear in a report, in any form, whatever an exception says."""
+    tsig = spec.dns.rfc2136
+    return from_environment(*([tsig.secret_env] if tsig else []))
 
 
-def _hide(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
-
-
-def _scrub(result: Check, secrets: list[str]) -> Check:
+def _scrub(result: Check, secrets: tuple[str, ...]) -> Check:
     changes = {}
     for field in ("subject", "expected", "observed", "detail", "fix"):
         value = getattr(result, field)
         if isinstance(value, str):
-            changes[field] = _hide(value, secrets)
+            changes[field] = scrub(value, *secrets)
     return dataclasses.replace(result, **changes)
 
 
@@ -119,7 +112,7 @@ def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, 
     """The verdict at `now`, and the evidence gathered (by requirement) for the runbook."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    secrets = _secrets()
+    secrets = _secrets(spec)
     results: list[Check] = []
     statuses: dict[str, str] = {}
     digests: dict[str, str] = {}
@@ -136,7 +129,7 @@ def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, 
                 # Every gate check names its requirement and carries a fix ("" when there is nothing to do).
                 found = [dataclasses.replace(r, requirement=name, fix=r.fix or "") for r in requirement.check(evidence, spec, now)]
             except Exception as exc:  # noqa: BLE001 - fail closed: any error is "unknown", never "pass"
-                digests[name] = digest({"error": str(exc)})
+                digests[name] = digest({"error": scrub(str(exc), *secrets)})
                 if isinstance(exc, BadInput):
                     bad_input.append(str(exc))
                 found = [_unknown(name, exc, requirement.fix)]
@@ -172,7 +165,7 @@ def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, 
         evidence=digests,
         earliest_unlock=earliest,
         # One line per distinct problem: a broken facts file fails two requirements alike.
-        bad_input=tuple(dict.fromkeys(_hide(" ".join(m.split()), secrets) for m in bad_input)),
+        bad_input=tuple(dict.fromkeys(scrub(" ".join(m.split()), *secrets) for m in bad_input)),
     )
     return verdict, gathered
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from migrate.errors import MigrateError
+from migrate.secrets import scrub
 
 
 class SignInFailed(MigrateError):
@@ -26,14 +27,6 @@ def graph_root(endpoint: str) -> str:
     """https://graph.microsoft.com/v1.0 -> https://graph.microsoft.com (the resource the scope names)."""
     parts = urlsplit(endpoint)
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def scrub(text: str, *secrets: str | None) -> str:
-    """Remove every secret from a text before it can reach a user."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 class TokenSource:

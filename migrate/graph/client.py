@@ -1,27 +1,31 @@
 """The Graph calls an exit needs, with paging, throttling and one-line errors.
 
-Every failure leaves as a GraphError (Graph answered with an error) or a
-GraphUnreachable (no answer); both are MigrateErrors whose message names the
-call and never contains the client secret or the token.
+Every failure leaves as a GraphError (Graph answered with an error), a
+GraphUnreachable (no answer) or a GraphLimit (a bound of the budget was
+reached); all are MigrateErrors whose message names the call and never
+contains the client secret or the token.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 
 from migrate.errors import BadInput, MigrateError
 from migrate.graph import models
-from migrate.graph.auth import TokenSource, scrub
+from migrate.graph.auth import TokenSource
+from migrate.graph.budget import Budget
+from migrate.graph.transport import BoundedTransport
+from migrate.secrets import scrub
 from migrate.names import domain_id
 
 SECRET_ENV = "GRAPH_CLIENT_SECRET"
 
 # Graph asks clients to wait Retry-After seconds on 429 and 503; without the
-# header we back off exponentially. Bounded: a gate must answer, not hang.
+# header we back off exponentially. The budget bounds both: a gate must answer, not hang.
 RETRY_STATUSES = (429, 503, 504)
 
 
@@ -45,21 +49,21 @@ class GraphClient:
         tokens: TokenSource,
         http: httpx.Client,
         *,
-        max_retries: int = 4,
-        max_wait: float = 120.0,
+        budget: Budget,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
         self._tokens = tokens
         self._http = http
-        self.max_retries = max_retries
-        self.max_wait = max_wait
+        self._budget = budget
         self._sleep = sleep
-        self._origin = urlsplit(self.endpoint)[:2]
 
     @classmethod
     def from_spec(cls, spec, *, sleep: Callable[[float], None] = time.sleep, timeout: float = 30.0) -> GraphClient:
-        """A client for the spec's tenant; BadInput when the spec or environment lacks what it needs."""
+        """A client for the spec's tenant; BadInput when the spec or environment lacks what it needs.
+
+        Its budget starts now: all the Graph work of this client ends by source.graph.deadline.
+        """
         from migrate.spec import secret
 
         graph = spec.source.graph
@@ -68,7 +72,8 @@ class GraphClient:
         client_secret = secret(SECRET_ENV)
         if not client_secret:
             raise BadInput(f"{SECRET_ENV} is not set: export the app registration's client secret to call Graph")
-        http = httpx.Client(timeout=timeout, headers={"User-Agent": "m365-exit"}, follow_redirects=False)
+        budget = Budget(graph.deadline.total_seconds())
+        http = bounded_http(budget, timeout)
         tokens = TokenSource(
             http,
             authority=graph.authority,
@@ -77,7 +82,7 @@ class GraphClient:
             secret=client_secret,
             endpoint=graph.endpoint,
         )
-        return cls(graph.endpoint, tokens, http, sleep=sleep)
+        return cls(graph.endpoint, tokens, http, budget=budget, sleep=sleep)
 
     def close(self) -> None:
         self._http.close()
@@ -93,7 +98,8 @@ class GraphClient:
     def get_domain(self, name: str) -> models.Domain | None:
         """The domain, or None when the tenant does not have it (404)."""
         try:
-            return models.domain(self._request("GET", f"/domains/{quote(domain_id(name))}").json())
+            path = f"/domains/{quote(domain_id(name))}"
+            return models.domain(self._json(self._request("GET", path), f"Graph GET {path}"))
         except GraphError as exc:
             if exc.status == 404:
                 return None
@@ -133,19 +139,41 @@ class GraphClient:
 
     def _pages(self, path: str) -> Iterator[dict]:
         url: str | None = self.endpoint + path
-        seen = 0
+        what = f"Graph GET {path}"
+        seen: set[str] = set()
         while url:
-            body = self._request("GET", url).json()
+            seen.add(url)
+            self._budget.page(what)
+            body = self._json(self._request("GET", url), what)
             if not isinstance(body, dict) or not isinstance(body.get("value"), list):
-                raise GraphError(f"Graph GET {path}: unexpected answer (no value list)")
+                raise GraphError(f"{what}: unexpected answer (no value list)")
             yield from (item for item in body["value"] if isinstance(item, dict))
             url = body.get("@odata.nextLink")
-            seen += 1
-            if url and urlsplit(url)[:2] != self._origin:
-                # Never send our token to a host other than the configured Graph endpoint.
-                raise GraphError(f"Graph GET {path}: refusing @odata.nextLink to another host ({urlsplit(url).netloc})")
-            if seen > 10_000:
-                raise GraphError(f"Graph GET {path}: more than 10000 pages; giving up")
+            if url is None:
+                return
+            if not isinstance(url, str) or not self._inside(url):
+                # Never send our token anywhere but the configured Graph endpoint.
+                where = urlsplit(url).netloc if isinstance(url, str) else type(url).__name__
+                raise GraphError(self._scrub(f"{what}: refusing @odata.nextLink outside {self.endpoint} ({where})"))
+            if url in seen:
+                raise GraphError(f"{what}: @odata.nextLink points back to a page already read (a loop); giving up")
+
+    def _inside(self, url: str) -> bool:
+        """Same scheme and host as the endpoint, and a path under its path (no dot segments)."""
+        link, base = urlsplit(url), urlsplit(self.endpoint)
+        segments = unquote(link.path).split("/")
+        return (
+            (link.scheme, link.netloc.lower()) == (base.scheme, base.netloc.lower())
+            and link.path.startswith(base.path.rstrip("/") + "/")
+            and "." not in segments
+            and ".." not in segments
+        )
+
+    def _json(self, response: httpx.Response, what: str):
+        try:
+            return response.json()
+        except ValueError:
+            raise GraphError(f"{what}: unexpected answer (not JSON)") from None
 
     def _request(self, method: str, url: str, json: dict | None = None) -> httpx.Response:
         if url.startswith("/"):
@@ -161,32 +189,33 @@ class GraphClient:
                     method, url, json=json, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
                 )
             except httpx.HTTPError as exc:
-                if attempt < self.max_retries and isinstance(exc, (httpx.TimeoutException, httpx.RemoteProtocolError)):
-                    attempt += 1
-                    self._sleep(min(self.max_wait, 2.0 ** (attempt - 1)))
-                    continue
                 reason = self._scrub(str(exc) or type(exc).__name__)
-                raise GraphUnreachable(f"Graph {method} {shown}: cannot reach {urlsplit(url).netloc}: {reason}") from None
+                failure = f"Graph {method} {shown}: cannot reach {urlsplit(url).netloc}: {reason}"
+                if not isinstance(exc, (httpx.TimeoutException, httpx.RemoteProtocolError)):
+                    raise GraphUnreachable(failure) from None
+                self._budget.retry(failure, 2.0**attempt)
+                self._sleep(2.0**attempt)
+                attempt += 1
+                continue
             if response.status_code == 401 and not refreshed:
                 # An expired or revoked token: sign in again once.
                 refreshed = True
                 self._tokens.invalidate()
                 continue
-            if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
+            if response.status_code in RETRY_STATUSES:
                 wait = _retry_after(response, attempt)
-                if wait > self.max_wait:
-                    raise self._error(method, shown, response, f" (Retry-After {wait:.0f}s is longer than {self.max_wait:.0f}s)")
-                attempt += 1
+                self._budget.retry(str(self._error(method, shown, response)), wait)
                 self._sleep(wait)
+                attempt += 1
                 continue
             if response.status_code >= 400:
-                raise self._error(method, shown, response, "")
+                raise self._error(method, shown, response)
             return response
 
     def _scrub(self, text: str) -> str:
         return scrub(text, *self._tokens.secrets())
 
-    def _error(self, method: str, shown: str, response: httpx.Response, extra: str) -> GraphError:
+    def _error(self, method: str, shown: str, response: httpx.Response) -> GraphError:
         code, message = "", ""
         try:
             error = response.json().get("error", {})
@@ -195,7 +224,7 @@ class GraphClient:
         except (ValueError, AttributeError):
             pass
         what = f"{code}: {message}" if code or message else response.reason_phrase
-        text = f"Graph {method} {shown}: HTTP {response.status_code} {what}{extra}"
+        text = f"Graph {method} {shown}: HTTP {response.status_code} {what}"
         return GraphError(self._scrub(" ".join(text.split())), status=response.status_code, code=code)
 
 
@@ -204,3 +233,8 @@ def _retry_after(response: httpx.Response, attempt: int) -> float:
     if value.isdigit():
         return float(value)
     return float(2**attempt)
+
+
+def bounded_http(budget: Budget, timeout: float = 30.0) -> httpx.Client:
+    """The HTTP client of one budget: `timeout` bounds each read, the budget every whole exchange."""
+    return httpx.Client(transport=BoundedTransport(budget), timeout=timeout, headers={"User-Agent": "m365-exit"}, follow_redirects=False)

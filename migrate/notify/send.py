@@ -11,7 +11,14 @@ Temporary failures (4xx replies, a connection that cannot be made or drops
 before DATA) are retried `smtp.retries` times with a doubling delay; 5xx is
 permanent for that recipient. A rate limit spaces transactions out.
 Credentials come from SMTP_USERNAME / SMTP_PASSWORD and are only ever sent
-over TLS (STARTTLS by default, or implicit TLS with `ssl: true`).
+over TLS (STARTTLS by default, or implicit TLS with `ssl: true`). A login
+that fails (refused, unanswered, broken) stops the whole run: every later
+message would fail the same way, so they stay unsent for a re-run.
+
+Time is bounded twice: `smtp.timeout` for each command's answer, and a
+watchdog for the whole of each step, however the server drips its answers:
+SETUP_STEPS timeouts for a connection (connect, greeting, TLS, login) and
+MESSAGE_STEPS for one message (MAIL FROM to the answer after the body).
 """
 
 from __future__ import annotations
@@ -33,13 +40,20 @@ from migrate.errors import BadInput, EnvironmentProblem
 from migrate.notify import message as message_module
 from migrate.notify.ledger import SENT, Ledger
 from migrate.notify.recipients import Recipient
+from migrate.secrets import scrub
 from migrate.spec import Smtp, Spec
+from migrate.watchdog import Watchdog
 
 # Outcome statuses, as the command reports them.
 DELIVERED = "sent"
 ALREADY = "already-sent"
 UNCERTAIN = "uncertain"
 FAILED = "failed"
+
+# Round trips of each step, each allowed one smtp.timeout: connect, greeting,
+# EHLO, STARTTLS, EHLO, and AUTH's two (LOGIN); MAIL, RCPT, DATA, body, answer.
+SETUP_STEPS = 7
+MESSAGE_STEPS = 5
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,10 @@ class Lost(Exception):
     """The connection failed after the message body started: the server may have it."""
 
 
+class LoginFailed(EnvironmentProblem):
+    """The relay refused or never completed our login: the run stops (exit 1)."""
+
+
 @dataclass(frozen=True)
 class Credentials:
     username: str
@@ -73,6 +91,10 @@ class Credentials:
 
     def __repr__(self) -> str:  # never let a password reach a log or a traceback
         return f"Credentials(username={self.username!r}, password=***)"
+
+    def secrets(self) -> tuple[str, str]:
+        """What a server may echo: the password, and AUTH PLAIN's NUL-joined triple (sent base64)."""
+        return self.password, f"\0{self.username}\0{self.password}"
 
 
 def credentials(settings: Smtp) -> Credentials | None:
@@ -91,6 +113,13 @@ def _reply(code: int, text: bytes | str) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     return f"{code} {' '.join(text.split())}"
+
+
+def _why(exc: BaseException) -> str:
+    # An SMTPResponseException prints as a tuple with the reply as bytes: show the reply instead.
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _reply(exc.smtp_code, exc.smtp_error)
+    return str(exc) or type(exc).__name__
 
 
 def _check(code: int, text: bytes, phase: str) -> None:
@@ -132,36 +161,60 @@ class Transport:
         if self.smtp is not None:
             return self.smtp
         s = self.settings
-        try:
-            if s.ssl:
-                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._tls())
-            else:
-                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-        except (OSError, smtplib.SMTPException) as exc:
-            raise Temporary(f"connect to {self.where()}: {exc}", reconnect=True) from None
-        try:
-            smtp.ehlo()
-            if s.starttls and not s.ssl:
-                if not smtp.has_extn("starttls"):
-                    smtp.close()
-                    raise EnvironmentProblem(
-                        f"notify.smtp: {self.where()} does not offer STARTTLS; set starttls: false only for a trusted local relay"
-                    )
-                smtp.starttls(context=self._tls())
+        smtp = smtplib.SMTP_SSL(timeout=s.timeout, context=self._tls()) if s.ssl else smtplib.SMTP(timeout=s.timeout)
+        # Connected by connect(), not by the constructor, so that the watchdog sees the
+        # socket before the greeting; TLS checks the certificate against the constructor's
+        # host, which is therefore set here.
+        smtp._host = s.host
+        with Watchdog(SETUP_STEPS * s.timeout, lambda: smtp.sock) as watchdog:
+            try:
+                code, text = smtp.connect(s.host, s.port)
+                if code != 220:
+                    raise smtplib.SMTPConnectError(code, text)
+            except (OSError, smtplib.SMTPException) as exc:
+                smtp.close()
+                raise Temporary(f"connect to {self.where()}: {self._late(watchdog) or _why(exc)}", reconnect=True) from None
+            try:
                 smtp.ehlo()
+                if s.starttls and not s.ssl:
+                    if not smtp.has_extn("starttls"):
+                        smtp.close()
+                        raise EnvironmentProblem(
+                            f"notify.smtp: {self.where()} does not offer STARTTLS; set starttls: false only for a trusted local relay"
+                        )
+                    smtp.starttls(context=self._tls())
+                    smtp.ehlo()
+            except ssl.SSLError as exc:
+                smtp.close()
+                raise EnvironmentProblem(f"notify.smtp: TLS with {self.where()} failed: {exc.reason or exc}") from None
+            except (OSError, smtplib.SMTPException) as exc:
+                smtp.close()
+                raise Temporary(f"greeting {self.where()}: {self._late(watchdog) or _why(exc)}", reconnect=True) from None
             if self.creds:
-                smtp.login(self.creds.username, self.creds.password)
-        except smtplib.SMTPAuthenticationError as exc:
-            smtp.close()
-            raise EnvironmentProblem(f"notify.smtp: {self.where()} refused the login of SMTP_USERNAME ({exc.smtp_code})") from None
-        except ssl.SSLError as exc:
-            smtp.close()
-            raise EnvironmentProblem(f"notify.smtp: TLS with {self.where()} failed: {exc.reason or exc}") from None
-        except (OSError, smtplib.SMTPException) as exc:
-            smtp.close()
-            raise Temporary(f"greeting {self.where()}: {exc}", reconnect=True) from None
+                self._login(smtp, watchdog)
         self.smtp = smtp
         return smtp
+
+    def _login(self, smtp: smtplib.SMTP, watchdog: Watchdog) -> None:
+        try:
+            smtp.login(self.creds.username, self.creds.password)
+        except (OSError, smtplib.SMTPException, UnicodeError) as exc:
+            smtp.close()
+            if isinstance(exc, smtplib.SMTPAuthenticationError):
+                why = f"{self.where()} refused the login of SMTP_USERNAME ({_why(exc)})"
+            elif isinstance(exc, UnicodeError):
+                why = f"SMTP_USERNAME and SMTP_PASSWORD must be ASCII to log in to {self.where()}"
+            else:
+                why = f"the login of SMTP_USERNAME at {self.where()} failed: {self._late(watchdog) or _why(exc)}"
+            raise LoginFailed(self.said(f"notify.smtp: {why}; stopped, the messages not sent yet stay unsent for a re-run")) from None
+
+    def _late(self, watchdog: Watchdog) -> str:
+        """The reason a step failed when it was the watchdog that ended it, else ""."""
+        return f"no complete answer within {watchdog.seconds:g} s" if watchdog.expired else ""
+
+    def said(self, text: object) -> str:
+        """Text a server may have echoed our secrets into, without them (in any encoding)."""
+        return scrub(str(text), *(self.creds.secrets() if self.creds else ()))
 
     def close(self) -> None:
         if self.smtp is not None:
@@ -178,29 +231,30 @@ class Transport:
 
     def transact(self, sender: str, recipient: str, msg: EmailMessage, before_body: Callable[[], None]) -> None:
         smtp = self.open()
-        try:
-            code, text = smtp.mail(sender)
-            _check(code, text, "MAIL FROM")
-            code, text = smtp.rcpt(recipient)
-            _check(code, text, "RCPT TO")
-            code, text = smtp.docmd("DATA")
-            if code != 354:
-                _check(code if code >= 400 else 554, text, "DATA")
-        except (Temporary, Permanent):
-            self._reset()
-            raise
-        except (OSError, smtplib.SMTPException) as exc:
-            # Before the body: nothing was delivered.
-            self.drop()
-            raise Temporary(f"connection to {self.where()} failed: {exc}", reconnect=True) from None
-        # The point of no return: from here a broken connection means "maybe delivered".
-        before_body()
-        try:
-            smtp.send(_body(msg))
-            code, text = smtp.getreply()
-        except (OSError, smtplib.SMTPException) as exc:
-            self.drop()
-            raise Lost(f"connection to {self.where()} lost during DATA: {exc}") from None
+        with Watchdog(MESSAGE_STEPS * self.settings.timeout, lambda: smtp.sock) as watchdog:
+            try:
+                code, text = smtp.mail(sender)
+                _check(code, text, "MAIL FROM")
+                code, text = smtp.rcpt(recipient)
+                _check(code, text, "RCPT TO")
+                code, text = smtp.docmd("DATA")
+                if code != 354:
+                    _check(code if code >= 400 else 554, text, "DATA")
+            except (Temporary, Permanent):
+                self._reset()
+                raise
+            except (OSError, smtplib.SMTPException) as exc:
+                # Before the body: nothing was delivered.
+                self.drop()
+                raise Temporary(f"connection to {self.where()} failed: {self._late(watchdog) or _why(exc)}", reconnect=True) from None
+            # The point of no return: from here a broken connection means "maybe delivered".
+            before_body()
+            try:
+                smtp.send(_body(msg))
+                code, text = smtp.getreply()
+            except (OSError, smtplib.SMTPException) as exc:
+                self.drop()
+                raise Lost(f"connection to {self.where()} lost during DATA: {self._late(watchdog) or _why(exc)}") from None
         try:
             _check(code, text, "end of DATA")
         except (Temporary, Permanent):
@@ -308,20 +362,21 @@ def _deliver(ledger, transport, pacer, wave, sender, recipient, msg, settings, s
         try:
             transport.transact(sender, recipient.address, msg, lambda: ledger.body(wave, recipient.key))
         except Temporary as exc:
-            last = str(exc)
+            last = transport.said(exc)
             if exc.reconnect:
                 transport.drop()
             continue
         except Permanent as exc:
-            ledger.failed(wave, recipient.key, str(exc), permanent=True)
-            return Outcome(recipient.address, FAILED, str(exc), permanent=True)
+            ledger.failed(wave, recipient.key, transport.said(exc), permanent=True)
+            return Outcome(recipient.address, FAILED, transport.said(exc), permanent=True)
         except Lost as exc:
-            ledger.lost(wave, recipient.key, str(exc))
-            return Outcome(recipient.address, UNCERTAIN, str(exc))
+            ledger.lost(wave, recipient.key, transport.said(exc))
+            return Outcome(recipient.address, UNCERTAIN, transport.said(exc))
         except EnvironmentProblem as exc:
-            # Login refused or TLS broken while (re)connecting, before MAIL: not delivered.
-            # (Anything else, Ctrl-C included, leaves the claim: uncertain, as it should.)
-            ledger.failed(wave, recipient.key, str(exc), permanent=False)
+            # Login failed or TLS broken while (re)connecting, before MAIL: not delivered, and
+            # neither would the rest be: the run stops here. (Anything else, Ctrl-C included,
+            # leaves the claim: uncertain, as it should.)
+            ledger.failed(wave, recipient.key, transport.said(exc), permanent=False)
             raise
         ledger.sent(wave, recipient.key)
         return Outcome(recipient.address, DELIVERED)
