@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from migrate import mailauth, names
 from migrate.zone import RRset, txt_rdata_text, txt_value
@@ -81,6 +82,18 @@ class Rule:
     @property
     def owners(self) -> tuple[str, ...]:
         return (self.owner, *self.also_at)
+
+
+class Reason(NamedTuple):
+    """Why one rdata is Microsoft 365's: a (rule id, explanation) pair that also names the rule's purpose."""
+
+    rule: str
+    text: str
+
+    @property
+    def purpose(self) -> str:
+        """The rule's purpose in a few words ("Outlook Autodiscover to Exchange Online"), for a short list."""
+        return next(rule.purpose for rule in _RULES if rule.id == self.rule)
 
 
 _AUTODISCOVER = ("autodiscover.outlook.com", "autodiscover.partner.outlook.cn")
@@ -192,7 +205,7 @@ class Classification:
 
     kept: RRset | None  # what remains without Microsoft 365 (may hold a rewritten SPF)
     removed: RRset | None  # the Microsoft 365 rdatas as they were
-    reasons: tuple[tuple[str, str], ...]  # (rule id, human reason) for every match
+    reasons: tuple[Reason, ...]  # (rule id, human reason) for every match
 
 
 def rules() -> tuple[Rule, ...]:
@@ -258,7 +271,7 @@ def classify(rrset: RRset, domain: str) -> Classification:
     applicable = [r for r in _RULES if r.rdtype == rdtype and (r.anywhere or owner in r.owners)]
     kept: list[str] = []
     removed: list[str] = []
-    reasons: list[tuple[str, str]] = []
+    reasons: list[Reason] = []
     for rdata in rrset.sorted_rdatas():
         hits = [(rule, detail) for rule in applicable if (detail := _match(rule, rdata))]
         if not hits:
@@ -272,7 +285,7 @@ def classify(rrset: RRset, domain: str) -> Classification:
                 rewritten = stripped
                 kept.append(txt_rdata_text(stripped))
         for rule, detail in hits:
-            reasons.append((rule.id, _reason(rule, detail, owner, rewritten)))
+            reasons.append(Reason(rule.id, _reason(rule, detail, owner, rewritten)))
     if not removed:
         return Classification(kept=rrset, removed=None, reasons=())
     return Classification(

@@ -27,6 +27,6 @@ def demo_command(
         # imported here so other commands never load the lab or the demo
         from migrate.demo import run
 
-        return run.run(out, keep)
+        return run.run(out, keep, output.stdout)
 
     output.run(body)

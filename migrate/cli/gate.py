@@ -16,8 +16,8 @@ from rich.text import Text
 from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_dir
-from migrate.errors import BadInput
-from migrate.gate import engine, runbook, sources, store
+from migrate.gate import run as gate_run
+from migrate.gate import store
 from migrate.gate.result import Verdict
 from migrate.names import domain_id
 
@@ -92,20 +92,14 @@ def gate_command(
         folder = state_dir(loaded, state)
         if explain:
             return _explain(loaded, folder, json)
-        now = datetime.now(timezone.utc)
-        verdict, gathered = engine.decide(loaded, sources.default(loaded, folder, now=now), folder, now)
-        if verdict.bad_input:
-            # Input the user must fix first: its line, not a report resting on it (the
-            # locked decision is still audited).
-            raise BadInput("; ".join(verdict.bad_input))
-        text = runbook.render(loaded, verdict, gathered.get("licences"), now) if verdict.unlocked else None
+        outcome = gate_run.run(loaded, folder)
         if json:
-            output.emit_json({**verdict.to_dict(), "runbook": text})
+            output.emit_json(outcome.to_dict())
         else:
-            _show(verdict)
-            if text:
+            _show(outcome.verdict)
+            if outcome.runbook:
                 output.stdout.rule("Cancel runbook")
-                output.stdout.print(text, markup=False, end="")
-        return 0 if verdict.unlocked else 1
+                output.stdout.print(outcome.runbook, markup=False, end="")
+        return 0 if outcome.verdict.unlocked else 1
 
     output.run(body)

@@ -18,8 +18,7 @@ from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import SpecArg, StateOpt, load, state_dir
 from migrate.errors import BadInput
-from migrate.notify import ledger as ledger_module
-from migrate.notify import message, outbox, recipients, render, send, waves
+from migrate.notify import send, wave as wave_module, waves
 
 WaveOpt = Annotated[str, typer.Option("--wave", help=f"Which notice: {', '.join(waves.WAVES)}.", show_default=False)]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Outbox folder for the .eml files (default: STATE/outbox/WAVE).")]
@@ -37,13 +36,6 @@ def _line(text: str) -> None:
     sys.stdout.flush()
 
 
-def _pick(roster: recipients.Roster, address: str, option: str, source: Path) -> recipients.Recipient:
-    found = roster.find(address)
-    if found is None:
-        raise BadInput(f"{option}: {address} is not among the recipients in {source}")
-    return found
-
-
 def _preview(msg) -> None:
     out = output.stdout
     for name in ("From", "To", "Reply-To", "Subject", "Date", "Message-ID", "Content-Language"):
@@ -53,12 +45,13 @@ def _preview(msg) -> None:
     out.print(msg.get_body(("plain",)).get_content(), markup=False, end="")
 
 
-def _warn_if_late(spec, wave: str) -> None:
-    due = waves.due(spec, wave)
-    now = datetime.now(timezone.utc)
-    if wave == waves.ANNOUNCE and due is not None and now > due:
-        left = spec.cutover - now
-        output.message(f"note: the announcement was due {due:%Y-%m-%d}; sent now it gives {max(left.days, 0)} days' notice", style="yellow")
+def _note(kind: str, text: str) -> None:
+    output.message(f"{kind}: {text}", style="yellow")
+
+
+def _progress(outcome: send.Outcome) -> None:
+    style = {send.DELIVERED: None, send.ALREADY: "dim", send.UNCERTAIN: "yellow", send.FAILED: "red"}[outcome.status]
+    output.message(f"{outcome.status}: {outcome.address}" + (f" ({outcome.detail})" if outcome.detail else ""), style=style)
 
 
 @app.command("notify")
@@ -77,55 +70,34 @@ def notify_command(
     """Render one wave of user notices to .eml files, and optionally send them."""
 
     def body() -> int:
-        loaded = load(spec)
-        facts = waves.require(loaded, waves.check(wave))
         if resend_uncertain and confirm_uncertain:
             raise BadInput("--resend-uncertain and --confirm-uncertain: choose one")
-        source = recipients.path_of(loaded, recipients_file)
-        roster = recipients.roster(loaded, recipients_file)
-        for note in roster.notes:
-            output.message(f"note: {note}", style="yellow")
-        for skipped in roster.skipped:
-            output.message(f"skipped: {skipped}", style="yellow")
-        if not roster.recipients:
-            raise BadInput(f"{source}: no licensed users on {facts.domain} to notify")
-        override = loaded.resolve_path(loaded.notify.templates)
-
+        loaded = load(spec)
+        notice = wave_module.load(loaded, wave, recipients_file, on_note=_note)
         if preview:
-            who = _pick(roster, preview, "--preview", source)
-            _preview(message.build(loaded, wave, who, render.render(facts, who, wave, override)))
+            _preview(notice.message(notice.pick(preview, "--preview")))
             return 0
 
-        chosen = [_pick(roster, only, "--only", source)] if only else roster.recipients
+        single = notice.pick(only, "--only") if only else None
         folder = state_dir(loaded, state)
         box = out or folder / "outbox" / wave
-        outbox.prepare(box, owned=out is None, clear_old=not only)
-        items = []
-        for recipient in chosen:
-            msg = message.build(loaded, wave, recipient, render.render(facts, recipient, wave, override))
-            index = roster.recipients.index(recipient) + 1
-            _line(str(outbox.write(box, index, recipient.address, msg)))
-            items.append((recipient, msg))
-        output.message(f"{len(items)} message(s) for the {wave} wave in {box}")
+        letters = wave_module.write(notice, box, owned=out is None, only=single)
+        for letter in letters:
+            _line(str(letter.path))
+        output.message(f"{len(letters)} message(s) for the {wave} wave in {box}")
         if not send_:
             return 0
 
-        _warn_if_late(loaded, wave)
+        late = wave_module.late(notice, datetime.now(timezone.utc))
+        if late:
+            _note("note", late)
         if confirm_uncertain:
-            with send.exclusive(folder), ledger_module.Ledger.open(folder) as book:
-                for recipient, _ in items:
-                    if ledger_module.Ledger.is_uncertain(book.get(wave, recipient.key)):
-                        book.confirm(wave, recipient.key)
-                        output.message(f"confirmed as sent: {recipient.address}")
-
-        def progress(outcome: send.Outcome) -> None:
-            style = {send.DELIVERED: None, send.ALREADY: "dim", send.UNCERTAIN: "yellow", send.FAILED: "red"}[outcome.status]
-            output.message(f"{outcome.status}: {outcome.address}" + (f" ({outcome.detail})" if outcome.detail else ""), style=style)
-
-        outcomes = send.send(loaded, wave, items, folder, resend_uncertain=resend_uncertain, progress=progress)
-        counts = {status: sum(1 for o in outcomes if o.status == status) for status in (send.DELIVERED, send.ALREADY, send.UNCERTAIN, send.FAILED)}
-        for outcome in outcomes:
+            for recipient in wave_module.confirm_uncertain(notice, letters, folder):
+                output.message(f"confirmed as sent: {recipient.address}")
+        delivery = wave_module.send(notice, letters, folder, resend_uncertain=resend_uncertain, progress=_progress)
+        for outcome in delivery.outcomes:
             _line(f"{outcome.status}\t{outcome.address}\t{outcome.detail}".rstrip())
+        counts = delivery.counts()
         output.message(", ".join(f"{n} {status}" for status, n in counts.items()))
         if counts[send.UNCERTAIN]:
             output.message(
@@ -133,6 +105,6 @@ def notify_command(
                 "--confirm-uncertain (it has them) or --resend-uncertain (it does not)",
                 style="yellow",
             )
-        return 1 if counts[send.UNCERTAIN] or counts[send.FAILED] else 0
+        return 1 if delivery.missing else 0
 
     output.run(body)

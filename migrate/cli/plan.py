@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from rich.table import Table
 from rich.text import Text
 
-from migrate import lint, names, plan as planner
+from migrate import lint, names, plan as planner, plan_report
 from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load
 
-
-def report(result: planner.Plan, findings: list[lint.Finding]) -> dict:
-    return {
-        "domain": result.spec.domain,
-        "status": "lint-errors" if lint.has_errors(findings) else "ok",
-        "generated_at": datetime.now(timezone.utc),
-        "desired": [r.to_dict() for r in result.desired],
-        "lint": [f.to_dict() for f in findings],
-        "diff": result.diff().to_dict(),
-        "microsoft365": [r.to_dict() for r in result.microsoft365],
-    }
+_MARKS = {plan_report.REMOVED: "red", plan_report.CHANGED: "yellow", plan_report.ADDED: "green"}
 
 
 def _short(values: list[str], width: int = 72) -> str:
@@ -33,21 +21,20 @@ def _show(result: planner.Plan, findings: list[lint.Finding]) -> None:
     out = output.stdout
     out.rule(f"Desired zone for {result.spec.domain}")
     out.print(result.desired.to_text(), markup=False, end="")
-    changes = result.diff()
-    reasons = {r.rrset.key: "; ".join(why for _, why in r.reasons) for r in result.microsoft365}
+    changes = plan_report.changes(result)
     out.rule(f"Changes against the current zone ({len(changes)})")
     table = Table(show_header=True, header_style="bold", expand=True)
     for column, ratio in (("", None), ("name", 2), ("type", None), ("ttl", None), ("value", 4), ("why", 3)):
         table.add_column(column, overflow="fold", ratio=ratio)
-    origin = result.spec.domain
-    for rrset in changes.removed:
-        table.add_row(Text("-", "red"), names.relative(rrset.name, origin), rrset.rdtype, str(rrset.ttl), _short(rrset.values()), reasons.get(rrset.key, ""))
-    for old, new in changes.changed:
-        ttl = str(new.ttl) if old.ttl == new.ttl else f"{old.ttl}→{new.ttl}"
-        lines = [*("- " + v for v in sorted(set(old.values()) - set(new.values()))), *("+ " + v for v in sorted(set(new.values()) - set(old.values())))]
-        table.add_row(Text("~", "yellow"), names.relative(old.name, origin), old.rdtype, ttl, _short(lines), reasons.get(old.key, ""))
-    for rrset in changes.added:
-        table.add_row(Text("+", "green"), names.relative(rrset.name, origin), rrset.rdtype, str(rrset.ttl), _short(rrset.values()), "")
+    for change in changes:
+        old, new = change.old, change.new
+        if old and new:
+            ttl = str(new.ttl) if old.ttl == new.ttl else f"{old.ttl}→{new.ttl}"
+            values = [*("- " + v for v in sorted(set(old.values()) - set(new.values()))), *("+ " + v for v in sorted(set(new.values()) - set(old.values())))]
+        else:
+            ttl, values = str(change.rrset.ttl), change.rrset.values()
+        why = "; ".join(reason.text for reason in change.reasons)
+        table.add_row(Text(change.mark, _MARKS[change.mark]), names.relative(change.rrset.name, result.spec.domain), change.rrset.rdtype, ttl, _short(values), why)
     out.print(table)
     out.rule("Lint")
     if not findings:
@@ -64,7 +51,7 @@ def plan_command(spec: SpecArg, state: StateOpt = None, json: JsonOpt = False) -
         result = planner.build(load(spec))
         findings = lint.lint(result)
         if json:
-            output.emit_json(report(result, findings))
+            output.emit_json(plan_report.build(result, findings))
         else:
             _show(result, findings)
         return 1 if lint.has_errors(findings) else 0

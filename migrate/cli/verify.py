@@ -9,8 +9,6 @@ against), 3 converging (only caches and TTLs left; the ETA is printed),
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import datetime, timezone
 from typing import Annotated
 
@@ -25,9 +23,8 @@ from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_dir
 from migrate.errors import BadInput
-from migrate.journal import Journal
-from migrate.verify import report
-from migrate.verify.round import RoundResult, Settings, run_round
+from migrate.verify import report, watch as watcher
+from migrate.verify.round import RoundResult, Settings
 
 _STYLE = {"pass": "green", "fail": "bold red", "pending": "yellow", "unknown": "magenta"}
 _STATUS = {"verified": "bold green", "converging": "bold yellow", "failing": "bold red", "unknown": "bold magenta"}
@@ -82,6 +79,28 @@ def render(result: RoundResult, note: str = "") -> Group:
     return Group(*lines)
 
 
+def _watch(one, interval: float, limit: float | None, live: bool) -> RoundResult:
+    """The rounds, shown as one live table on stderr (nothing with --json: stdout carries the report)."""
+    if not live:
+        return watcher.watch(one, interval=interval, timeout=limit)
+    screen: Live | None = None
+
+    def show(result: RoundResult, note: str = "") -> None:
+        nonlocal screen
+        if screen is None:
+            screen = Live(render(result, note), console=output.stderr, refresh_per_second=2)
+            screen.start()
+        else:
+            screen.update(render(result, note))
+
+    try:
+        return watcher.watch(one, interval=interval, timeout=limit, on_round=show,
+                             on_wait=lambda result, seconds: show(result, f"next round in {int(seconds)}s"))
+    finally:
+        if screen is not None:
+            screen.stop()
+
+
 @app.command("verify")
 def verify_command(
     spec: SpecArg,
@@ -105,34 +124,14 @@ def verify_command(
         # for residue (current) is the zone the desired one was computed from.
         built = planner.build(loaded)
         folder = state_dir(loaded, state)
-        interval = loaded.verify.interval.total_seconds()
-        deadline = None if limit is None else time.monotonic() + limit
 
         def one() -> RoundResult:
-            with Journal.open(folder) as journal:
-                return asyncio.run(run_round(loaded, settings, desired=built.desired, current=built.current, journal=journal))
+            return watcher.one_round(loaded, settings, folder, desired=built.desired, current=built.current)
 
-        result = one()
         if watch:
-            live = None if json else Live(render(result), console=output.stderr, refresh_per_second=2)
-            if live:
-                live.start()
-            try:
-                while result.status != "verified":
-                    pause = interval
-                    if result.eta is not None:
-                        pause = min(interval, max(1.0, (result.eta - datetime.now(timezone.utc)).total_seconds() + 1))
-                    if deadline is not None and time.monotonic() + pause > deadline:
-                        break
-                    if live:
-                        live.update(render(result, f"next round in {int(pause)}s"))
-                    time.sleep(pause)
-                    result = one()
-                    if live:
-                        live.update(render(result))
-            finally:
-                if live:
-                    live.stop()
+            result = _watch(one, loaded.verify.interval.total_seconds(), limit, live=not json)
+        else:
+            result = one()
         if json:
             output.emit_json(report.build(result))
         elif not watch:

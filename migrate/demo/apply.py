@@ -5,7 +5,8 @@ The provider class in stacks/rfc2136_stack.py is what `pulumi up` runs for
 inputs, its create() sends one TSIG-signed UPDATE. Calling them directly here
 exercises the same code on the same inputs (`resource_inputs`), minus the
 engine's state file. stacks/ is not a package, so it is put on sys.path only
-here, and pulumi is imported only when the demo applies.
+here, and pulumi is imported only when the demo applies. `check_served` reads
+the result back from every server of the new host.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from migrate import plan as planner
 from migrate.errors import EnvironmentProblem, MigrateError
 
 STACKS = Path(__file__).resolve().parents[2] / "stacks"
@@ -46,3 +48,15 @@ def apply(spec, desired, progress: Callable[[str, dict], None] | None = None) ->
         if progress:
             progress(logical, checked.inputs)
     return count
+
+
+def check_served(world, desired) -> None:
+    """Every server of the new host serves exactly `desired` (read back by AXFR once they are in sync)."""
+    world.wait_synced(world.new_key)
+    for server in world.new_servers:
+        differences = planner.diff(world.served(world.new_key, server), desired)
+        if len(differences):
+            first = [*(f"{r.name} {r.rdtype} missing" for r in differences.added),
+                     *(f"{r.name} {r.rdtype} not desired" for r in differences.removed),
+                     *(f"{o.name} {o.rdtype} {o.ttl} {o.values()} instead of {n.ttl} {n.values()}" for o, n in differences.changed)][0]
+            raise MigrateError(f"apply: {server} does not serve the desired zone ({len(differences)} differences, e.g. {first})")

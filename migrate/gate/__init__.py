@@ -6,4 +6,5 @@
 - `sources`: gathering evidence (Graph, gate.facts, gate.sqlite, notify ledger, journal).
 - `engine`: evaluate fail-closed, decide and audit.
 - `facts`, `store`, `runbook`: the facts file, the gate's SQLite, the cancel runbook.
+- `run`: one gate run (decide, audit, bad input, runbook), for `migrate gate` and the demo.
 """

@@ -9,4 +9,5 @@ One module per job:
   outbox      .eml files on disk
   ledger      SQLite record of what was sent (read by the gate)
   send        SMTP delivery with rate limit, retries and the ledger
+  wave        one wave end to end (who, outbox, sending), for `migrate notify` and the demo
 """

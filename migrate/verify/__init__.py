@@ -6,5 +6,6 @@ Modules, each with one job:
 - `checks`: observations -> check results (pure);
 - `timing`: the TTL-derived safe time (pure);
 - `round`: one round, in order, written to the journal;
-- `report`: the JSON report (DESIGN.md "Reports").
+- `report`: the JSON report (DESIGN.md "Reports");
+- `watch`: rounds until verified or the deadline (`verify --watch`, the demo).
 """

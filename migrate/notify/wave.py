@@ -1,0 +1,121 @@
+"""One wave, prepared and sent: what `migrate notify` and the demo both run.
+
+`load` reads who is told (what it skips or fixes goes to `on_note`, for the
+caller to show), `write` renders the messages into an outbox under the
+outbox's ownership rules, `late` says when the announcement comes too late,
+`confirm_uncertain` and `send` go through the ledger. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import NamedTuple
+
+from migrate.errors import BadInput
+from migrate.notify import message, outbox, recipients, render, send as smtp, waves
+from migrate.notify.ledger import Ledger
+from migrate.notify.recipients import Recipient
+from migrate.spec import Spec
+
+
+@dataclass(frozen=True)
+class Wave:
+    spec: Spec
+    name: str
+    facts: waves.Facts
+    roster: recipients.Roster
+    source: Path  # the recipients file, named in messages about it
+    templates: Path | None  # the spec's folder of template overrides
+
+    def pick(self, address: str, option: str) -> Recipient:
+        """The recipient an option names, or BadInput."""
+        found = self.roster.find(address)
+        if found is None:
+            raise BadInput(f"{option}: {address} is not among the recipients in {self.source}")
+        return found
+
+    def message(self, recipient: Recipient) -> EmailMessage:
+        return message.build(self.spec, self.name, recipient, render.render(self.facts, recipient, self.name, self.templates))
+
+
+class Letter(NamedTuple):
+    recipient: Recipient
+    message: EmailMessage
+    path: Path  # its .eml in the outbox
+
+
+@dataclass(frozen=True)
+class Delivery:
+    outcomes: list[smtp.Outcome]
+
+    def counts(self) -> dict[str, int]:
+        return {status: sum(1 for o in self.outcomes if o.status == status)
+                for status in (smtp.DELIVERED, smtp.ALREADY, smtp.UNCERTAIN, smtp.FAILED)}
+
+    @property
+    def missing(self) -> list[smtp.Outcome]:
+        """The messages the recipients may not have: failed, or uncertain."""
+        return [o for o in self.outcomes if o.status in (smtp.UNCERTAIN, smtp.FAILED)]
+
+
+def load(spec: Spec, name: str, recipients_file: Path | None = None,
+         on_note: Callable[[str, str], None] = lambda kind, text: None) -> Wave:
+    """The wave's facts and recipients; `on_note(kind, text)` hears of each fixed ("note") and skipped row."""
+    facts = waves.require(spec, waves.check(name))
+    source = recipients.path_of(spec, recipients_file)
+    roster = recipients.roster(spec, recipients_file)
+    for note in roster.notes:
+        on_note("note", note)
+    for skipped in roster.skipped:
+        on_note("skipped", str(skipped))
+    if not roster.recipients:
+        raise BadInput(f"{source}: no licensed users on {facts.domain} to notify")
+    return Wave(spec, name, facts, roster, source, spec.resolve_path(spec.notify.templates))
+
+
+def write(wave: Wave, box: Path, *, owned: bool, only: Recipient | None = None) -> list[Letter]:
+    """Render every recipient's message (or `only` one) into the outbox folder `box`.
+
+    `owned`: `box` is the tool's own folder (the default inside the state
+    folder), so an earlier render's files in it are cleared; any other folder
+    must be new, empty, or an outbox the tool made. Rendering one recipient
+    leaves the others' files, each numbered by its place in the roster.
+    """
+    outbox.prepare(box, owned=owned, clear_old=only is None)
+    letters = []
+    for recipient in [only] if only else wave.roster.recipients:
+        msg = wave.message(recipient)
+        index = wave.roster.recipients.index(recipient) + 1
+        letters.append(Letter(recipient, msg, outbox.write(box, index, recipient.address, msg)))
+    return letters
+
+
+def late(wave: Wave, now: datetime) -> str | None:
+    """Why sending the announcement now is late, or None."""
+    due = waves.due(wave.spec, wave.name) if wave.name == waves.ANNOUNCE else None
+    if due is None or now <= due:
+        return None
+    left = wave.spec.cutover - now
+    return f"the announcement was due {due:%Y-%m-%d}; sent now it gives {max(left.days, 0)} days' notice"
+
+
+def confirm_uncertain(wave: Wave, letters: list[Letter], state_dir: Path) -> list[Recipient]:
+    """Record as sent the letters a crashed run left uncertain (the relay's log shows them); returns their recipients."""
+    confirmed = []
+    with smtp.exclusive(state_dir), Ledger.open(state_dir) as book:
+        for letter in letters:
+            if Ledger.is_uncertain(book.get(wave.name, letter.recipient.key)):
+                book.confirm(wave.name, letter.recipient.key)
+                confirmed.append(letter.recipient)
+    return confirmed
+
+
+def send(wave: Wave, letters: list[Letter], state_dir: Path, *, resend_uncertain: bool = False,
+         progress: Callable[[smtp.Outcome], None] | None = None) -> Delivery:
+    """Send each letter once through the spec's relay, recording it in the ledger."""
+    items = [(letter.recipient, letter.message) for letter in letters]
+    return Delivery(smtp.send(wave.spec, wave.name, items, state_dir, resend_uncertain=resend_uncertain, progress=progress))

@@ -1,0 +1,55 @@
+"""What `migrate plan` reports: the JSON report, and the changes with why each is made.
+
+`plan.build` computes the zones; this module only reads a built plan, so the
+command's table, its `--json` and the demo's list show the same changes for
+the same reasons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from migrate import lint
+from migrate.footprint import Reason
+from migrate.plan import Plan
+from migrate.zone import RRset
+
+REMOVED, CHANGED, ADDED = "-", "~", "+"
+
+
+@dataclass(frozen=True)
+class Change:
+    mark: str  # REMOVED, CHANGED or ADDED
+    old: RRset | None
+    new: RRset | None
+    reasons: tuple[Reason, ...]  # why the old set is Microsoft 365's; empty for other changes
+
+    @property
+    def rrset(self) -> RRset:
+        """The set as the table names it: the old one, unless it is new."""
+        return self.old or self.new
+
+
+def changes(result: Plan) -> list[Change]:
+    """Removals, then changes, then additions, each with the Microsoft 365 reasons behind it."""
+    reasons = {r.rrset.key: r.reasons for r in result.microsoft365}
+    diff = result.diff()
+    return [
+        *(Change(REMOVED, r, None, reasons.get(r.key, ())) for r in diff.removed),
+        *(Change(CHANGED, old, new, reasons.get(old.key, ())) for old, new in diff.changed),
+        *(Change(ADDED, None, r, ()) for r in diff.added),
+    ]
+
+
+def build(result: Plan, findings: list[lint.Finding]) -> dict:
+    """The `--json` report."""
+    return {
+        "domain": result.spec.domain,
+        "status": "lint-errors" if lint.has_errors(findings) else "ok",
+        "generated_at": datetime.now(timezone.utc),
+        "desired": [r.to_dict() for r in result.desired],
+        "lint": [f.to_dict() for f in findings],
+        "diff": result.diff().to_dict(),
+        "microsoft365": [r.to_dict() for r in result.microsoft365],
+    }
