@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.gate_helpers import CUTOVER, write_spec
-from tests.graph_server import CLIENT_SECRET, company_subscription, user_reference
+from tests.helpers.examples import ROOT
+from tests.helpers.gate import CUTOVER, write_spec
+from tests.helpers.graph_server import CLIENT_SECRET, company_subscription, user_reference
 from migrate.notify.ledger import Ledger
 
-ROOT = Path(__file__).resolve().parent.parent
 NO_DNS = ["notice", "licences", "domain_removed", "data_saved"]
 
 
@@ -95,7 +95,7 @@ def test_wrong_secret_locks_and_is_never_printed(graph, tmp_path, monkeypatch):
 def test_gate_from_a_facts_file(tmp_path):
     facts = {
         "version": 1,
-        "as_of": "2025-01-10T12:00:00+01:00",  # in the past: facts dated after now are unknown (test_review_dns_gate)
+        "as_of": "2025-01-10T12:00:00+01:00",  # in the past: facts dated after now are unknown (tests/gate/test_engine_fails_closed.py)
         "subscriptions": [{"product": "Microsoft 365 Business Standard", "licences": 25}, {"product": "Gammelt", "licences": 90, "status": "Deleted"}],
         "domain_removed": True,
     }

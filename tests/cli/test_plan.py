@@ -9,8 +9,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "migration.yaml"
+from tests.helpers.examples import EXAMPLE, ROOT
 
 
 def migrate(*args: str) -> subprocess.CompletedProcess:

@@ -12,8 +12,7 @@ import pytest
 from migrate.errors import BadInput
 from migrate.notify import recipients
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+from tests.helpers.examples import EXAMPLES
 
 
 def migrate(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from tests.verify_lab import DOMAIN, TTL, load, write_spec
+from tests.helpers.verify_lab import DOMAIN, TTL, load, write_spec
 
 KEYS = {"id", "status", "subject", "server", "expected", "observed", "detail", "eta"}
 

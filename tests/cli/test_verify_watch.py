@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.verify_lab import DOMAIN, TTL, load, write_spec
+from tests.helpers.verify_lab import DOMAIN, TTL, load, write_spec
 
 
 def test_watch_with_a_timeout_stops_on_a_world_that_never_answers(tmp_path, lab_migration):

@@ -21,8 +21,8 @@ import pytest
 
 from migrate.demo import scenario
 from migrate.demo.run import PHASES
+from tests.helpers.examples import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 LICENSED = {"karen", "mads", "sofie", "henrik", "olivia", "jonas"}  # not the shared mailbox, not the blocked user
 
 

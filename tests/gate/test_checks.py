@@ -11,7 +11,7 @@ from migrate.gate import checks
 from migrate.gate.evidence import Attestation, DomainEvidence, LicenceEvidence, NoticeEvidence, digest
 from migrate.graph.models import Reference, Sku, Subscription
 from migrate.journal import DnsEvidence
-from tests.gate_helpers import CUTOVER, NOW, dns_evidence, dns_holding
+from tests.helpers.gate import CUTOVER, NOW, dns_evidence, dns_holding
 
 SOAK = timedelta(hours=48)
 AGE = timedelta(hours=6)
@@ -113,7 +113,7 @@ def test_notice_without_recipients_is_unknown():
     assert checks.notice(NoticeEvidence("announce", ()), CUTOVER, 14, NOW)[0].status == "unknown"
 
 
-# -- dns (journal evidence built by hand; tests/test_gate_engine.py writes real journals) --
+# -- dns (journal evidence built by hand; tests/gate/test_engine.py writes real journals) --
 
 
 def statuses(results):

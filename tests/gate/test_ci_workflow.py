@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-WORKFLOW = Path(__file__).resolve().parent.parent / "examples" / "ci" / "github-actions.yml"
+from tests.helpers.examples import EXAMPLES
+
+WORKFLOW = EXAMPLES / "ci" / "github-actions.yml"
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import pytest
 from migrate.gate import engine, sources, store
 from migrate.journal import Journal, Observation
 from migrate.notify.ledger import Ledger
-from tests.gate_helpers import ALL, CUTOVER, NOW, dns_evidence, dns_holding, load, sources_for, write_spec
-from tests.graph_server import CLIENT_SECRET, closed_port_url, company_subscription, user_reference
+from tests.helpers.gate import ALL, CUTOVER, NOW, dns_evidence, dns_holding, load, sources_for, write_spec
+from tests.helpers.graph_server import CLIENT_SECRET, closed_port_url, company_subscription, user_reference
 
 SENT_AT = CUTOVER - timedelta(days=20)
 

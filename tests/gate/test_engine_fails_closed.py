@@ -12,8 +12,7 @@ import pytest
 
 from migrate.errors import EnvironmentProblem
 from migrate.gate import engine, store
-from tests.gate_helpers import CUTOVER, NOW, dns_holding, load, sources_for, write_spec
-from tests.test_gate_engine import announce
+from tests.helpers.gate import CUTOVER, NOW, dns_holding, load, sources_for, write_spec
 
 FACTS = {
     "version": 1,

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from migrate.gate import engine, sources, store
 from migrate.journal import Journal
-from tests.verify_lab import DOMAIN, TTL, Clock, load, problems, run, write_spec
+from tests.helpers.verify_lab import DOMAIN, TTL, Clock, load, problems, run, write_spec
 
 MIN_SOAK = timedelta(hours=2)
 

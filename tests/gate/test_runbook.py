@@ -12,7 +12,7 @@ from migrate.gate import runbook
 from migrate.gate.evidence import LicenceEvidence
 from migrate.gate.result import Verdict
 from migrate.graph.models import Subscription
-from tests.gate_helpers import NOW, load, write_spec
+from tests.helpers.gate import NOW, load, write_spec
 
 VERDICT = Verdict(domain="nordlys-tekstil.dk", status="unlocked", generated_at=NOW, requirements={"dns": "pass", "licences": "pass"}, checks=())
 LICENCES = LicenceEvidence(

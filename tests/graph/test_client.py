@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from tests.graph_server import (
+from tests.helpers.graph_server import (
     CLIENT_SECRET,
     closed_port_url,
     company_subscription,

@@ -1,4 +1,4 @@
-"""Pytest fixtures for the DNS lab (enable with `pytest_plugins = ["tests.lab_fixture"]`).
+"""Pytest fixtures for the DNS lab (tests/conftest.py lists this module in `pytest_plugins`).
 
 - `lab_world(spec, **kw)`: start a World from a WorldSpec;
 - `lab_migration(domain="example.dk", old_zone=None, new_zone=None, **kw)`:

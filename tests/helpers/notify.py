@@ -12,8 +12,8 @@ from pathlib import Path
 import yaml
 from aiosmtpd.controller import Controller
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_USERS = ROOT / "examples" / "users.csv"
+from tests.helpers.examples import EXAMPLE_USERS  # noqa: F401 - the notify tests take it from here
+
 DOMAIN = "nordlys-tekstil.dk"
 
 USERS_CSV = (

@@ -1,7 +1,7 @@
 """The DNS lab against real Knot and Unbound processes on loopback, port 53.
 
-Run with the lab fixtures enabled (`-p tests.lab_fixture` until conftest.py
-lists them). No test here is ever skipped: without root (or a user+network
+The lab fixtures come from tests/helpers/lab_fixture.py (conftest.py lists it).
+No test here is ever skipped: without root (or a user+network
 namespace) each fails with the message that names the fix.
 """
 
@@ -29,6 +29,7 @@ from migrate.errors import EnvironmentProblem
 from migrate.lab import LabZone, Server, WorldSpec, layout, migration_spec, pids_under, probe
 from migrate.lab.scenario import google_zone, m365_zone
 from migrate.zone import RRset, Zone, txt_rdata_text
+from tests.helpers.examples import ROOT
 
 DOMAIN = "example.dk."
 OLD_MX = "0 example-dk.mail.protection.outlook.com."
@@ -350,8 +351,7 @@ def test_a_process_that_ends_without_stopping_its_world_leaves_no_server(ending)
         f"if {ending!r} == 'SIGKILL':\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
     )
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=60)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     directory, count = done.stdout.split()
     assert int(count) == 11  # 10 authoritative servers and one resolver
     try:
@@ -385,8 +385,8 @@ def test_without_the_right_to_bind_port_53_the_lab_names_the_fix():
         ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-        env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))},
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 0, done.stderr
     assert "run as root, or: unshare -rn make test" in done.stdout

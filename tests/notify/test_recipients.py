@@ -11,7 +11,7 @@ from migrate import spec as spec_module
 from migrate.cli import app
 from migrate.errors import BadInput
 from migrate.notify import message, recipients, render, waves
-from tests.notify_helpers import EXAMPLE_USERS, write_spec
+from tests.helpers.notify import EXAMPLE_USERS, write_spec
 
 HEADER = "Block credential,Display name,First name,Last name,Licenses,Preferred language,Proxy addresses,User principal name\r\n"
 DOMAIN = "nordlys-tekstil.dk."
@@ -87,7 +87,7 @@ def test_display_names_with_line_breaks_are_neutralised_and_cannot_inject_header
     assert eve.display_name == "Eve Bcc: victim@evil.example X-Evil: 1"
     assert any("display name had control characters" in note for note in roster.notes)
 
-    from tests.notify_helpers import write_spec  # noqa: PLC0415 - a spec for the message
+    from tests.helpers.notify import write_spec  # noqa: PLC0415 - a spec for the message
     import tempfile
     from pathlib import Path
 

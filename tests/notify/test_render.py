@@ -14,7 +14,7 @@ from migrate import spec as spec_module
 from migrate.cli import app
 from migrate.errors import BadInput
 from migrate.notify import dates, message, outbox, recipients, render, waves
-from tests.notify_helpers import write_spec
+from tests.helpers.notify import write_spec
 
 runner = CliRunner()
 

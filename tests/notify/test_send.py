@@ -17,7 +17,7 @@ from migrate.cli import app
 from migrate.notify import ledger
 from migrate.notify.ledger import Ledger
 from migrate.notify.send import Pacer
-from tests.notify_helpers import ADDRESSES, Recorder, Script, SmtpServer, write_spec
+from tests.helpers.notify import ADDRESSES, Recorder, Script, SmtpServer, write_spec
 
 runner = CliRunner()
 
@@ -117,7 +117,7 @@ def test_only_sends_to_one(tmp_path):
 
 
 def test_no_server_fails_each_message_without_uncertainty(tmp_path):
-    from tests.notify_helpers import free_port
+    from tests.helpers.notify import free_port
 
     path = write_spec(tmp_path, smtp={"port": free_port(), "retries": 1})
     state = tmp_path / "state"

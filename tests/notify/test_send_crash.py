@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from migrate.cli import app
 from migrate.notify import ledger
 from migrate.notify.ledger import Ledger
-from tests.notify_helpers import ADDRESSES, ROOT, Recorder, Script, SmtpServer, write_spec
+from tests.helpers.examples import ROOT
+from tests.helpers.notify import ADDRESSES, Recorder, Script, SmtpServer, write_spec
 
 runner = CliRunner()
 THIRD = ADDRESSES[2]

@@ -15,10 +15,9 @@ import yaml
 from migrate import lint, plan, spec as spec_module
 from migrate.errors import BadInput
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "migration.yaml"
-ZONE = EXAMPLE.parent / "zones" / "nordlys-tekstil.dk.zone"
-sys.path.insert(0, str(ROOT / "stacks"))
+from tests.helpers.examples import EXAMPLE, EXAMPLE_ZONE as ZONE, STACKS
+
+sys.path.insert(0, str(STACKS))
 import cloudflare_records  # noqa: E402
 
 EXTRA = """\

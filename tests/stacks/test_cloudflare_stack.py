@@ -6,13 +6,10 @@ with the spec path in stack config; the mocks record every resource.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from migrate import footprint, plan, spec as spec_module
-from tests.pulumi_mocks import run_program
+from tests.helpers.examples import EXAMPLE
+from tests.helpers.pulumi_mocks import run_program
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "migration.yaml"
 DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
 
 

@@ -24,10 +24,10 @@ from migrate import footprint, plan, spec as spec_module
 from migrate.errors import BadInput, MigrateError
 from migrate.lab import LabZone, Server, TsigKey, WorldSpec
 from migrate.zone import RRset, Zone, txt_rdata_text
-from tests.pulumi_mocks import run_program
+from tests.helpers.examples import ROOT, STACKS
+from tests.helpers.pulumi_mocks import run_program
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "stacks"))
+sys.path.insert(0, str(STACKS))
 import rfc2136_stack  # noqa: E402
 from pulumi.dynamic.dynamic import serialize_provider  # noqa: E402
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from migrate.verify import checks as C
-from tests.test_verify_checks import D, NEW, ans, evidence, rr, server, desired
+from tests.verify.test_checks import D, NEW, ans, evidence, rr, server, desired
 
 
 def test_a_server_whose_tcp_path_serves_an_older_serial_fails():

@@ -16,7 +16,7 @@ from migrate import journal as journal_module
 from migrate.journal import Journal
 from migrate.verify.query import ANSWER
 from migrate.zone import RRset, txt_rdata_text
-from tests.verify_lab import DOMAIN, TTL, Clock, by_id, load, problems, run, write_spec
+from tests.helpers.verify_lab import DOMAIN, TTL, Clock, by_id, load, problems, run, write_spec
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from migrate.journal import Journal
 from migrate.zone import RRset
-from tests.verify_lab import DOMAIN, TTL, Clock, by_id, load, problems, run, write_spec
+from tests.helpers.verify_lab import DOMAIN, TTL, Clock, by_id, load, problems, run, write_spec
 
 
 @pytest.fixture
