@@ -1,4 +1,4 @@
-"""Review: the journal and the gate's dns evidence when the journal itself is odd.
+"""The journal and the gate's dns evidence when the journal itself is odd.
 
 Clocks that went backwards, rounds from the future, an edited verdict, a
 journal of another domain, a corrupt or locked file.
@@ -14,7 +14,7 @@ import pytest
 from migrate.errors import EnvironmentProblem
 from migrate.gate import checks
 from migrate.journal import Journal, dns_evidence
-from tests.test_journal import D, T0, add
+from tests.helpers.journal_rounds import D, T0, add
 
 SOAK = timedelta(hours=48)
 MAX_AGE = timedelta(hours=6)

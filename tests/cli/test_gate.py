@@ -5,28 +5,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from tests.helpers.examples import ROOT
-from tests.helpers.gate import CUTOVER, write_spec
+from tests.helpers.gate import announce, write_spec
 from tests.helpers.graph_server import CLIENT_SECRET, company_subscription, user_reference
-from migrate.notify.ledger import Ledger
 
 NO_DNS = ["notice", "licences", "domain_removed", "data_saved"]
 
 
 def migrate(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "migrate", *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=120)
-
-
-def announce(state: Path) -> None:
-    with Ledger.open(state) as ledger:
-        for address in ("anne@nordlys-tekstil.dk", "bo@nordlys-tekstil.dk"):
-            ledger.claim("announce", address, f"<{address}@test>")
-            ledger.sent("announce", address, at=CUTOVER - timedelta(days=20))
 
 
 def no_secret(*results: subprocess.CompletedProcess) -> None:

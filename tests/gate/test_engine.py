@@ -10,19 +10,8 @@ import pytest
 
 from migrate.gate import engine, sources, store
 from migrate.journal import Journal, Observation
-from migrate.notify.ledger import Ledger
-from tests.helpers.gate import ALL, CUTOVER, NOW, dns_evidence, dns_holding, load, sources_for, write_spec
+from tests.helpers.gate import ALL, CUTOVER, NOW, announce, dns_evidence, dns_holding, load, sources_for, write_spec
 from tests.helpers.graph_server import CLIENT_SECRET, closed_port_url, company_subscription, user_reference
-
-SENT_AT = CUTOVER - timedelta(days=20)
-
-
-def announce(state, addresses=("anne@nordlys-tekstil.dk", "bo@nordlys-tekstil.dk"), at=SENT_AT):
-    with Ledger.open(state) as ledger:
-        for address in addresses:
-            ledger.claim("announce", address, f"<{address}.announce@test>")
-            ledger.sent("announce", address, at=at)
-
 
 @pytest.fixture
 def world(graph, tmp_path):

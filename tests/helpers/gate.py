@@ -1,4 +1,5 @@
-"""Helpers for the gate tests: a spec on disk, a controlled clock, evidence that holds."""
+"""Helpers for the gate tests: a spec on disk, a controlled clock, evidence that holds,
+an announcement recorded in the notify ledger."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from migrate import spec as spec_module
 from migrate.gate import sources as sources_module
 from migrate.graph import GraphClient
 from migrate.journal import DnsEvidence
+from migrate.notify.ledger import Ledger
 
 DOMAIN = "nordlys-tekstil.dk"
 CUTOVER = datetime(2027, 1, 15, 7, 0, tzinfo=timezone(timedelta(hours=1)))
 NOW = datetime(2027, 1, 20, 12, 0, tzinfo=timezone.utc)
 ALL = ["dns", "notice", "licences", "domain_removed", "data_saved"]
+SENT_AT = CUTOVER - timedelta(days=20)  # the announcement, well before the notice deadline
 
 USERS_CSV = (
     "\ufeffBlock credential,Display name,First name,Last name,Licenses,Preferred language,User principal name\r\n"
@@ -82,3 +85,11 @@ def sources_for(spec, state: Path, *, dns: DnsEvidence | None = None, sleeps: li
     src = sources_module.default(spec, state, graph_factory=lambda s: GraphClient.from_spec(s, sleep=sleeps.append, timeout=5))
     src.dns = lambda: dns
     return src
+
+
+def announce(state: Path, addresses=("anne@nordlys-tekstil.dk", "bo@nordlys-tekstil.dk"), at: datetime = SENT_AT) -> None:
+    """The notify ledger under `state` records the announcement as delivered to `addresses` at `at`."""
+    with Ledger.open(state) as ledger:
+        for address in addresses:
+            ledger.claim("announce", address, f"<{address}.announce@test>")
+            ledger.sent("announce", address, at=at)

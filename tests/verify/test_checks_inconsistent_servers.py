@@ -1,9 +1,10 @@
-"""Review: pure verifier checks for worlds the lab cannot easily build (hand-made observations)."""
+"""The verifier's pure checks on servers that contradict themselves (hand-made observations):
+worlds the lab cannot easily build."""
 
 from __future__ import annotations
 
 from migrate.verify import checks as C
-from tests.verify.test_checks import D, NEW, ans, evidence, rr, server, desired
+from tests.helpers.verify_evidence import D, NEW, ans, desired, evidence, rr, server
 
 
 def test_a_server_whose_tcp_path_serves_an_older_serial_fails():
