@@ -1,4 +1,5 @@
-"""Hostile and careless specs: each one line naming the file and the key, exit 2, nothing silently guessed."""
+"""Hostile and careless specs (and facts files): each one line naming the file and the key, exit 2,
+nothing silently guessed."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from migrate import names
 from migrate import spec as spec_module
 from migrate.errors import BadInput
 from migrate.gate import facts as facts_module
@@ -91,26 +91,7 @@ def test_true_or_false_is_not_a_number(data, where, set_value):
     assert f"{where}:" in error_of(data)
 
 
-# -- names ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("text", ["xn--zz.dk", "xn--ls8h.dk", "XN--LS8H.dk", "www.xn--zz.dk"])
-def test_a_domain_with_a_broken_or_disallowed_a_label_is_bad_input(text):
-    # xn--zz is not punycode; xn--ls8h is an emoji, which IDNA 2008 forbids (as it forbids
-    # the U-label form). Accepted, they crashed notify and gate when shown to people.
-    with pytest.raises(BadInput, match="A-label"):
-        names.domain(text)
-
-
-def test_valid_a_labels_are_accepted():
-    assert names.domain("xn--blbr-roah.dk") == "xn--blbr-roah.dk."
-    assert names.unicode(names.domain("XN--BLBR-ROAH.DK")) == "blåbær.dk"
-
-
-@pytest.mark.parametrize("text", ["192.0.2.1", "2001:db8::1", "", ".", "  "])
-def test_a_host_name_is_not_an_address_nor_the_root(text):
-    with pytest.raises(BadInput):
-        names.host(text)
+# -- names in the spec (names.* itself: tests/test_names.py) ----------------------------
 
 
 def test_custom_mx_pointing_at_an_address_is_rejected(data):
@@ -128,13 +109,6 @@ def test_custom_mx_with_an_empty_host_is_rejected(data):
 def test_a_name_server_given_as_an_address_is_rejected(data):
     data["dns"]["nameservers"] = ["192.0.2.53", "ns2.example.net"]
     assert "dns.nameservers[0]:" in error_of(data)
-
-
-@pytest.mark.parametrize("name", ["a.*.b", "*.*", "www.*"])
-def test_a_wildcard_label_only_leftmost(name):
-    with pytest.raises(BadInput, match="wildcard"):
-        names.owner(name, "example.dk.")
-    assert names.owner("*.shop", "example.dk.") == "*.shop.example.dk."
 
 
 # -- records that are not the spec's to declare -----------------------------------------

@@ -1,4 +1,5 @@
-"""Commands run by a careless user: bad folders, damaged exports. One line, exit 2, nothing of theirs lost."""
+"""Commands run by a careless user on the wrong folders (--state, --out): one line, exit 2,
+nothing of theirs lost. (Damaged users.csv exports: tests/notify/test_recipients.py.)"""
 
 from __future__ import annotations
 
@@ -8,9 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from migrate.errors import BadInput
-from migrate.notify import recipients
 
 from tests.helpers.examples import EXAMPLES
 
@@ -80,37 +78,6 @@ def test_notify_out_into_an_empty_or_new_folder_works(workdir):
         result = migrate("notify", "migration.yaml", "--wave", "announce", "--out", folder, cwd=workdir)
         assert result.returncode == 0, result.stderr
         assert list((workdir / folder).glob("*.eml"))
-
-
-# -- users.csv damage ----------------------------------------------------------------------
-
-
-def test_a_binary_recipients_file_is_bad_input(tmp_path):
-    # Bytes Windows-1252 does not define (0x81, 0x8d, 0x8f, 0x90, 0x9d) raised UnicodeDecodeError.
-    path = tmp_path / "users.csv"
-    path.write_bytes(b"\x00\x90\x81garbage\x8d\xff" * 50)
-    with pytest.raises(BadInput) as info:
-        recipients.read(path, "nordlys-tekstil.dk.", "da")
-    assert str(info.value).startswith(f"{path}: ") and "\n" not in str(info.value)
-
-
-def test_a_utf16_export_is_read(tmp_path):
-    # Excel's "Unicode text" and some PowerShell exports are UTF-16 with a byte-order mark.
-    path = tmp_path / "users.csv"
-    path.write_bytes((EXAMPLES / "users.csv").read_text(encoding="utf-8-sig").encode("utf-16"))
-    roster = recipients.read(path, "nordlys-tekstil.dk.", "da")
-    expected = recipients.read(EXAMPLES / "users.csv", "nordlys-tekstil.dk.", "da")
-    assert [r.address for r in roster.recipients] == [r.address for r in expected.recipients]
-    assert any(r.display_name == "Søren Ærø-Jensen" for r in roster.recipients)
-
-
-def test_a_tab_separated_unicode_text_export_is_read(tmp_path):
-    path = tmp_path / "users.txt"
-    text = (EXAMPLES / "users.csv").read_text(encoding="utf-8-sig")
-    rows = [line.split(",") for line in text.splitlines()]
-    path.write_bytes("\r\n".join("\t".join(row) for row in rows).encode("utf-16"))
-    roster = recipients.read(path, "nordlys-tekstil.dk.", "da")
-    assert roster.recipients and roster.recipients[0].address == "anne.sorensen@nordlys-tekstil.dk"
 
 
 def test_import_out_that_is_a_folder_is_bad_input_even_with_force(workdir):

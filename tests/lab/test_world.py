@@ -1,4 +1,5 @@
 """The DNS lab against real Knot and Unbound processes on loopback, port 53.
+(Its layout without servers: test_layout.py; what it needs from the machine: test_env.py.)
 
 The lab fixtures come from tests/helpers/lab_fixture.py (conftest.py lists it).
 No test here is ever skipped: without root (or a user+network
@@ -25,8 +26,7 @@ import dns.tsigkeyring
 import dns.update
 import pytest
 
-from migrate.errors import EnvironmentProblem
-from migrate.lab import LabZone, Server, WorldSpec, layout, migration_spec, pids_under, probe
+from migrate.lab import LabZone, Server, WorldSpec, pids_under, probe
 from migrate.lab.scenario import google_zone, m365_zone
 from migrate.zone import RRset, Zone, txt_rdata_text
 from tests.helpers.examples import ROOT
@@ -49,45 +49,6 @@ def until(check, timeout: float = 15.0, step: float = 0.1):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(step)
-
-
-# -- derivation (no servers) ---------------------------------------------------------------
-
-
-def test_layout_derives_delegations_glue_and_host_addresses():
-    spec, _ = migration_spec(DOMAIN)
-    addresses = layout.assign_addresses(spec, "127.53.99.")
-    delegations = layout.initial_delegations(spec)
-    zones = {z.key: layout.render(z, spec, addresses, delegations, 7) for z in spec.zones}
-
-    root, com, dk = zones["."], zones["com."], zones["dk."]
-    assert root.get("dk.", "NS").rdatas == {"a.nic.dk."}
-    # the root's own name lies below its cut net.: only glue can find it
-    assert root.get("a.root-servers.net.", "A").rdatas == {addresses["root"]}
-    assert zones["net."].get("a.root-servers.net.", "A").rdatas == {addresses["root"]}
-    # microsoftonline.com. is delegated to names below itself: glue required
-    assert com.get("microsoftonline.com.", "NS").rdatas == {f"ns{i}.bdm.microsoftonline.com." for i in range(1, 5)}
-    assert com.get("ns1.bdm.microsoftonline.com.", "A").rdatas == {addresses["old1"]}
-    assert zones["microsoftonline.com."].get("ns4.bdm.microsoftonline.com.", "A").rdatas == {addresses["old4"]}
-    # the domain is delegated to the old copy; its names are out of bailiwick: no glue in dk.
-    assert dk.get(DOMAIN, "NS").rdatas == {f"ns{i}.bdm.microsoftonline.com." for i in range(1, 5)}
-    assert [r.name for r in dk if r.rdtype == "A"] == ["a.nic.dk."]
-    # the zones that records point at exist, with addresses for the targets
-    assert zones["outlook.com."].get("example-dk.mail.protection.outlook.com.", "A") is not None
-    assert zones["google.com."].get("smtp.google.com.", "A") is not None
-    assert layout.soa_serial(zones["new"]) == 7
-
-
-def test_layout_moving_a_delegation_changes_only_the_parent_data():
-    spec, _ = migration_spec(DOMAIN)
-    addresses = layout.assign_addresses(spec, "127.53.99.")
-    delegations = layout.initial_delegations(spec)
-    delegations[DOMAIN] = layout.Delegation(ns=("ns1.newhost.net.", "ns2.newhost.net."), ds=("12345 13 2 " + "ab" * 32,))
-    dk = layout.render(spec.zone("dk."), spec, addresses, delegations, 2)
-    assert dk.get(DOMAIN, "NS").rdatas == {"ns1.newhost.net.", "ns2.newhost.net."}
-    assert dk.get(DOMAIN, "DS") is not None
-    net = layout.render(spec.zone("net."), spec, addresses, delegations, 2)
-    assert net.get("ns1.newhost.net.", "A").rdatas == {addresses["new1"]}
 
 
 # -- a running world ------------------------------------------------------------------------
@@ -369,37 +330,6 @@ def test_worlds_run_side_by_side_on_their_own_addresses(lab_migration):
     assert answer_texts(probe.ask(second.old_addresses[0], "example.com.", "MX"), "MX") == {
         "0 example-com.mail.protection.outlook.com."
     }
-
-
-def test_without_the_right_to_bind_port_53_the_lab_names_the_fix():
-    # an unprivileged user (nobody) cannot bind port 53: the lab says how to fix it
-    code = (
-        "from migrate.lab import env\n"
-        "from migrate.errors import EnvironmentProblem\n"
-        "try:\n"
-        "    env.check_port_53('127.53.254.1')\n"
-        "except EnvironmentProblem as exc:\n"
-        "    print(exc)\n"
-    )
-    done = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert done.returncode == 0, done.stderr
-    assert "run as root, or: unshare -rn make test" in done.stdout
-    assert "127.53.254.1 port 53" in done.stdout
-
-
-def test_environment_problem_is_raised_not_skipped_for_missing_binaries(monkeypatch):
-    monkeypatch.setenv("PATH", "/nonexistent")
-    monkeypatch.setattr("shutil.which", lambda *a, **k: None)
-    from migrate.lab import env
-
-    with pytest.raises(EnvironmentProblem, match="apt-get install -y knot unbound"):
-        env.check_binaries()
 
 
 def test_spf_includes_of_both_zones_resolve_in_the_lab(lab_migration):

@@ -110,6 +110,37 @@ def test_semicolons_and_windows_1252_from_a_danish_excel(tmp_path):
     assert "Windows-1252" in roster.notes[0]
 
 
+# -- users.csv damaged, or saved by another program -------------------------------------------
+
+
+def test_a_binary_recipients_file_is_bad_input(tmp_path):
+    # Bytes Windows-1252 does not define (0x81, 0x8d, 0x8f, 0x90, 0x9d) raised UnicodeDecodeError.
+    path = tmp_path / "users.csv"
+    path.write_bytes(b"\x00\x90\x81garbage\x8d\xff" * 50)
+    with pytest.raises(BadInput) as info:
+        recipients.read(path, "nordlys-tekstil.dk.", "da")
+    assert str(info.value).startswith(f"{path}: ") and "\n" not in str(info.value)
+
+
+def test_a_utf16_export_is_read(tmp_path):
+    # Excel's "Unicode text" and some PowerShell exports are UTF-16 with a byte-order mark.
+    path = tmp_path / "users.csv"
+    path.write_bytes(EXAMPLE_USERS.read_text(encoding="utf-8-sig").encode("utf-16"))
+    roster = recipients.read(path, "nordlys-tekstil.dk.", "da")
+    expected = recipients.read(EXAMPLE_USERS, "nordlys-tekstil.dk.", "da")
+    assert [r.address for r in roster.recipients] == [r.address for r in expected.recipients]
+    assert any(r.display_name == "Søren Ærø-Jensen" for r in roster.recipients)
+
+
+def test_a_tab_separated_unicode_text_export_is_read(tmp_path):
+    path = tmp_path / "users.txt"
+    text = EXAMPLE_USERS.read_text(encoding="utf-8-sig")
+    rows = [line.split(",") for line in text.splitlines()]
+    path.write_bytes("\r\n".join("\t".join(row) for row in rows).encode("utf-16"))
+    roster = recipients.read(path, "nordlys-tekstil.dk.", "da")
+    assert roster.recipients and roster.recipients[0].address == "anne.sorensen@nordlys-tekstil.dk"
+
+
 def test_a_file_without_the_upn_column_is_bad_input(tmp_path):
     path = tmp_path / "users.csv"
     path.write_text("Name,Email\r\nAnne,anne@nordlys-tekstil.dk\r\n", encoding="utf-8")
