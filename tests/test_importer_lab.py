@@ -12,7 +12,7 @@ import yaml
 from migrate import importer, plan, spec as spec_module
 from migrate.endpoint import Endpoint
 from migrate.errors import MigrateError
-from migrate.zone import Zone
+from migrate.zone import RRset, Zone
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "migration.yaml"
@@ -40,11 +40,21 @@ def test_live_snapshot_finds_every_record_of_the_example(lab_migration):
 
 def test_live_snapshot_lists_what_it_could_not_ask(lab_migration):
     spec, world, _ = old_world(lab_migration)
+    # intranet.<domain> (a name the probe asks) is delegated to a server that never answers
+    gap = f"intranet.{spec.domain}"
+    world.mute("new2")
+    content = world.content(world.old_key)
+    content.put(RRset.build(gap, "NS", 3, [f"ns1.{gap}"]))
+    content.put(RRset.build(f"ns1.{gap}", "A", 3, [world.address("new2")]))
+    world.replace_zone(world.old_key, content)
+    served = world.content(world.old_key)
     for server in world.old_servers[1:]:
         world.mute(server)
     zone, problems = importer.from_live(spec.domain, [Endpoint(a, 53) for a in world.root_addresses], timeout=0.5, retries=0)
     # The one answering server still gives the whole picture; the muted ones are never a silent gap.
-    assert zone.get(spec.domain, "MX")
+    assert {r.key: r.rdatas for r in zone} == {r.key: r.rdatas for r in served if not r.name.endswith(gap)}
+    # What no server answered is listed, question by question.
+    assert problems == [f"{gap} {rdtype}: timeout" for rdtype in importer.HOST_TYPES]
     for server in world.old_servers:
         world.mute(server)
     with pytest.raises(MigrateError, match="no SOA"):
