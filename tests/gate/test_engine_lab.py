@@ -9,12 +9,11 @@ lab cannot start this fails (never skips).
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from migrate.gate import engine, sources, store
 from migrate.journal import Journal
-from tests.helpers.verify_lab import DOMAIN, TTL, Clock, load, problems, run, write_spec
+from tests.helpers.verify_lab import DOMAIN, TTL, Clock, load, problems, rounds_until, run, write_spec
 
 MIN_SOAK = timedelta(hours=2)
 
@@ -31,12 +30,11 @@ def test_gate_unlocks_from_real_verify_rounds_only_after_safe_after_plus_min_soa
 
     def verify(wanted: str | None = None):
         """One scheduled round; with `wanted`, rounds a second apart (caches expire in real time) until it is reached."""
-        for _ in range(12):
-            result = run(spec, desired, world, state, clock)
-            if wanted is None or result.status == wanted:
-                return result
-            time.sleep(1)
-        raise AssertionError(problems(result))
+        if wanted is None:
+            return run(spec, desired, world, state, clock)
+        result = rounds_until(spec, desired, world, state, clock, wanted)
+        assert result.status == wanted, problems(result)
+        return result
 
     def gate(at=None):
         now = at or clock()

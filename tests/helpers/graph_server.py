@@ -360,10 +360,7 @@ def graph(monkeypatch):
 
 
 def closed_port_url() -> str:
-    """A loopback URL where nothing listens: for 'server down' tests."""
-    import socket
+    """A loopback URL where nothing listens (nor will, while the tests run): for 'server down' tests."""
+    from tests.helpers.ports import closed_port
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{closed_port()}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import socket
+import errno
 import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -13,6 +13,7 @@ import yaml
 from aiosmtpd.controller import Controller
 
 from tests.helpers.examples import EXAMPLE_USERS  # noqa: F401 - the notify tests take it from here
+from tests.helpers.ports import free_port
 
 DOMAIN = "nordlys-tekstil.dk"
 
@@ -60,12 +61,6 @@ def write_spec(folder: Path, *, users: str | None = USERS_CSV, notify: dict | No
     path = folder / "migration.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -144,12 +139,20 @@ class Recorder:
 class SmtpServer:
     def __init__(self, handler: Recorder, **kwargs) -> None:
         self.handler = handler
-        self.port = free_port()
-        self.controller = Controller(handler, hostname="127.0.0.1", port=self.port, **kwargs)
+        self.kwargs = kwargs
 
     def __enter__(self) -> SmtpServer:
-        self.controller.start()
-        return self
+        # The port is free when chosen; another process may take it before the server binds it.
+        for attempt in range(5):
+            self.port = free_port()
+            self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **self.kwargs)
+            try:
+                self.controller.start()
+                return self
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE or attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
 
     def __exit__(self, *exc) -> None:
         self.handler.release.set()

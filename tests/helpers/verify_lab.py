@@ -7,6 +7,7 @@ the old one, with TTLs of a couple of seconds so caches expire quickly.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -95,6 +96,18 @@ def run(spec, desired, world, state: Path, clock=None, **overrides) -> RoundResu
     with Journal.open(state) as journal:
         return asyncio.run(run_round(spec, settings(world, spec, **overrides), desired=desired, journal=journal,
                                      clock=clock or Clock()))
+
+
+def rounds_until(spec, desired, world, state: Path, clock, wanted: str, *, within: float = 90.0) -> RoundResult:
+    """Rounds a second apart (resolver caches expire in real time) until one is `wanted`, or
+    `within` seconds have passed: the last round either way. A deadline, not a count of rounds,
+    so a slow or busy machine gets the same real time for the caches to expire."""
+    deadline = time.monotonic() + within
+    while True:
+        result = run(spec, desired, world, state, clock)
+        if result.status == wanted or time.monotonic() >= deadline:
+            return result
+        time.sleep(1)
 
 
 def by_id(result: RoundResult, check_id: str, status: str | None = None) -> list:

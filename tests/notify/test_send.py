@@ -117,9 +117,9 @@ def test_only_sends_to_one(tmp_path):
 
 
 def test_no_server_fails_each_message_without_uncertainty(tmp_path):
-    from tests.helpers.notify import free_port
+    from tests.helpers.ports import closed_port
 
-    path = write_spec(tmp_path, smtp={"port": free_port(), "retries": 1})
+    path = write_spec(tmp_path, smtp={"port": closed_port(), "retries": 1})
     state = tmp_path / "state"
     result = notify(path, state)
     assert result.exit_code == 1
