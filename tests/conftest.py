@@ -1,4 +1,5 @@
-"""Shared fixtures. Fixture modules that start real servers live beside this file."""
+"""Shared fixtures. Fixture modules that start real servers, and every helper the
+test modules share, live in tests/helpers/ (a test module never imports another)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+# Helpers assert too: rewrite them so a failure shows its values.
+pytest.register_assert_rewrite("tests.helpers")
+
 # Fixtures that start real servers (the DNS lab, the loopback Graph server) and
 # the Pulumi mock runtime, shared by every test module.
-pytest_plugins = ["tests.lab_fixture", "tests.graph_server", "tests.pulumi_mocks"]
+pytest_plugins = ["tests.helpers.lab_fixture", "tests.helpers.graph_server", "tests.helpers.pulumi_mocks"]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 
 from migrate.gate import checks as gate_checks
 from migrate.journal import Journal, Observation, dns_evidence
-
-D = "example.dk."
-T0 = datetime(2027, 1, 15, 7, 0, tzinfo=timezone.utc)
-
-
-def obs(i: int) -> Observation:
-    return Observation("auth", {"server": "192.0.2.1", "qname": D, "qtype": "MX", "rd": False, "outcome": "answer",
-                                "rcode": "NOERROR", "aa": True, "truncated": False, "tcp": False,
-                                "answer": [{"name": D, "type": "MX", "ttl": 300, "values": [f"{i} mx.example.net."]}],
-                                "authority": [], "additional": [], "at": T0.isoformat()})
+from tests.helpers.journal_rounds import D, T0, add, obs
 
 
 def gate(ev, now: datetime) -> dict[str, str]:
     """The gate's dns decision on the evidence, the one definition of "safe" (here without an extra soak)."""
     return {c.id: c.status for c in gate_checks.dns(ev, min_soak=timedelta(0), max_age=timedelta(hours=1), now=now)}
-
-
-def add(journal: Journal, minutes: int, status: str, ok: bool, safe: datetime | None = None, **kw):
-    at = T0 + timedelta(minutes=minutes)
-    return journal.record_round(domain=D, started_at=at, finished_at=at, status=status, authoritative_ok=ok, eta=None,
-                                safe_after=safe, checks=[{"id": "x", "status": "pass"}], observations=[obs(minutes)], **kw)
 
 
 def test_rounds_observations_and_old_ttls_are_kept(tmp_path):

@@ -11,8 +11,8 @@ import yaml
 from migrate import lint, mailauth, plan, spec as spec_module
 from migrate.errors import BadInput
 from migrate.verify import checks as verify_checks
-from migrate.verify.query import Answer
-from migrate.zone import RRset, Zone, txt_rdata_text
+from migrate.verify.evidence import Answer
+from migrate.zone import RRset, txt_rdata_text
 
 D = "example.dk."
 NOW = datetime(2027, 1, 15, 7, 0, tzinfo=timezone.utc)

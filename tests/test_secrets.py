@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from migrate.secrets import MASK, from_environment, scrub
-from tests.secret_forms import SECRET, encodings
+from tests.helpers.secret_forms import SECRET, encodings
 
 FORMS = encodings(SECRET)
 

@@ -63,6 +63,10 @@ def test_round_trip_through_zone_file_changes_nothing(tmp_path):
 def test_zones_differing_only_in_spelling_compare_equal():
     upper = Zone.from_text(ZONE.upper().replace("$TTL", "$TTL").replace("IN SOA", "IN SOA"), "example.dk")
     assert upper.get("example.dk.", "MX").rdatas == {"10 mx1.example.net."}
+    # every name shouted (TXT and CAA data are case-sensitive text, left as written): the same zone
+    shouted = "\n".join(line if " TXT " in line or " CAA " in line else line.upper() for line in ZONE.splitlines())
+    assert shouted != ZONE
+    assert Zone.from_text(shouted, "EXAMPLE.DK") == Zone.from_text(ZONE, "example.dk")
 
 
 def test_ttl_differences_make_zones_unequal():

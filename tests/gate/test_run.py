@@ -7,7 +7,7 @@ import pytest
 from migrate.errors import BadInput
 from migrate.gate import run as gate_run
 from migrate.gate import store
-from tests.gate_helpers import DOMAIN, NOW, dns_evidence, dns_holding, load, sources_for, write_spec
+from tests.helpers.gate import DOMAIN, NOW, dns_evidence, dns_holding, load, sources_for, write_spec
 
 
 def test_a_broken_facts_file_is_bad_input_and_the_locked_decision_is_still_audited(tmp_path):

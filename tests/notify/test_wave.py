@@ -10,7 +10,7 @@ from migrate import spec as spec_module
 from migrate.errors import BadInput
 from migrate.notify import outbox, send, wave as wave_module, waves
 from migrate.notify.ledger import Ledger
-from tests.notify_helpers import ADDRESSES, USERS_CSV, Recorder, Script, SmtpServer, write_spec
+from tests.helpers.notify import ADDRESSES, USERS_CSV, Recorder, Script, SmtpServer, write_spec
 
 
 def _load(folder, **options):

@@ -1,0 +1,182 @@
+"""Helpers for the notify tests: a spec on disk and a real SMTP server (aiosmtpd) on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import errno
+import threading
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import yaml
+from aiosmtpd.controller import Controller
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.helpers.examples import EXAMPLE_USERS  # noqa: F401 - the notify tests take it from here
+from tests.helpers.ports import free_port
+
+DOMAIN = "nordlys-tekstil.dk"
+
+USERS_CSV = (
+    "\ufeffBlock credential,Display name,First name,Last name,Licenses,Preferred language,User principal name\r\n"
+    "False,Anne Sørensen,Anne,Sørensen,Microsoft 365 Business Standard,da-DK,anne@nordlys-tekstil.dk\r\n"
+    "False,Søren Ærø,Søren,Ærø,Microsoft 365 Business Basic,,soren@nordlys-tekstil.dk\r\n"
+    "False,Emma Clarke,Emma,Clarke,Microsoft 365 Business Standard,en-GB,emma@nordlys-tekstil.dk\r\n"
+    "False,Jens Østergaard,Jens,Østergaard,Microsoft 365 Business Basic,da-DK,jens@nordlys-tekstil.dk\r\n"
+    "False,Mette Højgaard,Mette,Højgaard,Microsoft 365 Business Basic,da-DK,mette@nordlys-tekstil.dk\r\n"
+    "False,Lager,,,Unlicensed,,lager@nordlys-tekstil.dk\r\n"
+)
+ADDRESSES = [
+    "anne@nordlys-tekstil.dk",
+    "soren@nordlys-tekstil.dk",
+    "emma@nordlys-tekstil.dk",
+    "jens@nordlys-tekstil.dk",
+    "mette@nordlys-tekstil.dk",
+]
+
+
+def write_spec(folder: Path, *, users: str | None = USERS_CSV, notify: dict | None = None, smtp: dict | None = None, domain: str = DOMAIN) -> Path:
+    """A valid spec (Google Workspace preset) with a notify section; returns its path."""
+    if users is not None:
+        (folder / "users.csv").write_text(users, encoding="utf-8", newline="")
+    settings = {
+        "language": "da",
+        "from": "Nordlys IT <it@nordlys-tekstil.dk>",
+        "recipients": "users.csv",
+        "help_desk": "it@nordlys-tekstil.dk, tlf. 70 20 30 40",
+        "cancel_date": "2027-03-01",
+        "data_deadline": "2027-02-22",
+        "smtp": {"host": "127.0.0.1", "port": 25, "starttls": False, "rate_per_minute": 600000, "retry_delay": 0, "timeout": 10, **(smtp or {})},
+        **(notify or {}),
+    }
+    data = {
+        "version": 1,
+        "domain": domain,
+        "cutover": "2027-01-15T07:00:00+01:00",
+        "timezone": "Europe/Copenhagen",
+        "mail": {"provider": "google-workspace", "verification": "abc123", "dkim": [{"name": "google._domainkey", "type": "TXT", "value": "v=DKIM1; k=rsa; p=MIIB"}]},
+        "dns": {"host": "cloudflare", "nameservers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"]},
+        "notify": settings,
+    }
+    path = folder / "migration.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@dataclass
+class Arrival:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self):
+        return message_from_bytes(self.data, policy=policy.default)
+
+
+@dataclass
+class Script:
+    """What the server answers. Lists of replies are used up one per attempt; then 250."""
+
+    rcpt: dict[str, list[str]] = field(default_factory=dict)
+    data: dict[str, list[str]] = field(default_factory=dict)
+    # Hold the transaction for this address (at RCPT or after the body) until released.
+    hold_rcpt: str | None = None
+    hold_data: str | None = None
+    after_hold: str = "250 OK"
+
+
+class Recorder:
+    """An aiosmtpd handler that records every accepted message and follows a Script."""
+
+    def __init__(self, script: Script | None = None) -> None:
+        self.script = script or Script()
+        self.arrivals: list[Arrival] = []
+        self.rcpt_attempts: dict[str, int] = {}
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self.logins: list[str] = []
+        self.lock = threading.Lock()
+
+    async def _hold(self) -> None:
+        self.holding.set()
+        while not self.release.is_set():
+            await asyncio.sleep(0.01)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self.lock:
+            self.rcpt_attempts[address] = self.rcpt_attempts.get(address, 0) + 1
+        queue = self.script.rcpt.get(address)
+        if queue:
+            return queue.pop(0)
+        if self.script.hold_rcpt == address:
+            await self._hold()
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        rcpt = envelope.rcpt_tos[0]
+        queue = self.script.data.get(rcpt)
+        if queue:
+            return queue.pop(0)
+        if self.script.hold_data == rcpt:
+            # The server has the whole message; the client waits for our answer.
+            if self.script.after_hold.startswith("250"):
+                self._record(envelope)
+            await self._hold()
+            return self.script.after_hold
+        self._record(envelope)
+        return "250 OK queued"
+
+    def _record(self, envelope) -> None:
+        with self.lock:
+            self.arrivals.append(Arrival(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
+
+    def count(self, address: str) -> int:
+        return sum(1 for a in self.arrivals if address in a.rcpt_tos)
+
+
+class SmtpServer:
+    def __init__(self, handler: Recorder, **kwargs) -> None:
+        self.handler = handler
+        self.kwargs = kwargs
+
+    def __enter__(self) -> SmtpServer:
+        # The port is free when chosen; another process may take it before the server binds it.
+        for attempt in range(5):
+            self.port = free_port()
+            self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **self.kwargs)
+            try:
+                self.controller.start()
+                return self
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE or attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
+
+    def __exit__(self, *exc) -> None:
+        self.handler.release.set()
+        self.controller.stop()
+
+
+def certificate(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return cert_path, key_path
