@@ -64,6 +64,9 @@ def notify_command(
     def body() -> int:
         if resend_uncertain and confirm_uncertain:
             raise BadInput("--resend-uncertain and --confirm-uncertain: choose one")
+        for flag, given in (("--resend-uncertain", resend_uncertain), ("--confirm-uncertain", confirm_uncertain)):
+            if given and not send_:
+                raise BadInput(f"{flag} needs --send: it settles uncertain messages while sending the wave")
         loaded = load(spec)
         notice = wave_module.load(loaded, wave, recipients_file, on_note=_note)
         if preview:
