@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from migrate import duration, mailauth, names, presets
+from migrate import duration, mailauth, names, presets, text
 from migrate.endpoint import parse as parse_endpoint
 from migrate.errors import BadInput
 from migrate.zone import HOST_MANAGED, RRset, txt_rdata_text
@@ -107,6 +107,17 @@ def _not_bool(value: Any) -> Any:
 
 
 Number = BeforeValidator(_not_bool)
+
+
+def _one_line(value: str) -> str:
+    # Checked decoded: the email package would decode an encoded-word in a header (RFC 2047).
+    if problem := text.problem(value):
+        raise ValueError(f"contains {problem} (encoded-words are read decoded); write it as one line of visible text")
+    return value
+
+
+# Text that reaches a mail header or a message: a line break in it could add a header.
+OneLine = Annotated[str, AfterValidator(_one_line)]
 
 
 class Strict(BaseModel):
@@ -223,8 +234,8 @@ class Mail(Strict):
     verification: str | None = None
     dkim_id: str | None = None
     # For `custom`, and to override a preset's wording in the notifications.
-    name: str | None = None
-    sign_in_url: str | None = None
+    name: OneLine | None = None
+    sign_in_url: OneLine | None = None
 
     @field_validator("provider")
     @classmethod
@@ -333,13 +344,13 @@ class Smtp(Strict):
 
 class Notify(Strict):
     language: Literal["da", "en"] = "da"
-    from_: str = Field(alias="from")
-    reply_to: str | None = None
+    from_: OneLine = Field(alias="from")
+    reply_to: OneLine | None = None
     recipients: Path | None = None
     smtp: Smtp | None = None
-    help_desk: str | None = None
+    help_desk: OneLine | None = None
     # Who signs the messages; default: the display name in `from`.
-    organisation: str | None = None
+    organisation: OneLine | None = None
     announce_days: int = Field(default=14, ge=1)
     reminder_days: int = Field(default=1, ge=0)
     # The data-deadline wave is due this many days before data_deadline.
@@ -351,14 +362,6 @@ class Notify(Strict):
     copy_old_mail: bool = False
     # A folder of templates that override the built-in ones (same layout: <lang>/<wave>.*).
     templates: Path | None = None
-
-    @field_validator("from_", "reply_to", "organisation")
-    @classmethod
-    def _header_safe(cls, value: str | None) -> str | None:
-        """Text that ends up in a mail header: no CR, LF or other control characters."""
-        if value is not None and any(ord(c) < 32 or ord(c) == 127 for c in value):
-            raise ValueError(f"{value!r} contains a line break or control character")
-        return value
 
     @field_validator("from_", "reply_to")
     @classmethod
@@ -375,7 +378,8 @@ class Notify(Strict):
         except BadInput:
             ascii_address = address
         # parseaddr mends some damage (spaces inside the address): only a value it reads as written counts.
-        well_formed = bool(address) and address in value
+        # An encoded-word in the address itself would be decoded inside the header.
+        well_formed = bool(address) and address in value and "=?" not in address
         if not well_formed or not re.fullmatch(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+", ascii_address):
             raise ValueError(f"{value!r} is not an address like \"IT <it@example.dk>\"")
         return value.replace(address, ascii_address)

@@ -11,8 +11,6 @@ from datetime import datetime, timezone
 from typing import Annotated
 
 import typer
-from rich.text import Text
-
 from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_dir
@@ -30,25 +28,26 @@ def _when(value: datetime | None) -> str:
 
 def _show(verdict: Verdict) -> None:
     # One check per line, then its details indented: readable in a CI log of any width.
-    out = output.stdout
+    # Every value is folded to one line (output.line), so only the tool's own last line reads as a verdict.
     for check in verdict.checks:
-        out.print(Text.assemble((f"{check.status:<8}", _STYLE[check.status]), f"{check.id}  {check.subject}: {check.observed}"))
+        output.line((f"{check.status:<8}", _STYLE[check.status]), f"{check.id}  {check.subject}: {check.observed}")
         if check.status != "pass" and check.expected:
-            out.print(f"         expected: {check.expected}", markup=False)
+            output.line(f"         expected: {check.expected}")
         if check.detail:
-            out.print(f"         {check.detail}", markup=False)
+            output.line(f"         {check.detail}")
         if check.fix and check.status != "pass":
-            out.print(f"         fix: {check.fix}", markup=False)
+            output.line(f"         fix: {check.fix}")
         if check.eta:
-            out.print(f"         earliest: {_when(check.eta)}", markup=False)
+            output.line(f"         earliest: {_when(check.eta)}")
+    # Requirement names are the spec's gate.require, validated against the known set; statuses are the engine's.
     summary = ", ".join(f"{name} {status}" for name, status in verdict.requirements.items())
     if verdict.unlocked:
-        out.print(Text(f"UNLOCKED: {summary}", "bold green"))
+        output.line((f"UNLOCKED: {summary}", "bold green"))
     else:
         line = f"LOCKED: {summary}"
         if verdict.earliest_unlock:
             line += f"; earliest unlock {_when(verdict.earliest_unlock)} if nothing else changes"
-        out.print(Text(line, "bold red"))
+        output.line((line, "bold red"))
 
 
 def _explain(spec, folder, as_json: bool) -> int:
@@ -63,16 +62,15 @@ def _explain(spec, folder, as_json: bool) -> int:
     elif not history:
         output.message(f"no gate decisions recorded in {folder}")
     else:
+        # What the store holds is shown, not trusted: each record folded to one line.
         for d in history:
             reqs = d.report.get("requirements", {})
-            output.stdout.print(
-                f"#{d.id} {_when(d.at)} {d.status.upper()}: " + ", ".join(f"{k}={v}" for k, v in reqs.items()), markup=False
-            )
+            output.line(f"#{d.id} {_when(d.at)} {d.status.upper()}: " + ", ".join(f"{k}={v}" for k, v in reqs.items()))
             for name, value in sorted(d.evidence.items()):
-                output.stdout.print(f"    {name:<15} {value}", markup=False)
+                output.line(f"    {name:<15} {value}")
             for check in d.report.get("checks", []):
                 if check.get("status") != "pass":
-                    output.stdout.print(f"    - {check.get('id')} {check.get('status')}: {check.get('observed')} {check.get('detail') or ''}".rstrip(), markup=False)
+                    output.line(f"    - {check.get('id')} {check.get('status')}: {check.get('observed')} {check.get('detail') or ''}".rstrip())
     if not history:
         return 1
     return 0 if history[-1].status == "unlocked" else 1

@@ -70,7 +70,7 @@ def import_command(
                 output.message(f"warning: not answered: {problem}", style="yellow")
         text = importer.snapshot_text(zone, described)
         if out is None:
-            output.stdout.file.write(text)
+            output.document(text)
         else:
             _write_new(out, text, force)
             output.message(f"wrote {len(zone)} record sets to {out}")

@@ -56,7 +56,7 @@ def remove_domain_command(
             references = client.domain_name_references(name)
             if references and not force_delete:
                 for ref in references[:SHOW]:
-                    output.stdout.print(f"{ref.kind}\t{ref.name}\t{ref.id}", markup=False)
+                    output.record(ref.kind, ref.name, ref.id)
                 more = f" (first {SHOW} shown)" if len(references) > SHOW else ""
                 raise MigrateError(
                     f"refused: {len(references)} objects still reference {name}{more}; move them to another domain, "

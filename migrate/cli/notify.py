@@ -7,7 +7,6 @@ recipient has the message, 1 when some failed or are uncertain, 2 on bad input.
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated
@@ -30,19 +29,12 @@ ResendOpt = Annotated[bool, typer.Option("--resend-uncertain", help="Send again 
 ConfirmOpt = Annotated[bool, typer.Option("--confirm-uncertain", help="Record uncertain messages as sent (the relay's log shows them accepted).")]
 
 
-def _line(text: str) -> None:
-    """One line of data on stdout, verbatim (tab-separated results stay tab-separated for scripts)."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
 def _preview(msg) -> None:
-    out = output.stdout
     for name in ("From", "To", "Reply-To", "Subject", "Date", "Message-ID", "Content-Language"):
         if msg[name] is not None:
-            out.print(f"{name}: {msg[name]}", markup=False)
-    out.print("", markup=False)
-    out.print(msg.get_body(("plain",)).get_content(), markup=False, end="")
+            output.line(f"{name}: {msg[name]}")
+    output.stdout.print()
+    output.stdout.print(msg.get_body(("plain",)).get_content(), end="")
 
 
 def _note(kind: str, text: str) -> None:
@@ -72,6 +64,9 @@ def notify_command(
     def body() -> int:
         if resend_uncertain and confirm_uncertain:
             raise BadInput("--resend-uncertain and --confirm-uncertain: choose one")
+        for flag, given in (("--resend-uncertain", resend_uncertain), ("--confirm-uncertain", confirm_uncertain)):
+            if given and not send_:
+                raise BadInput(f"{flag} needs --send: it settles uncertain messages while sending the wave")
         loaded = load(spec)
         notice = wave_module.load(loaded, wave, recipients_file, on_note=_note)
         if preview:
@@ -83,7 +78,7 @@ def notify_command(
         box = out or folder / "outbox" / wave
         letters = wave_module.write(notice, box, owned=out is None, only=single)
         for letter in letters:
-            _line(str(letter.path))
+            output.record(str(letter.path))
         output.message(f"{len(letters)} message(s) for the {wave} wave in {box}")
         if not send_:
             return 0
@@ -96,7 +91,7 @@ def notify_command(
                 output.message(f"confirmed as sent: {recipient.address}")
         delivery = wave_module.send(notice, letters, folder, resend_uncertain=resend_uncertain, progress=_progress)
         for outcome in delivery.outcomes:
-            _line(f"{outcome.status}\t{outcome.address}\t{outcome.detail}".rstrip())
+            output.record(*filter(None, (outcome.status, outcome.address, outcome.detail)))
         counts = delivery.counts()
         output.message(", ".join(f"{n} {status}" for status, n in counts.items()))
         if counts[send.UNCERTAIN]:

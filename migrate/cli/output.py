@@ -4,22 +4,42 @@ Commands compute a result and hand it here; nothing else prints. Every
 failure leaves through `run`, which turns a MigrateError into one line and its
 exit code and an unexpected exception into one line and exit 1 (a traceback
 only with --debug).
+
+Text from outside (users export, spec, facts, Graph, DNS, a server's reply)
+reaches the terminal inert (`migrate.text`): the consoles drop every control
+character and escape sequence rich did not make itself, and `line`, `inert`,
+`message` and `record` fold each part to one line, so no value can start a
+line of its own (a forged "UNLOCKED"). `emit_json` is the one path for exact
+text: JSON escapes control characters itself.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.segment import Segment
+from rich.text import Text
 
-from migrate import report
+from migrate import report, text
 from migrate.errors import MigrateError
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _InertConsole(Console):
+    """A console that writes no control character or escape sequence it did not make itself."""
+
+    def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            # Control segments are rich's own cursor moves (a Live display); all other text is cleaned.
+            yield segment if segment.control else segment._replace(text=text.block(segment.text))
+
+
+# No markup or emoji codes either: "[link=...]" or ":x:" in a value prints as written.
+stdout = _InertConsole(highlight=False, soft_wrap=True, markup=False, emoji=False)
+stderr = _InertConsole(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 _debug = False
 
@@ -35,12 +55,34 @@ def emit_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def message(text: str, style: str | None = None) -> None:
-    stderr.print(text, style=style, markup=False)
+def inert(value: str, style: str = "") -> Text:
+    """Outside text as one line of terminal text: a table cell, a part of a line."""
+    return Text(text.line(value), style)
+
+
+def line(*parts: str | tuple[str, str], console: Console = stdout) -> None:
+    """Print one line made of parts (text, or (text, style)), each folded to one line."""
+    console.print(Text.assemble(*(inert(*part) if isinstance(part, tuple) else inert(part) for part in parts)))
+
+
+def record(*fields: str) -> None:
+    """One tab-separated line of data on stdout, for scripts: each field one line, without tabs of its own."""
+    sys.stdout.write("\t".join(text.line(field) for field in fields) + "\n")
+    sys.stdout.flush()
+
+
+def document(value: str) -> None:
+    """A document (a zone file) on stdout as it is written to a file: lines and tabs kept, nothing else."""
+    sys.stdout.write(text.block(value))
+    sys.stdout.flush()
+
+
+def message(value: str, style: str | None = None) -> None:
+    line((value, style or ""), console=stderr)
 
 
 def fail(error: MigrateError) -> NoReturn:
-    stderr.print(f"error: {error}", style="bold red", markup=False)
+    message(f"error: {error}", "bold red")
     raise typer.Exit(error.exit_code)
 
 
@@ -55,6 +97,6 @@ def run(body: Callable[[], int | None]) -> NoReturn:
     except Exception as error:  # noqa: BLE001 - the one place unexpected errors become one line
         if _debug:
             raise
-        stderr.print(f"error: unexpected {type(error).__name__}: {error} (run with --debug for details)", style="bold red", markup=False)
+        message(f"error: unexpected {type(error).__name__}: {error} (run with --debug for details)", "bold red")
         raise typer.Exit(1) from None
     raise typer.Exit(code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from migrate import lint, names, plan as planner, plan_report
+from migrate import lint, names, plan as planner, plan_report, text
 from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load
@@ -14,7 +14,7 @@ _MARKS = {plan_report.REMOVED: "red", plan_report.CHANGED: "yellow", plan_report
 
 
 def _short(values: list[str], width: int = 72) -> str:
-    return "\n".join(v if len(v) <= width else v[: width - 1] + "…" for v in values)
+    return "\n".join(v if len(v) <= width else v[: width - 1] + "…" for v in map(text.line, values))
 
 
 def _show(result: planner.Plan, findings: list[lint.Finding]) -> None:
@@ -34,13 +34,15 @@ def _show(result: planner.Plan, findings: list[lint.Finding]) -> None:
         else:
             ttl, values = str(change.rrset.ttl), change.rrset.values()
         why = "; ".join(reason.text for reason in change.reasons)
-        table.add_row(Text(change.mark, _MARKS[change.mark]), names.relative(change.rrset.name, result.spec.domain), change.rrset.rdtype, ttl, _short(values), why)
+        cells = (names.relative(change.rrset.name, result.spec.domain), change.rrset.rdtype, ttl)
+        # Values from the zone file, one per line in the cell: each value folded to one line first.
+        table.add_row(Text(change.mark, _MARKS[change.mark]), *map(output.inert, cells), Text(_short(values)), output.inert(why))
     out.print(table)
     out.rule("Lint")
     if not findings:
         out.print("no findings", style="green")
     for f in findings:
-        out.print(Text.assemble((f"{f.level:<8}", "red" if f.level == "error" else "yellow"), f"{f.rule:<22} {f.subject}: {f.message}"))
+        output.line((f"{f.level:<8}", "red" if f.level == "error" else "yellow"), f"{f.rule:<22} {f.subject}: {f.message}")
 
 
 @app.command("plan")

@@ -70,7 +70,8 @@ def render(result: RoundResult, note: str = "") -> Group:
         if check.status == "pass":
             passes[check.id] = passes.get(check.id, 0) + 1
             continue
-        table.add_row(Text(check.status, _STYLE[check.status]), check.id, check.subject, check.server or "", check.detail)
+        # Subjects and details carry DNS answers: each cell one inert line.
+        table.add_row(Text(check.status, _STYLE[check.status]), *map(output.inert, (check.id, check.subject, check.server or "", check.detail)))
     for check_id, count in sorted(passes.items()):
         table.add_row(Text("pass", "green"), check_id, f"{count} cell{'s' if count != 1 else ''}", "", "")
     lines.append(table)

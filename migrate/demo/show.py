@@ -1,7 +1,8 @@
 """How the demo looks: phase headings, short lines, one-line rows that never wrap.
 
 The commands show the same results as tables for a CI log; the demo tells a
-story on one screen, so it has its own lines. Everything here only prints.
+story on one screen, so it has its own lines. Everything here only prints,
+each value folded to one line as the commands' output layer does.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
+
+from migrate.text import line as one_line
 
 STYLE = {"pass": "green", "fail": "red", "pending": "yellow", "unknown": "magenta",
          "verified": "bold green", "converging": "bold yellow", "failing": "bold red",
@@ -55,10 +58,10 @@ class Screen:
         self.console.print(Text(f"t+{self.elapsed():.1f}s", "dim"))
 
     def say(self, text: str, style: str | None = None) -> None:
-        self.console.print(Text(text, style or ""))
+        self.console.print(Text(one_line(text), style or ""))
 
     def note(self, text: str) -> None:
-        self.console.print(Text(text, "dim"))
+        self.console.print(Text(one_line(text), "dim"))
 
     def real_world(self, command: str) -> None:
         self.console.print(Text.assemble(("  in a real run: ", "dim"), (command, "dim italic")))
@@ -70,6 +73,7 @@ class Screen:
         """One line per row, never wrapped: the first cell coloured, the last two cut to the width left."""
         if not rows:
             return
+        rows = [tuple(map(one_line, row)) for row in rows]
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         widths[1] = min(widths[1], 26)
         room = max(20, self.console.width - sum(widths) - 8)
@@ -99,7 +103,7 @@ class Screen:
             if check.status != "pass":
                 where = f" @ {check.server}" if check.server else ""
                 self.console.print(Text.assemble("    ", (f"{check.status:<8}", STYLE[check.status]),
-                                                 f"{check.id} {check.subject}{where}: {check.detail}"))
+                                                 one_line(f"{check.id} {check.subject}{where}: {check.detail}")))
         if result.status == "verified":
             self.say(f"  every parent, authoritative server and resolver serves the new state; old TTLs expired "
                      f"(safe since {clock(result.safe_after)})", "green")
@@ -108,7 +112,7 @@ class Screen:
     def verdict(self, verdict) -> None:
         """The gate's checks, a fix under each that does not pass, then the decision."""
         for check in verdict.checks:
-            self.console.print(Text.assemble((f"{check.status:<8}", STYLE[check.status]), f"{check.id}  {check.subject}: {check.observed}"))
+            self.console.print(Text.assemble((f"{check.status:<8}", STYLE[check.status]), one_line(f"{check.id}  {check.subject}: {check.observed}")))
             if check.status != "pass" and check.fix:
                 self.note(f"         fix: {check.fix}")
         summary = ", ".join(f"{name} {status}" for name, status in verdict.requirements.items())

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import jinja2
 
-from migrate import TEMPLATES as TEMPLATE_ROOT, names
+from migrate import TEMPLATES as TEMPLATE_ROOT, names, text
 from migrate.errors import BadInput
 from migrate.gate.evidence import LicenceEvidence
 from migrate.gate.result import Verdict
@@ -38,7 +38,8 @@ def context(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datet
         if not sub.active:
             continue
         row = {
-            "label": sub.label,
+            # A product name from Graph or the facts file: one line, or it could write its own runbook lines.
+            "label": text.line(sub.label),
             "licences": sub.total_licenses,
             "trial": sub.is_trial,
             "product_key": sub.id in licences.product_keys,

@@ -1,8 +1,10 @@
 """One notice as an RFC 5322 message: multipart/alternative, text first, then HTML.
 
 Headers are built with `email.headerregistry.Address`, never by pasting
-strings, and names were already cleaned of CR/LF and control characters by
-recipients.clean_name: a display name cannot add a header (no Bcc: injection).
+strings, from text made inert by `migrate.text.header` (encoded-words decoded,
+then no line break, control or encoded-word left): a display name or a
+subject cannot add a header (no Bcc: injection). That is checked again on the
+folded headers, so no Python release's folding can undo it.
 
 The Message-ID is derived from (domain, wave, recipient, cutover), so the same
 notice keeps the same Message-ID across re-renders and re-runs. If an
@@ -19,15 +21,17 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from migrate.notify.recipients import Recipient, clean_name
+from migrate import text
+from migrate.errors import MigrateError
+from migrate.notify.recipients import Recipient
 from migrate.notify.render import Rendered
 from migrate.spec import Spec
 
 
-def address(text: str) -> Address:
+def address(value: str) -> Address:
     """`Name <a@b>` text (validated by the spec) as an Address object."""
-    name, spec_address = parseaddr(text)
-    return Address(display_name=clean_name(name), addr_spec=spec_address)
+    name, spec_address = parseaddr(value)
+    return Address(display_name=text.header(name), addr_spec=spec_address)
 
 
 def message_id(spec: Spec, wave: str, recipient: Recipient) -> str:
@@ -40,10 +44,10 @@ def build(spec: Spec, wave: str, recipient: Recipient, content: Rendered, now: d
     settings = spec.notify
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = address(settings.from_)
-    msg["To"] = Address(display_name=clean_name(recipient.display_name), addr_spec=recipient.address)
+    msg["To"] = Address(display_name=text.header(recipient.display_name), addr_spec=recipient.address)
     if settings.reply_to:
         msg["Reply-To"] = address(settings.reply_to)
-    msg["Subject"] = clean_name(content.subject)
+    msg["Subject"] = text.header(content.subject)
     stamp(msg, spec, now)
     msg["Message-ID"] = message_id(spec, wave, recipient)
     # RFC 3834: an automatic notice; out-of-office replies should not answer it.
@@ -54,7 +58,19 @@ def build(spec: Spec, wave: str, recipient: Recipient, content: Rendered, now: d
     msg.add_alternative(content.html, subtype="html", charset="utf-8", cte="quoted-printable")
     # After the parts exist: making the message multipart moves Content-* headers into a part.
     msg["Content-Language"] = content.language
+    _one_header_each(msg, recipient)
     return msg
+
+
+def _one_header_each(msg: EmailMessage, recipient: Recipient) -> None:
+    """Refuse a message whose folded headers would read as more headers than were set."""
+    for name, value in msg.items():
+        folded = msg.policy.fold_binary(name, value)
+        # Folding may continue a header on lines that start with white space; nothing else.
+        lines = folded.split(b"\r\n")
+        broken = any(b"\r" in part or b"\n" in part for part in lines)
+        if broken or lines[-1] or any(part[:1] not in (b" ", b"\t") for part in lines[1:-1]):
+            raise MigrateError(f"{recipient.address}: the {name} header would not stay one header; message not written")
 
 
 def stamp(msg: EmailMessage, spec: Spec, now: datetime | None = None) -> None:

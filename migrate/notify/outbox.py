@@ -6,8 +6,11 @@ interrupted render never leaves half a message that looks complete.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -36,25 +39,38 @@ def write(folder: Path, index: int, address: str, msg: EmailMessage) -> Path:
 MARKER = ".m365-exit-outbox"
 
 
-def prepare(folder: Path, owned: bool = False, clear_old: bool = True) -> None:
-    """Make `folder` ready for a wave's files, never touching what is not ours.
+@contextmanager
+def prepared(folder: Path, owned: bool = False, clear_old: bool = True) -> Iterator[None]:
+    """Make `folder` ready for a wave's files and hold it while they are written, never touching what is not ours.
 
     A folder the tool made (it holds MARKER, or it is the default one inside the
     state folder: `owned`) loses the .eml files of an earlier render. Any other
     folder must be empty or new: a user's --out full of saved mail is refused,
-    not cleared.
+    not cleared. Renders into one folder take turns (a lock on the folder, as
+    `send.exclusive` locks the state folder): one clearing while another
+    writes would leave neither render whole.
     """
     if folder.exists() and not folder.is_dir():
         raise BadInput(f"--out {folder}: is a file, not a folder")
-    if folder.is_dir() and not owned and not (folder / MARKER).exists() and any(folder.iterdir()):
-        raise BadInput(f"--out {folder}: the folder is not empty and is not an outbox migrate notify made; choose an empty or new folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / MARKER).touch()
+        handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
         raise BadInput(f"{folder}: cannot create the outbox folder ({exc.strerror})") from None
-    if clear_old:
-        clear(folder)
+    try:
+        # Closing the handle releases the lock, also when this process dies.
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        if not owned and not (folder / MARKER).exists() and any(folder.iterdir()):
+            raise BadInput(f"--out {folder}: the folder is not empty and is not an outbox migrate notify made; choose an empty or new folder")
+        try:
+            (folder / MARKER).touch()
+        except OSError as exc:
+            raise BadInput(f"{folder}: cannot create the outbox folder ({exc.strerror})") from None
+        if clear_old:
+            clear(folder)
+        yield
+    finally:
+        os.close(handle)
 
 
 def clear(folder: Path) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from migrate import names
 from migrate.errors import BadInput
 from migrate.spec import Spec
+from migrate.text import decode_words, header, problem
 
 UPN = "user principal name"
 DISPLAY = "display name"
@@ -84,14 +85,9 @@ class Roster:
         return None
 
 
-def clean_name(text: str) -> str:
-    """A display name safe for a header: control and line-separator characters become spaces."""
-    out = []
-    for char in text:
-        category = unicodedata.category(char)
-        # Cc: controls incl. CR, LF, TAB, NEL; Zl/Zp: U+2028/U+2029; Cf: bidi overrides and such.
-        out.append(" " if category in ("Cc", "Zl", "Zp", "Cf") else char)
-    return " ".join("".join(out).split())[:_MAX_NAME]
+def clean_name(value: str) -> str:
+    """A display name safe for a header: encoded-words decoded, then one line of visible text, bounded."""
+    return header(value)[:_MAX_NAME]
 
 
 def normalise_address(text: str) -> str:
@@ -101,6 +97,9 @@ def normalise_address(text: str) -> str:
     if text.count("@") != 1:
         raise ValueError("needs exactly one @")
     local, _, domain = text.partition("@")
+    if "=?" in local:
+        # An encoded-word: the email package would decode it inside the To header.
+        raise ValueError("the part before @ is an RFC 2047 encoded-word, not a mailbox name")
     if not _LOCAL.fullmatch(local) or len(local) > 64:
         raise ValueError("the part before @ is not a plain ASCII mailbox name")
     try:
@@ -215,7 +214,9 @@ def parse(text: str, domain: str, default_language: str, source: str = "recipien
         for name in (DISPLAY, FIRST, LAST):
             value = get(row, name)
             fields[name] = clean_name(value)
-            if any(unicodedata.category(c) in ("Cc", "Zl", "Zp", "Cf") for c in value):
+            if decode_words(value) != value:
+                roster.notes.append(f"line {line}: {address}: {name} was written as RFC 2047 encoded-words; decoded")
+            if problem(value):
                 roster.notes.append(f"line {line}: {address}: {name} had control characters; cleaned")
         roster.recipients.append(
             Recipient(

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import jinja2
 
-from migrate import TEMPLATES
+from migrate import TEMPLATES, text
 from migrate.errors import BadInput
 from migrate.notify import dates
-from migrate.notify.recipients import Recipient, clean_name
+from migrate.notify.recipients import Recipient
 from migrate.notify.waves import Facts
 
 BUILTIN = TEMPLATES / "email"
@@ -97,8 +97,8 @@ def render(facts: Facts, recipient: Recipient, wave: str, override: Path | None 
     lang = recipient.language
     env = environment(lang, override)
     values = context(facts, recipient, wave)
-    # A subject is one header line whatever the template does: fold it to one line.
-    subject = clean_name(_render(env, f"{wave}.subject.txt", values))
+    # A subject is one header line whatever the template or a spec value does: fold it to one line.
+    subject = text.header(_render(env, f"{wave}.subject.txt", values))
     if not subject:
         raise BadInput(f"template {lang}/{wave}.subject.txt renders an empty subject")
     # The bodies may show the subject (the HTML <title>): as a value, so it is escaped there.

@@ -83,14 +83,15 @@ def write(wave: Wave, box: Path, *, owned: bool, only: Recipient | None = None) 
     `owned`: `box` is the tool's own folder (the default inside the state
     folder), so an earlier render's files in it are cleared; any other folder
     must be new, empty, or an outbox the tool made. Rendering one recipient
-    leaves the others' files, each numbered by its place in the roster.
+    leaves the others' files, each numbered by its place in the roster. A
+    second render into the same folder waits for the first to finish.
     """
-    outbox.prepare(box, owned=owned, clear_old=only is None)
     letters = []
-    for recipient in [only] if only else wave.roster.recipients:
-        msg = wave.message(recipient)
-        index = wave.roster.recipients.index(recipient) + 1
-        letters.append(Letter(recipient, msg, outbox.write(box, index, recipient.address, msg)))
+    with outbox.prepared(box, owned=owned, clear_old=only is None):
+        for recipient in [only] if only else wave.roster.recipients:
+            msg = wave.message(recipient)
+            index = wave.roster.recipients.index(recipient) + 1
+            letters.append(Letter(recipient, msg, outbox.write(box, index, recipient.address, msg)))
     return letters
 
 
