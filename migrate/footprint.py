@@ -102,6 +102,7 @@ _AUTODISCOVER = ("autodiscover.outlook.com", "autodiscover.partner.outlook.cn", 
 _SIPDIR = ("sipdir.online.lync.com", "sipdir.online.partner.lync.cn", "sipdir.online.lync.de")
 _ADDDNS_21V = "ADDDNS; 21Vianet: Microsoft's services-in-china DNS host pages"
 _GERMANY = "Germany: ADDDNS old, o365-germany section"
+_ADDDNS_SOVEREIGN = f"{_ADDDNS_21V}; {_GERMANY}"
 # Exchange federation's domain proof: one opaque token with no prefix (EXTDNS's examples
 # `Y96nu89138789315669824`, `Y3259071352452626169`; Get-FederatedDomainProof prints base64).
 _FEDERATION_PROOF = r"[a-z0-9+/]{16,}={0,2}"
@@ -131,7 +132,7 @@ _RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "autodiscover.cname", "Outlook Autodiscover to Exchange Online", "autodiscover", "CNAME",
-        f"{_ADDDNS_21V}; {_GERMANY}", zones=_AUTODISCOVER,
+        _ADDDNS_SOVEREIGN, zones=_AUTODISCOVER,
     ),
     Rule(
         "autodiscover.srv", "Outlook Autodiscover to Exchange Online (SRV form)", "_autodiscover._tcp", "SRV",
@@ -160,20 +161,20 @@ _RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "teams.sipfed-srv", "Teams/Skype for Business federation", "_sipfederationtls._tcp", "SRV",
-        f"{_ADDDNS_21V}; EXTDNS; {_GERMANY}",
+        f"{_ADDDNS_SOVEREIGN}; EXTDNS",
         zones=("sipfed.online.lync.com", "sipfed.online.partner.lync.cn", "sipfed.online.lync.de"),
     ),
     Rule(
         "skype.sip-srv", "Skype for Business Online SIP (legacy)", "_sip._tls", "SRV",
-        f"{_ADDDNS_21V}; {_GERMANY}", zones=_SIPDIR,
+        _ADDDNS_SOVEREIGN, zones=_SIPDIR,
     ),
     Rule(
         "skype.sip-cname", "Skype for Business Online SIP (legacy)", "sip", "CNAME",
-        f"{_ADDDNS_21V}; {_GERMANY}", zones=_SIPDIR,
+        _ADDDNS_SOVEREIGN, zones=_SIPDIR,
     ),
     Rule(
         "skype.lyncdiscover-cname", "Skype for Business Online discovery (legacy)", "lyncdiscover", "CNAME",
-        f"{_ADDDNS_21V}; {_GERMANY}",
+        _ADDDNS_SOVEREIGN,
         zones=("webdir.online.lync.com", "webdir.online.partner.lync.cn", "webdir.online.skype.de"),
     ),
     Rule(
