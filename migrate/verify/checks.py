@@ -35,7 +35,7 @@ import dns.rdatatype
 import dns.rrset
 
 from migrate import footprint, mailauth
-from migrate.report import FAIL, PASS, PENDING, UNKNOWN, Check
+from migrate.report import FAIL, NOTE, PASS, PENDING, UNKNOWN, Check
 from migrate.verify.delegation import Addresses, Walk, glue
 from migrate.verify.evidence import ANSWER, CNAME, NODATA, NXDOMAIN, REFERRAL, REFUSED, SERVFAIL, TIMEOUT, Answer
 from migrate.zone import HOST_MANAGED, RRset, Zone
@@ -298,7 +298,7 @@ def _serial_check(domain: str, serials: dict[str, int], tcp_serials: dict[str, i
     if len(set(serials.values())) == 1:
         return Check("auth.soa-serial", PASS, domain, None, None, observed)
     return Check("auth.soa-serial", PASS, domain, None, None, observed,
-                 "note: the SOA serials differ between servers (providers that number each node, or two providers, do that); "
+                 f"{NOTE}the SOA serials differ between servers (providers that number each node, or two providers, do that); "
                  "the data is compared record by record, and a server whose data differs fails there")
 
 
