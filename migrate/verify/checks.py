@@ -6,7 +6,8 @@ of the matrix (server x check x record) gets a result, so one round shows
 everything that is wrong. The decisions, in one place:
 
 - an answer that carries no evidence (timeout, REFUSED or SERVFAIL from a
-  resolver, a malformed reply) is `unknown`, never `pass`;
+  resolver, a malformed reply, a parent's reply whose flags say something on
+  the way answered instead) is `unknown`, never `pass`;
 - an authoritative server that refuses the zone, answers without AA, refers
   upwards or fails is lame: `fail`;
 - a record that differs at an authoritative server is `fail` (waiting will
@@ -36,7 +37,7 @@ import dns.rrset
 
 from migrate import footprint, mailauth
 from migrate.report import FAIL, NOTE, PASS, PENDING, UNKNOWN, Check
-from migrate.verify.delegation import Addresses, Walk, glue
+from migrate.verify.delegation import NOT_FROM_THE_SERVERS, Addresses, Walk, from_the_server, glue
 from migrate.verify.evidence import ANSWER, CNAME, NODATA, NXDOMAIN, REFERRAL, REFUSED, SERVFAIL, TIMEOUT, Answer
 from migrate.zone import HOST_MANAGED, RRset, Zone
 
@@ -158,6 +159,9 @@ def delegation_checks(ev: Evidence) -> list[Check]:
         server = f"{view.name.rstrip('.')} ({view.address})"
         if not view.ns.ok:
             out.append(Check("delegation.parent-ns", UNKNOWN, domain, server, expected, None, f"no evidence: {_why(view.ns)}"))
+        elif not from_the_server(view.ns):
+            out.append(Check("delegation.parent-ns", UNKNOWN, domain, server, expected, {"outcome": view.ns.outcome, "aa": False},
+                             f"{NOT_FROM_THE_SERVERS}: {view.ns.outcome} without the AA flag"))
         elif view.ns.outcome == NXDOMAIN:
             out.append(Check("delegation.parent-ns", FAIL, domain, server, expected, [], f"the parent says {domain} does not exist"))
         else:

@@ -94,6 +94,17 @@ def test_parent_still_at_the_old_host_and_disagreeing_parent_servers():
     assert statuses(checks, "delegation.child-ns") == ["fail", "fail"]
 
 
+def test_a_parent_answer_without_aa_is_unknown_not_a_missing_domain():
+    """A hotel network answers for the parent: its NXDOMAIN (no AA) says nothing about the registry."""
+    intercepted = parent("192.0.2.54")
+    intercepted.ns = ans(D, "NS", outcome="nxdomain", aa=False, server="192.0.2.54", rcode="NXDOMAIN")
+    ev = evidence(parents=[parent("192.0.2.53"), intercepted])
+    cells = [c for c in C.delegation_checks(ev) if c.id == "delegation.parent-ns"]
+    assert [c.status for c in cells] == ["pass", "unknown"]
+    assert cells[1].detail == "DNS answers here are not from the servers asked (intercepted?): nxdomain without the AA flag"
+    assert not any("does not exist" in c.detail for c in cells)
+
+
 def test_a_child_ns_set_different_from_the_delegation_fails():
     ev = evidence()
     ev.servers[0].ns = ans(D, "NS", answer=[rr(D, "NS", [*NEW, "ns3.newhost.net."])])
