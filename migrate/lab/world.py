@@ -379,8 +379,8 @@ class World:
             else:
                 copies = [z for z in self.spec.zones if server.name in z.servers]
                 what = ", ".join(f"{z.origin}" + (f" [{z.key}]" if z.key != z.origin else "") for z in copies)
-            state = next((f" ({what})" for what, names in (("stopped", self.stopped), ("muted", self.muted),
-                                                          ("intercepted", self.intercepted)) if server.name in names), "")
+            states = (("stopped", self.stopped), ("muted", self.muted), ("intercepted", self.intercepted))
+            state = next((f" ({label})" for label, members in states if server.name in members), "")
             hosts = " ".join(server.hostnames)
             lines.append(f"{server.name:<10} {self.addresses[server.name]:<15} {hosts:<32} {what}{state}")
         return lines
