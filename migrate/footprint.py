@@ -93,11 +93,19 @@ class Reason(NamedTuple):
     @property
     def purpose(self) -> str:
         """The rule's purpose in a few words ("Outlook Autodiscover to Exchange Online"), for a short list."""
-        return next(rule.purpose for rule in _RULES if rule.id == self.rule)
+        return _rule(self.rule).purpose
 
 
-_AUTODISCOVER = ("autodiscover.outlook.com", "autodiscover.partner.outlook.cn")
+# Host tuples: the worldwide form, 21Vianet's, then Microsoft Cloud Deutschland's (closed in
+# 2021-2022, but its records linger in zones: research/m365.md §7).
+_AUTODISCOVER = ("autodiscover.outlook.com", "autodiscover.partner.outlook.cn", "autodiscover-outlook.office.de")
+_SIPDIR = ("sipdir.online.lync.com", "sipdir.online.partner.lync.cn", "sipdir.online.lync.de")
 _ADDDNS_21V = "ADDDNS; 21Vianet: Microsoft's services-in-china DNS host pages"
+_GERMANY = "Germany: ADDDNS old, o365-germany section"
+_ADDDNS_SOVEREIGN = f"{_ADDDNS_21V}; {_GERMANY}"
+# Exchange federation's domain proof: one opaque token with no prefix (EXTDNS's examples
+# `Y96nu89138789315669824`, `Y3259071352452626169`; Get-FederatedDomainProof prints base64).
+_FEDERATION_PROOF = r"[a-z0-9+/]{16,}={0,2}"
 
 _RULES: tuple[Rule, ...] = (
     Rule(
@@ -124,7 +132,7 @@ _RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "autodiscover.cname", "Outlook Autodiscover to Exchange Online", "autodiscover", "CNAME",
-        _ADDDNS_21V, zones=_AUTODISCOVER,
+        _ADDDNS_SOVEREIGN, zones=_AUTODISCOVER,
     ),
     Rule(
         "autodiscover.srv", "Outlook Autodiscover to Exchange Online (SRV form)", "_autodiscover._tcp", "SRV",
@@ -153,24 +161,30 @@ _RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "teams.sipfed-srv", "Teams/Skype for Business federation", "_sipfederationtls._tcp", "SRV",
-        _ADDDNS_21V + "; EXTDNS", zones=("sipfed.online.lync.com", "sipfed.online.partner.lync.cn"),
+        f"{_ADDDNS_SOVEREIGN}; EXTDNS",
+        zones=("sipfed.online.lync.com", "sipfed.online.partner.lync.cn", "sipfed.online.lync.de"),
     ),
     Rule(
         "skype.sip-srv", "Skype for Business Online SIP (legacy)", "_sip._tls", "SRV",
-        _ADDDNS_21V, zones=("sipdir.online.lync.com", "sipdir.online.partner.lync.cn"),
+        _ADDDNS_SOVEREIGN, zones=_SIPDIR,
     ),
     Rule(
         "skype.sip-cname", "Skype for Business Online SIP (legacy)", "sip", "CNAME",
-        _ADDDNS_21V, zones=("sipdir.online.lync.com", "sipdir.online.partner.lync.cn"),
+        _ADDDNS_SOVEREIGN, zones=_SIPDIR,
     ),
     Rule(
         "skype.lyncdiscover-cname", "Skype for Business Online discovery (legacy)", "lyncdiscover", "CNAME",
-        _ADDDNS_21V, zones=("webdir.online.lync.com", "webdir.online.partner.lync.cn"),
+        _ADDDNS_SOVEREIGN,
+        zones=("webdir.online.lync.com", "webdir.online.partner.lync.cn", "webdir.online.skype.de"),
     ),
     Rule(
         "entra.enterpriseregistration", "Entra ID device registration", "enterpriseregistration", "CNAME",
-        "ADDDNS old; 21Vianet: Intune China endpoint list",
-        zones=("enterpriseregistration.windows.net", "enterpriseregistration.partner.microsoftonline.cn"),
+        f"ADDDNS old; 21Vianet: Intune China endpoint list; {_GERMANY}",
+        zones=(
+            "enterpriseregistration.windows.net",
+            "enterpriseregistration.partner.microsoftonline.cn",
+            "enterpriseregistration.microsoftonline.de",
+        ),
     ),
     Rule(
         "intune.enterpriseenrollment", "Intune device enrolment", "enterpriseenrollment", "CNAME",
@@ -189,7 +203,7 @@ _RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "federation.exchangedelegation", "Exchange hybrid federation proof", "exchangedelegation", "TXT",
-        "EXTDNS; Get-FederatedDomainProof", subject=TEXT, text=r"[a-z0-9+/]{16,}={0,2}", anywhere=False,
+        "EXTDNS; Get-FederatedDomainProof", subject=TEXT, text=_FEDERATION_PROOF, anywhere=False,
     ),
 )
 
@@ -210,6 +224,10 @@ class Classification:
 
 def rules() -> tuple[Rule, ...]:
     return _RULES
+
+
+def _rule(rule_id: str) -> Rule:
+    return next(rule for rule in _RULES if rule.id == rule_id)
 
 
 def _host(text: str) -> str:
@@ -320,6 +338,15 @@ def is_microsoft_nameserver(host: str) -> bool:
     if not isinstance(host, str) or not host.strip():
         return False
     return any(rule.rdtype == "NS" and _match(rule, _host(host)) for rule in _RULES)
+
+
+def looks_like_federation_proof(text: str) -> bool:
+    """True for a TXT string shaped like an Exchange federation domain proof.
+
+    The apex proof has no prefix, so the shape alone cannot tell it from another
+    service's opaque token: callers only flag it, for a person to decide.
+    """
+    return _rule("federation.exchangedelegation").regex.fullmatch(text.strip()) is not None
 
 
 def mta_sts_microsoft_hosts(policy_text: str) -> list[str]:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from migrate import mailauth, names
+from migrate import footprint, mailauth, names
 from migrate.plan import HOST_TYPES, Plan, apex_spf
 from migrate.zone import HOST_MANAGED
 
@@ -136,7 +136,28 @@ def host_types(plan: Plan) -> Iterator[Finding]:
         )
 
 
-RULES: tuple[Rule, ...] = (spf_single, spf_lookups, cname_rules, target_not_cname, mx_present, dmarc_valid, high_ttls, host_types)
+def possible_federation_txt(plan: Plan) -> Iterator[Finding]:
+    """Exchange federation's apex proof is an opaque token the catalogue cannot tell from
+    another service's by its value: in a zone that held Microsoft 365, the person decides."""
+    if not plan.microsoft365:
+        return
+    apex = plan.desired.get(plan.spec.domain, "TXT")
+    for value in apex.values() if apex else []:
+        if footprint.looks_like_federation_proof(value):
+            yield Finding(
+                "warning",
+                "m365.possible-federation-txt",
+                plan.spec.domain,
+                f"the apex TXT {value!r} has the shape of an Exchange federation domain proof (an opaque token) "
+                "and the zone held other Microsoft 365 records: if it is Microsoft's, delete it from the zone file "
+                "so the plan drops it; if another service uses it, keep it",
+            )
+
+
+RULES: tuple[Rule, ...] = (
+    spf_single, spf_lookups, cname_rules, target_not_cname, mx_present, dmarc_valid, high_ttls, host_types,
+    possible_federation_txt,
+)
 
 
 def lint(plan: Plan) -> list[Finding]:

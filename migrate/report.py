@@ -23,6 +23,9 @@ from migrate.state.codec import plain, utc_text
 
 PASS, FAIL, PENDING, UNKNOWN = "pass", "fail", "pending", "unknown"
 Status = Literal["pass", "fail", "pending", "unknown"]
+# A passing check whose detail starts with this says something a person should read
+# (SOA serials that differ): the terminal shows it instead of folding it into a count.
+NOTE = "note: "
 
 # Worst first, for folding many checks into one status. Unknown ranks below
 # fail: fail closed, what could not be established is never better than a

@@ -23,6 +23,7 @@ from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_dir
 from migrate.errors import BadInput
+from migrate.report import NOTE
 from migrate.verify import report, watch as watcher
 from migrate.verify.round import RoundResult, Settings
 
@@ -50,7 +51,7 @@ def _when(value: datetime | None) -> str:
 
 
 def render(result: RoundResult, note: str = "") -> Group:
-    """The round as the terminal shows it: a headline, the problems, then the passing matrix folded."""
+    """The round as the terminal shows it: a headline, the problems and notes, then the passing matrix folded."""
     head = Text.assemble(
         (f"{result.domain.rstrip('.')}: ", "bold"),
         (result.status.upper(), _STATUS.get(result.status, "bold")),
@@ -67,7 +68,7 @@ def render(result: RoundResult, note: str = "") -> Group:
     order = {"fail": 0, "unknown": 1, "pending": 2, "pass": 3}
     passes: dict[str, int] = {}
     for check in sorted(result.checks, key=lambda c: (order.get(c.status, 9), c.id, c.subject, c.server or "")):
-        if check.status == "pass":
+        if check.status == "pass" and not check.detail.startswith(NOTE):
             passes[check.id] = passes.get(check.id, 0) + 1
             continue
         # Subjects and details carry DNS answers: each cell one inert line.

@@ -1,5 +1,6 @@
 """One Unbound per lab resolver: a caching recursive resolver that knows only
 the lab root (root hints), optionally validating against the lab root's key.
+Unbound also plays a network's port-53 interceptor (`interceptor_config_text`).
 
 Options chosen so that cache behaviour is exact and easy to reason about:
 no prefetch, no serve-expired, no QNAME minimisation; `do-not-query-localhost:
@@ -26,8 +27,9 @@ def root_hints_text(hints: list[tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def config_text(address: str, directory: Path, hints_file: Path, trust_anchor: list[str] | None) -> str:
-    lines = [
+def _server_lines(address: str, directory: Path) -> list[str]:
+    """One foreground Unbound on one loopback address, logging to its output."""
+    return [
         "server:",
         f"    interface: {address}",
         "    port: 53",
@@ -40,6 +42,12 @@ def config_text(address: str, directory: Path, hints_file: Path, trust_anchor: l
         "    use-syslog: no",
         "    verbosity: 0",
         f"    directory: {_q(str(directory))}",
+    ]
+
+
+def config_text(address: str, directory: Path, hints_file: Path, trust_anchor: list[str] | None) -> str:
+    lines = [
+        *_server_lines(address, directory),
         "    access-control: 127.0.0.0/8 allow",
         "    do-ip6: no",
         "    do-not-query-localhost: no",
@@ -75,6 +83,33 @@ def config_text(address: str, directory: Path, hints_file: Path, trust_anchor: l
         "    control-enable: yes",
         f"    control-interface: {_q(str(directory / 'control.sock'))}",
         "    control-use-cert: no",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# The interceptor's whole world: a root zone with nothing below it, so every name is NXDOMAIN.
+EMPTY_ROOT_ZONE = (
+    ".  60  IN  SOA  intercept.invalid. hostmaster.intercept.invalid. 1 60 60 60 60\n"
+    ".  60  IN  NS   intercept.invalid.\n"
+)
+
+
+def interceptor_config_text(address: str, directory: Path, root_zone: Path) -> str:
+    """A network's port-53 interceptor, as hotel and corporate networks run one: it answers
+    every question itself, recursion bit or not (`allow_setrd`), from its own view (an empty
+    root used as upstream data only), so its NXDOMAIN comes without the AA flag."""
+    lines = [
+        *_server_lines(address, directory),
+        "    access-control: 127.0.0.0/8 allow_setrd",
+        "    do-ip6: no",
+        '    module-config: "iterator"',
+        "auth-zone:",
+        '    name: "."',
+        f"    zonefile: {_q(str(root_zone))}",
+        "    for-downstream: no",
+        "    for-upstream: yes",
+        "remote-control:",
+        "    control-enable: no",
     ]
     return "\n".join(lines) + "\n"
 

@@ -6,8 +6,8 @@ with the data it should (polling with dnspython, never fixed sleeps). The
 operations change the running world the way the Internet changes: a zone
 edit at its primary (RFC 2136 or a reload) that secondaries pick up by
 NOTIFY and transfer; a new delegation or DS at the parent; a server that
-stops, goes silent, refuses or falls behind; resolvers whose caches are
-kept or flushed.
+stops, goes silent, refuses, falls behind or has its address taken by a
+network's port-53 interceptor; resolvers whose caches are kept or flushed.
 
 Every method that changes data waits until the change is served everywhere
 it should be, so a test can assert right after it.
@@ -77,6 +77,7 @@ class World:
         self._procs: dict[str, subprocess.Popen] = {}
         self.muted: set[str] = set()
         self.stopped: set[str] = set()
+        self.intercepted: set[str] = set()  # an interceptor answers at their addresses (`intercept`)
         self.refused: set[tuple[str, str]] = set()  # (server, zone key)
         self.frozen: set[tuple[str, str]] = set()
         self.standalone: dict[tuple[str, str], Zone] = {}
@@ -237,6 +238,8 @@ class World:
 
     def _argv(self, server: str) -> list[str]:
         base = self._server_dir(server)
+        if server in self.intercepted:
+            return ["unbound", "-d", "-c", str(base / "interceptor" / "unbound.conf")]
         if self.spec.server(server).role == "resolver":
             return ["unbound", "-d", "-c", str(base / "unbound.conf")]
         return ["knotd", "-c", str(base / "knot.conf")]
@@ -263,7 +266,7 @@ class World:
             delay = min(delay * 2, 0.05)
 
     def _answering(self, server: str) -> bool:
-        return server not in self.muted and server not in self.stopped
+        return server not in self.muted and server not in self.stopped and server not in self.intercepted
 
     def _in_sync(self, zone: LabZone, kick: bool) -> bool:
         """All live, non-stale servers of a copy serve the primary's serial."""
@@ -376,7 +379,8 @@ class World:
             else:
                 copies = [z for z in self.spec.zones if server.name in z.servers]
                 what = ", ".join(f"{z.origin}" + (f" [{z.key}]" if z.key != z.origin else "") for z in copies)
-            state = " (stopped)" if server.name in self.stopped else " (muted)" if server.name in self.muted else ""
+            states = (("stopped", self.stopped), ("muted", self.muted), ("intercepted", self.intercepted))
+            state = next((f" ({label})" for label, members in states if server.name in members), "")
             hosts = " ".join(server.hostnames)
             lines.append(f"{server.name:<10} {self.addresses[server.name]:<15} {hosts:<32} {what}{state}")
         return lines
@@ -586,6 +590,7 @@ class World:
             procs.stop([self._procs[name]])
             self.stopped.add(name)
             self.muted.discard(name)
+            self.intercepted.discard(name)
 
     def start_server(self, name: str, timeout: float = 10.0) -> None:
         """Start a stopped server again (same config, same data)."""
@@ -617,6 +622,34 @@ class World:
         if name in self.muted:
             self._procs[name].send_signal(signal.SIGCONT)
             self.muted.discard(name)
+
+    def intercept(self, name: str, timeout: float = 10.0) -> None:
+        """Put a network's port-53 interceptor at one server's address, as hotel and corporate
+        networks do: an Unbound answers every question there itself, NXDOMAIN without the AA
+        flag. The server is stopped meanwhile; `stop_intercepting` brings it back."""
+        self._server(name)
+        if name in self.stopped:
+            raise BadInput(f"lab: server {name} is stopped, not running")
+        with self._lock:
+            procs.stop([self._procs[name]])
+            self.muted.discard(name)
+            self.intercepted.add(name)
+            base = self._server_dir(name) / "interceptor"
+            base.mkdir(exist_ok=True)
+            root_zone = base / "root.zone"
+            root_zone.write_text(unbound.EMPTY_ROOT_ZONE)
+            (base / "unbound.conf").write_text(unbound.interceptor_config_text(self.addresses[name], base, root_zone))
+            self._spawn(name)
+            self._wait(lambda: probe.rcode(self.addresses[name], "intercept.invalid.") == "NXDOMAIN",
+                       time.monotonic() + timeout, f"the interceptor at {name}'s address to answer")
+
+    def stop_intercepting(self, name: str, timeout: float = 10.0) -> None:
+        """Undo `intercept`: the server itself answers at its address again."""
+        self._server(name)
+        if name not in self.intercepted:
+            return
+        self.stop_server(name)
+        self.start_server(name, timeout)
 
     def _reconfigure(self, name: str) -> None:
         self._write_knot(name)

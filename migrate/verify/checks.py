@@ -6,12 +6,15 @@ of the matrix (server x check x record) gets a result, so one round shows
 everything that is wrong. The decisions, in one place:
 
 - an answer that carries no evidence (timeout, REFUSED or SERVFAIL from a
-  resolver, a malformed reply) is `unknown`, never `pass`;
+  resolver, a malformed reply, a parent's reply whose flags say something on
+  the way answered instead) is `unknown`, never `pass`;
 - an authoritative server that refuses the zone, answers without AA, refers
   upwards or fails is lame: `fail`;
 - a record that differs at an authoritative server is `fail` (waiting will
   not fix it); a resolver that still holds old data is `pending` with the
   time its cached answer expires (waiting will);
+- SOA serials are evidence, not the verdict: servers whose serials differ
+  pass with a note, because the data itself is compared at each of them;
 - resolvers are only asked about a record once every authoritative server
   serves it as desired (asking earlier can seed negative caches), so until
   then their cell is `pending` (`resolver.deferred`).
@@ -33,8 +36,8 @@ import dns.rdatatype
 import dns.rrset
 
 from migrate import footprint, mailauth
-from migrate.report import FAIL, PASS, PENDING, UNKNOWN, Check
-from migrate.verify.delegation import Addresses, Walk, glue
+from migrate.report import FAIL, NOTE, PASS, PENDING, UNKNOWN, Check
+from migrate.verify.delegation import NOT_FROM_THE_SERVERS, Addresses, Walk, from_the_server, glue
 from migrate.verify.evidence import ANSWER, CNAME, NODATA, NXDOMAIN, REFERRAL, REFUSED, SERVFAIL, TIMEOUT, Answer
 from migrate.zone import HOST_MANAGED, RRset, Zone
 
@@ -156,6 +159,9 @@ def delegation_checks(ev: Evidence) -> list[Check]:
         server = f"{view.name.rstrip('.')} ({view.address})"
         if not view.ns.ok:
             out.append(Check("delegation.parent-ns", UNKNOWN, domain, server, expected, None, f"no evidence: {_why(view.ns)}"))
+        elif not from_the_server(view.ns):
+            out.append(Check("delegation.parent-ns", UNKNOWN, domain, server, expected, {"outcome": view.ns.outcome, "aa": False},
+                             f"{NOT_FROM_THE_SERVERS}: {view.ns.outcome} without the AA flag"))
         elif view.ns.outcome == NXDOMAIN:
             out.append(Check("delegation.parent-ns", FAIL, domain, server, expected, [], f"the parent says {domain} does not exist"))
         else:
@@ -238,6 +244,7 @@ def delegation_checks(ev: Evidence) -> list[Check]:
 def auth_checks(ev: Evidence) -> list[Check]:
     out: list[Check] = []
     serials: dict[str, int] = {}
+    tcp_serials: dict[str, int] = {}  # only where TCP reaches another serial than UDP at the same address
     for view in ev.servers:
         soa = view.soa
         if soa is None:
@@ -261,32 +268,42 @@ def auth_checks(ev: Evidence) -> list[Check]:
         if tcp is not None and soa is not None and soa.ok:
             if tcp.ok and tcp.aa:
                 out.append(Check("auth.tcp", PASS, ev.domain, view.label))
-                # UDP and TCP may reach different back ends (a load balancer, an anycast node):
-                # resolvers use TCP for every truncated answer, so its serial counts as its own cell.
+                # UDP and TCP may reach different back ends (a load balancer, an anycast node), and
+                # resolvers use TCP for every truncated answer: records are compared over UDP only,
+                # so another serial over TCP is a back end whose data nobody compared.
                 tcp_soa = tcp.rrset(ev.domain, "SOA") if tcp.outcome == ANSWER else None
                 if tcp_soa is not None and view.label in serials:
                     tcp_serial = int(sorted(tcp_soa.rdatas)[0].split()[2])
                     if tcp_serial != serials[view.label]:
-                        serials[f"{view.label} over TCP"] = tcp_serial
+                        tcp_serials[view.label] = tcp_serial
             else:
                 out.append(Check("auth.tcp", FAIL, ev.domain, view.label, "SOA over TCP", _why(tcp), "TCP/53 must work: large answers are truncated over UDP and resolvers retry over TCP"))
         if soa is not None and soa.ra and soa.outcome == ANSWER:
             out.append(Check("auth.recursion", FAIL, ev.domain, view.label, "RA=0", "RA=1", "the server offers recursion: an authoritative server should not be an open resolver"))
     if serials:
-        distinct = sorted(set(serials.values()))
-        if len(distinct) == 1:
-            out.append(Check("auth.soa-serial", PASS, ev.domain, None, None, serials))
-        else:
-            newest = max(distinct, key=lambda s: sum(1 for o in distinct if _serial_gt(s, o)))
-            behind = sorted(k for k, v in serials.items() if v != newest)
-            out.append(Check("auth.soa-serial", FAIL, ev.domain, None, newest, serials,
-                             f"SOA serials disagree; behind: {', '.join(behind)} (a secondary stopped transferring or a reload failed)"))
+        out.append(_serial_check(ev.domain, serials, tcp_serials))
     return out
 
 
-def _serial_gt(a: int, b: int) -> bool:
-    """RFC 1982 serial arithmetic: a is newer than b."""
-    return a != b and ((a > b and a - b < 2**31) or (a < b and b - a > 2**31))
+def _serial_check(domain: str, serials: dict[str, int], tcp_serials: dict[str, int]) -> Check:
+    """`auth.soa-serial`: serials are evidence, not the verdict.
+
+    Providers that number each node, and a zone served by two providers, differ
+    for good while serving the same data; the record checks compare the data
+    itself at every address and fail the server whose data differs. Only a TCP
+    path on another serial than its address's UDP path stays unestablished:
+    no record was compared over TCP.
+    """
+    observed = {**serials, **{f"{label} over TCP": serial for label, serial in tcp_serials.items()}}
+    if tcp_serials:
+        paths = ", ".join(f"{label} ({serials[label]} over UDP, {serial} over TCP)" for label, serial in sorted(tcp_serials.items()))
+        return Check("auth.soa-serial", UNKNOWN, domain, None, None, observed,
+                     f"TCP reaches another back end than UDP at {paths}: its data was not compared, and resolvers use it for every truncated answer")
+    if len(set(serials.values())) == 1:
+        return Check("auth.soa-serial", PASS, domain, None, None, observed)
+    return Check("auth.soa-serial", PASS, domain, None, None, observed,
+                 f"{NOTE}the SOA serials differ between servers (providers that number each node, or two providers, do that); "
+                 "the data is compared record by record, and a server whose data differs fails there")
 
 
 def _usable(view: ServerView) -> bool:

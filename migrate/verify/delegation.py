@@ -10,28 +10,30 @@ name server names the same way), and stop at the zone that refers the domain.
 the authoritative server of this name say" by the same iteration; each
 answer is an `Answer` (`evidence`), so the evidence stays inspectable.
 
-What an answer means at each step (a referral further down or a lame one,
-the parent found or the walk over, which cut and which server to ask, what
-an address answer adds) is decided by the pure functions below; `Walker`
-only asks the questions and remembers, within a round, what it has learnt.
+What an answer means at each step (whether the server asked gave it at all,
+a referral further down or a lame one, the parent found or the walk over,
+which cut and which server to ask, what an address answer adds) is decided
+by the pure functions below; `Walker` only asks the questions and remembers,
+within a round, what it has learnt.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import dns.name
 
 from migrate.endpoint import Endpoint
-from migrate.verify.evidence import ANSWER, CNAME, NXDOMAIN, REFERRAL, TIMEOUT, Answer
+from migrate.verify.evidence import ANSWER, CNAME, INTERCEPTED, NXDOMAIN, REFERRAL, TIMEOUT, Answer
 
 MAX_STEPS = 24  # referrals followed for one name (the tree is rarely deeper than 6)
 MAX_DEPTH = 4  # nested glueless name server lookups
 MAX_ALIASES = 8  # CNAMEs followed for one host
 ROOT_HINTS = ".root-hints"  # the root cut's one "server name": its addresses are the configured hints
+NOT_FROM_THE_SERVERS = "DNS answers here are not from the servers asked (intercepted?)"
 # The hosts the current chain of lookups is resolving (each task sees its own chain).
 _RESOLVING: ContextVar[frozenset[str]] = ContextVar("resolving", default=frozenset())
 
@@ -102,6 +104,27 @@ class Step:
 
 def _is_below(name: str, zone: str) -> bool:
     return dns.name.from_text(name).is_subdomain(dns.name.from_text(zone))
+
+
+def from_the_server(answer: Answer) -> bool:
+    """The reply's flags fit a server asked with recursion off: a referral without AA (the
+    querier calls nothing else one), an answer, alias, NXDOMAIN or NODATA with it."""
+    return answer.outcome == REFERRAL or answer.aa
+
+
+def as_heard(cut: Cut, answer: Answer) -> Answer:
+    """What a server of `cut` said, or no evidence when its flags say something else answered.
+
+    A network that intercepts port 53 and answers itself (hotel and corporate networks do)
+    says nothing about who is delegated or whether the domain exists: its NXDOMAIN must not
+    read as "not registered".
+    """
+    if not answer.ok or from_the_server(answer):
+        return answer
+    where = "a root server" if cut.zone == "." else f"a server of {cut.zone}"
+    return replace(answer, outcome=INTERCEPTED, error=(
+        f"{NOT_FROM_THE_SERVERS}: {answer.server}, asked as {where}, answered {answer.qname} {answer.qtype} "
+        f"with {answer.outcome} without the AA flag"))
 
 
 def glue(answer: Answer) -> dict[str, list[str]]:
@@ -187,6 +210,8 @@ def lookup_step(cut: Cut, answer: Answer | None) -> Step:
 
 def parent_step(cut: Cut, domain: str, answer: Answer | None) -> Step:
     """Looking for the domain's parent, given the answer of `cut`'s servers to "domain NS": DONE means `cut` is the parent."""
+    if answer is not None and answer.outcome == INTERCEPTED:
+        return Step(FAILED, answer.error, unknown=True)
     if answer is None or not answer.ok:
         detail = f" ({answer.server}: {answer.error or answer.outcome})" if answer else ""
         return Step(FAILED, f"no server of {cut.zone} answered for {domain} NS{detail}", unknown=True)
@@ -220,7 +245,7 @@ def note_address_answer(found: Addresses, target: str, rdtype: str, answer: Answ
         found.error = f"{target} does not exist (NXDOMAIN)"
     elif not answer.ok:
         found.unknown = True
-        found.error = f"{answer.server} gave {answer.outcome} for {target} {rdtype}"
+        found.error = answer.error if answer.outcome == INTERCEPTED else f"{answer.server} gave {answer.outcome} for {target} {rdtype}"
     return None
 
 
@@ -263,10 +288,10 @@ class Walker:
         self._silent: set[Endpoint] = set()
 
     async def _ask_any(self, cut: Cut, qname: str, qtype: str, dnssec: bool = False) -> Answer | None:
-        """Ask the cut's servers in turn until one gives evidence."""
+        """Ask the cut's servers in turn until one gives evidence of its own."""
         last = None
         for addr in ask_order(cut.addresses(), self._silent):
-            answer = await self.querier.ask(addr, qname, qtype, dnssec=dnssec)
+            answer = as_heard(cut, await self.querier.ask(addr, qname, qtype, dnssec=dnssec))
             if answer.ok:
                 return answer
             if answer.outcome == TIMEOUT:

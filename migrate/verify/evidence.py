@@ -25,8 +25,11 @@ def utc_now() -> datetime:
 # What an answer was, as far as the wire can tell (meaning is decided in checks).
 ANSWER, CNAME, NODATA, NXDOMAIN, REFERRAL = "answer", "cname", "nodata", "nxdomain", "referral"
 REFUSED, SERVFAIL, TIMEOUT, ERROR = "refused", "servfail", "timeout", "error"
+# Set by the walker, which alone knows a reply should have come from the zone's own server:
+# flags that do not fit (NXDOMAIN without AA) mean something on the way answered instead.
+INTERCEPTED = "intercepted"
 # Outcomes that say nothing about the data: never evidence for or against it.
-NO_EVIDENCE = frozenset({REFUSED, SERVFAIL, TIMEOUT, ERROR})
+NO_EVIDENCE = frozenset({REFUSED, SERVFAIL, TIMEOUT, ERROR, INTERCEPTED})
 
 
 @dataclass(frozen=True)

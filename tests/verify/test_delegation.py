@@ -14,7 +14,7 @@ import pytest
 from migrate.endpoint import Endpoint
 from migrate.verify import delegation as W
 from migrate.verify.delegation import Addresses, Cut
-from migrate.verify.evidence import ANSWER, CNAME, NODATA, NXDOMAIN, REFERRAL, TIMEOUT, Answer
+from migrate.verify.evidence import ANSWER, CNAME, INTERCEPTED, NODATA, NXDOMAIN, REFERRAL, TIMEOUT, Answer
 from migrate.zone import RRset
 
 D = "example.dk."
@@ -305,3 +305,60 @@ def test_a_host_that_is_an_alias_gets_its_targets_addresses_and_notes_the_alias(
     )
     found = asyncio.run(walker(querier).addresses(host))
     assert found.addresses == ["192.0.2.25"] and found.cname == real and found.error is None
+
+
+# -- answers that are not from the servers asked ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "given, fits",
+    [
+        (ROOT_TO_DK, True),  # a referral: no AA
+        (answer(DK, D, "NS", NXDOMAIN, aa=True), True),
+        (nodata(DK, D, "NS"), True),
+        (answer(DK, D, "NS", NXDOMAIN), False),  # a hotel network's "does not exist"
+        (answer(DK, D, "NS", NODATA), False),
+        (answer(DK, D, "NS", ANSWER, answer=[RRset.build(D, "NS", 300, ["ns1.newhost.net."])]), False),  # a cache's copy
+    ],
+)
+def test_only_replies_with_the_flags_of_what_they_claim_are_from_the_server(given, fits):
+    assert W.from_the_server(given) is fits
+    heard = W.as_heard(dk_cut(), given)
+    if fits:
+        assert heard is given
+    else:
+        assert heard.outcome == INTERCEPTED and not heard.ok
+        assert heard.error.startswith("DNS answers here are not from the servers asked (intercepted?): ")
+        assert f"{DK}, asked as a server of dk., answered {D} NS with {given.outcome} without the AA flag" in heard.error
+
+
+def test_no_evidence_stays_as_it_was():
+    silent = timeout(DK, D, "NS")
+    assert W.as_heard(dk_cut(), silent) is silent
+
+
+def test_an_nxdomain_without_aa_is_an_unknown_walk_not_an_unregistered_domain():
+    step = W.parent_step(dk_cut(), D, W.as_heard(dk_cut(), answer(DK, D, "NS", NXDOMAIN)))
+    assert step.kind == W.FAILED and step.unknown
+    assert step.error.startswith(W.NOT_FROM_THE_SERVERS) and "not registered" not in step.error
+
+
+def test_an_address_answer_without_aa_adds_nothing_and_says_why():
+    host = "ns1.newhost.net."
+    found = Addresses(host)
+    heard = W.as_heard(root_cut(), answer(ROOT, host, "A", NXDOMAIN))
+    assert "asked as a root server" in heard.error
+    assert W.note_address_answer(found, host, "A", heard) is None
+    assert not found.addresses and found.unknown and found.error == heard.error
+
+
+def test_the_walk_asks_the_next_server_past_an_interceptor_and_is_unknown_when_all_are():
+    second = "192.0.2.11"
+    two_dk = referral(ROOT, D, "NS", "dk.", ["a.nic.dk.", "b.nic.dk."], {"a.nic.dk.": DK, "b.nic.dk.": second})
+    intercepted = answer(DK, D, "NS", NXDOMAIN)
+    walk = asyncio.run(walker(FakeQuerier(two_dk, intercepted, referral(second, D, "NS", D, ["ns1.newhost.net."]))).find_parent(D))
+    assert walk.parent is not None and walk.parent.zone == "dk." and walk.error is None
+
+    walk = asyncio.run(walker(FakeQuerier(ROOT_TO_DK, intercepted)).find_parent(D))
+    assert walk.parent is None and walk.unknown
+    assert walk.error.startswith(W.NOT_FROM_THE_SERVERS) and "not registered" not in walk.error

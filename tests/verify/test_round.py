@@ -116,15 +116,32 @@ def test_one_new_name_server_refusing_the_zone_is_lame(migration, tmp_path):
     assert result.status == "failing"
 
 
-def test_soa_serials_that_disagree_fail(migration, tmp_path):
+def test_servers_with_different_serials_and_identical_data_verify(migration, tmp_path):
+    """Providers that number each node, or a zone served by two providers: the serial is a note, the data decides."""
     spec, desired, world = migration()
     world.move_delegation()
-    stale_serial = world.serve_stale("new2", "new", desired)
+    own_serial = world.serve_stale("new2", "new", desired)
+    clock, state = Clock(), tmp_path / "state"
+    first = run(spec, desired, world, state, clock)
+    (serial,) = by_id(first, "auth.soa-serial")
+    assert serial.status == "pass" and serial.detail.startswith("note: the SOA serials differ")
+    assert own_serial in serial.observed.values() and len(set(serial.observed.values())) == 2
+    assert first.authoritative_ok, problems(first)
+
+    clock.advance(3600)
+    done = rounds_until(spec, desired, world, state, clock, "verified")
+    assert done.status == "verified", problems(done)
+
+
+def test_a_server_whose_data_differs_fails_naming_it(migration, tmp_path):
+    spec, desired, world = migration()
+    world.move_delegation()
+    stale = desired.copy()
+    stale.put(RRset.build(f"www.{DOMAIN}", "A", TTL, ["192.0.2.99"]))
+    world.serve_stale("new2", "new", stale)
     result = run(spec, desired, world, tmp_path / "state")
-    (serial,) = by_id(result, "auth.soa-serial")
-    assert serial.status == "fail"
-    assert stale_serial in serial.observed.values()
-    assert len(set(serial.observed.values())) == 2
+    cells = by_id(result, "record.mismatch", "fail")
+    assert {(c.subject, c.server) for c in cells} == {(f"www.{DOMAIN} A", f"ns2.newhost.net ({world.address('new2')})")}
     assert result.status == "failing"
 
 
