@@ -7,6 +7,10 @@ connect, TLS, request, the whole answer) runs in a worker thread and the
 caller waits no longer than the time left. When the time is up the pool is
 closed, which ends the worker's socket, and the caller gets GraphLimit; the
 worker, a daemon, is left to finish its last read.
+
+The exchange itself goes through an ordinary httpx client, so the proxy
+settings of the environment (`HTTPS_PROXY`, `NO_PROXY`, ...) apply as they
+would to any httpx program.
 """
 
 from __future__ import annotations
@@ -22,9 +26,9 @@ MAX_BODY = 64 * 1024 * 1024
 
 
 class BoundedTransport(httpx.BaseTransport):
-    def __init__(self, budget: Budget, inner: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, budget: Budget) -> None:
         self._budget = budget
-        self._inner = inner or httpx.HTTPTransport()
+        self._inner = httpx.Client()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         what = f"Graph {request.method} {request.url.path}"
@@ -42,10 +46,10 @@ class BoundedTransport(httpx.BaseTransport):
 
     def _exchange(self, request: httpx.Request, what: str, outcome: dict) -> None:
         try:
-            response = self._inner.handle_request(request)
+            response = self._inner.send(request, stream=True, follow_redirects=False)
             try:
                 body = bytearray()
-                for chunk in response.stream:
+                for chunk in response.iter_raw():
                     body += chunk
                     if len(body) > MAX_BODY:
                         raise GraphLimit(f"{what}: the answer is larger than {MAX_BODY // 2**20} MiB; giving up")
