@@ -115,29 +115,34 @@ def apex_spf(zone: Zone, domain: str) -> list[str]:
     return [value for value in (apex.values() if apex else []) if mailauth.is_spf(value)]
 
 
+def _rewritten(rdata: str, text: str) -> str:
+    """`rdata` if it already reads as `text`; else `text` as a new record (one string, split at 255 bytes)."""
+    return rdata if txt_value(rdata) == text else txt_rdata_text(text)
+
+
 def _with_spf(zone: Zone, spec: Spec) -> None:
-    """Exactly the SPF the move needs at the apex, beside any other apex TXT."""
+    """Exactly the SPF the move needs at the apex, beside any other apex TXT.
+
+    An SPF record the move does not change keeps its strings as they are.
+    """
     apex = zone.get(spec.domain, "TXT")
-    others = [t for t in (apex.rdatas if apex else ()) if not mailauth.is_spf(txt_value(t))]
-    existing = apex_spf(zone, spec.domain)
+    rdatas = apex.rdatas if apex else frozenset()
+    existing = sorted((t for t in rdatas if mailauth.is_spf(txt_value(t))), key=lambda t: (txt_value(t), t))
+    others = rdatas.difference(existing)
     preset = spec.mail.preset
     if spec.mail.spf:
-        record = spec.mail.spf
+        spf = [_rewritten(existing[0], spec.mail.spf) if existing else txt_rdata_text(spec.mail.spf)]
     elif existing and preset and preset.spf_include:
-        record = mailauth.spf_add_include(existing[0], preset.spf_include)
+        # More than one SPF record left is a lint error, not something to guess away.
+        spf = [_rewritten(existing[0], mailauth.spf_add_include(txt_value(existing[0]), preset.spf_include)), *existing[1:]]
     elif existing:
-        record = existing[0]
+        spf = existing
     elif preset and preset.spf_include:
-        record = mailauth.spf_new(preset.spf_include)
+        spf = [txt_rdata_text(mailauth.spf_new(preset.spf_include))]
     else:
-        record = None
-    # More than one SPF record left is a lint error, not something to guess away.
-    spf_texts = [record] if record else []
-    if len(existing) > 1 and not spec.mail.spf:
-        spf_texts += existing[1:]
-    rdatas = set(others) | {txt_rdata_text(text) for text in spf_texts}
-    if rdatas:
-        zone.put(RRset(spec.domain, "TXT", apex.ttl if apex else spec.dns.default_ttl, frozenset(rdatas)))
+        spf = []
+    if others or spf:
+        zone.put(RRset(spec.domain, "TXT", apex.ttl if apex else spec.dns.default_ttl, others.union(spf)))
     else:
         zone.discard(spec.domain, "TXT")
 
