@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from migrate import mailauth, names
-from migrate.plan import HOST_TYPES, Plan, apex_spf
-from migrate.zone import HOST_MANAGED
+from migrate.plan import UNSUPPORTED, Plan, apex_spf
+from migrate.zone import DNSSEC
 
 ONE_HOUR = 3600
 
@@ -105,9 +105,12 @@ def dmarc_valid(plan: Plan) -> Iterator[Finding]:
 
 
 def high_ttls(plan: Plan) -> Iterator[Finding]:
-    """Caches keep the old record for its old TTL: lower it in advance."""
+    """Caches keep the old record for its old TTL: lower it in advance.
+
+    Not for the old host's DNSSEC records: the new host's own replace them.
+    """
     changes = plan.diff()
-    changing = [*changes.removed, *(old for old, _ in changes.changed)]
+    changing = [*(r for r in changes.removed if r.rdtype not in DNSSEC), *(old for old, _ in changes.changed)]
     for rrset in changing:
         if rrset.ttl > ONE_HOUR:
             yield Finding(
@@ -119,19 +122,16 @@ def high_ttls(plan: Plan) -> Iterator[Finding]:
 
 
 def host_types(plan: Plan) -> Iterator[Finding]:
-    """A record the new DNS host cannot hold would fail `pulumi up`, or be lost."""
-    host = plan.spec.dns.host
-    allowed = HOST_TYPES.get(host)
-    if allowed is None:
-        return
-    for rrset in plan.desired:
-        if rrset.rdtype in HOST_MANAGED or rrset.rdtype in allowed:
+    """A record the new DNS host cannot hold is left out of the plan: that loss is for the user to decide."""
+    for dropped in plan.dropped:
+        if dropped.rule != UNSUPPORTED:
             continue
+        rrset = dropped.rrset
         yield Finding(
             "error",
-            "host.unsupported-type",
+            UNSUPPORTED,
             f"{rrset.name} {rrset.rdtype}",
-            f"the DNS host {host} cannot hold {rrset.rdtype} records; replace it (SPF type: a TXT record), "
+            f"the DNS host {plan.spec.dns.host} cannot hold {rrset.rdtype} records; replace it (SPF type: a TXT record), "
             "drop it from the zone file, or use a host that can (dns.host: rfc2136)",
         )
 

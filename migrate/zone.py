@@ -40,9 +40,12 @@ _TXT_CHUNK = 255
 # One record's data travels with a 16-bit length (RFC 1035 §3.2.1).
 MAX_RDATA = 65535
 
+# What a signing host writes itself; records of these types in the old zone are
+# the old host's signatures, denial proofs and keys (RFC 4034, 5155, 7344).
+DNSSEC = frozenset({"RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY"})
 # What the DNS host writes itself: its own SOA and, when it signs, the DNSSEC
 # records. Never carried over from the old zone, never declared by the spec.
-HOST_MANAGED = frozenset({"SOA", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY"})
+HOST_MANAGED = DNSSEC | {"SOA"}
 
 
 @functools.lru_cache(maxsize=None)

@@ -28,13 +28,13 @@ def _show(result: planner.Plan, findings: list[lint.Finding]) -> None:
         table.add_column(column, overflow="fold", ratio=ratio)
     for change in changes:
         old, new = change.old, change.new
+        # The rdata as in the zone file: TXT strings quoted one by one, so a change of boundaries shows.
         if old and new:
             ttl = str(new.ttl) if old.ttl == new.ttl else f"{old.ttl}→{new.ttl}"
-            values = [*("- " + v for v in sorted(set(old.values()) - set(new.values()))), *("+ " + v for v in sorted(set(new.values()) - set(old.values())))]
+            values = [*("- " + v for v in sorted(old.rdatas - new.rdatas)), *("+ " + v for v in sorted(new.rdatas - old.rdatas))]
         else:
-            ttl, values = str(change.rrset.ttl), change.rrset.values()
-        why = "; ".join(reason.text for reason in change.reasons)
-        table.add_row(Text(change.mark, _MARKS[change.mark]), names.relative(change.rrset.name, result.spec.domain), change.rrset.rdtype, ttl, _short(values), why)
+            ttl, values = str(change.rrset.ttl), change.rrset.sorted_rdatas()
+        table.add_row(Text(change.mark, _MARKS[change.mark]), names.relative(change.rrset.name, result.spec.domain), change.rrset.rdtype, ttl, _short(values), change.why)
     out.print(table)
     out.rule("Lint")
     if not findings:
