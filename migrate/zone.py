@@ -33,7 +33,7 @@ import dns.tokenizer
 import dns.zone
 import dns.zonefile
 
-from migrate import names
+from migrate import names, zone_reader
 from migrate.errors import BadInput
 
 _TXT_CHUNK = 255
@@ -80,6 +80,22 @@ def canonical(rdtype: str, rdata: dns.rdata.Rdata) -> str:
 
 def _short(text: str, width: int = 80) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _unreadable(source: str, text: str, reader: zone_reader.Reader, exc: dns.exception.SyntaxError) -> str:
+    """One line for a zone file dnspython cannot read: the file, the line, the record and why."""
+    filename, line = reader.tok.where()
+    reason = str(exc).removeprefix(f"{filename}:{line}: ")
+    if reason == "Missing default TTL value":
+        reason = "no TTL: the file has no $TTL and states none before this record (BIND refuses it too)"
+    if reader.record_line is None:  # a directive
+        return f"{source}:{line}: not a valid zone file: {reason}"
+    lines = text.split("\n")
+    record = _short(lines[reader.record_line - 1].strip()) if reader.record_line <= len(lines) else ""
+    return (
+        f"{source}:{reader.record_line}: dnspython cannot read the record {record!r}: {reason}; "
+        "fix it, or comment it out (README: a record dnspython refuses)"
+    )
 
 
 def check_length(rdtype: str, rdata: dns.rdata.Rdata, what: str) -> None:
@@ -330,6 +346,8 @@ class Zone:
         `$ORIGIN`, an export of the wrong zone), which would make the plan lose
         them without a word; here they are read like any other record and refused
         by name. `$INCLUDE` is refused (a spec must not read arbitrary files).
+        A record that states no TTL gets the one BIND would give it
+        (`zone_reader`); a record dnspython cannot read is refused by line.
         """
         origin = names.domain(origin)
         text = _split_long_strings(text.removeprefix("\ufeff"))
@@ -345,7 +363,7 @@ class Zone:
 
         try:
             with parsed.writer(True) as txn:
-                reader = dns.zonefile.Reader(tokenizer, dns.rdataclass.IN, txn, allow_directives={"$ORIGIN", "$TTL", "$GENERATE"})
+                reader = zone_reader.Reader(tokenizer, dns.rdataclass.IN, txn, allow_directives={"$ORIGIN", "$TTL", "$GENERATE"})
                 # The reader skips, without a word, every record outside its zone
                 # origin; with the root as that origin it passes them on, and the
                 # zone refuses them (KeyError below), naming the record.
@@ -359,6 +377,8 @@ class Zone:
             if "non-origin SOA" in str(exc):
                 raise BadInput(f"{where()} SOA is outside the zone {origin} (check $ORIGIN and the file's zone)") from None
             raise BadInput(f"{source}: not a valid zone file for {origin}: {exc}") from None
+        except dns.exception.SyntaxError as exc:
+            raise BadInput(_unreadable(source, text, reader, exc)) from None
         except (dns.exception.DNSException, UnicodeError) as exc:
             raise BadInput(f"{source}: not a valid zone file for {origin}: {exc}") from None
         zone = cls(origin)
