@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from migrate import mailauth, names
-from migrate.plan import UNSUPPORTED, Plan, apex_spf
+from migrate.plan import HOST_TTLS, UNSUPPORTED, Plan, apex_spf
 from migrate.zone import DNSSEC
 
 ONE_HOUR = 3600
@@ -136,7 +136,21 @@ def host_types(plan: Plan) -> Iterator[Finding]:
         )
 
 
-RULES: tuple[Rule, ...] = (spf_single, spf_lookups, cname_rules, target_not_cname, mx_present, dmarc_valid, high_ttls, host_types)
+def host_ttls(plan: Plan) -> Iterator[Finding]:
+    """A TTL the new host does not take is changed there: said here, not found out later."""
+    host = plan.spec.dns.host
+    bounds = HOST_TTLS.get(host)
+    if bounds is None:
+        return
+    low, high = bounds
+    for rrset in plan.desired:
+        if not low <= rrset.ttl <= high and (rrset.name, rrset.rdtype) != (plan.spec.domain, "NS"):  # its own apex NS
+            held = min(high, max(low, rrset.ttl))
+            yield Finding("warning", "host.ttl-range", f"{rrset.name} {rrset.rdtype}",
+                          f"the DNS host {host} takes TTLs of {low}-{high}s: TTL {rrset.ttl} becomes {held} there")
+
+
+RULES: tuple[Rule, ...] = (spf_single, spf_lookups, cname_rules, target_not_cname, mx_present, dmarc_valid, high_ttls, host_types, host_ttls)
 
 
 def lint(plan: Plan) -> list[Finding]:

@@ -31,6 +31,9 @@ HOST_TYPES: dict[str, frozenset[str] | None] = {
     ),
     "rfc2136": None,
 }
+# The TTLs each host takes (None: any); the Cloudflare stack raises or lowers a TTL
+# outside them, and lint says so first. Cloudflare: DnsRecord `ttl`, 60-86400 s.
+HOST_TTLS: dict[str, tuple[int, int] | None] = {"cloudflare": (60, 86400), "rfc2136": None}
 
 
 @dataclass(frozen=True)

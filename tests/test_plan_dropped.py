@@ -95,3 +95,19 @@ def test_a_carried_record_keeps_its_ttl(tmp_path):
     assert apex.ttl == 7200 and '"some-other-proof=1"' in apex.rdatas
     assert any("google-site-verification" in v for v in apex.values())
     assert result.desired.get("www.example.dk.", "A").ttl == 60
+
+
+def test_a_ttl_cloudflare_does_not_take_is_said_in_the_plan(tmp_path):
+    text = "$TTL 3600\n@ IN SOA ns.example.dk. h.example.dk. 1 7200 3600 1209600 300\n@ NS ns.example.dk.\nfast 30 IN A 192.0.2.1\nslow 172800 IN A 192.0.2.2\n"
+    for host in ("cloudflare", "rfc2136"):
+        (tmp_path / host).mkdir()
+        result = plan.build(spec_for(tmp_path / host, text, "example.dk", host))
+        assert result.desired.get("fast.example.dk.", "A").ttl == 30  # the plan keeps it; the host changes it
+        findings = {f.subject: f.message for f in lint.lint(result) if f.rule == "host.ttl-range"}
+        if host == "rfc2136":
+            assert findings == {}
+        else:
+            assert findings == {
+                "fast.example.dk. A": "the DNS host cloudflare takes TTLs of 60-86400s: TTL 30 becomes 60 there",
+                "slow.example.dk. A": "the DNS host cloudflare takes TTLs of 60-86400s: TTL 172800 becomes 86400 there",
+            }
