@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from migrate import footprint, mailauth, names
-from migrate.plan import HOST_TYPES, Plan, apex_spf
-from migrate.zone import HOST_MANAGED
+from migrate.plan import HOST_TTLS, UNSUPPORTED, Plan, apex_spf
+from migrate.zone import DNSSEC
 
 ONE_HOUR = 3600
 
@@ -105,9 +105,12 @@ def dmarc_valid(plan: Plan) -> Iterator[Finding]:
 
 
 def high_ttls(plan: Plan) -> Iterator[Finding]:
-    """Caches keep the old record for its old TTL: lower it in advance."""
+    """Caches keep the old record for its old TTL: lower it in advance.
+
+    Not for the old host's DNSSEC records: the new host's own replace them.
+    """
     changes = plan.diff()
-    changing = [*changes.removed, *(old for old, _ in changes.changed)]
+    changing = [*(r for r in changes.removed if r.rdtype not in DNSSEC), *(old for old, _ in changes.changed)]
     for rrset in changing:
         if rrset.ttl > ONE_HOUR:
             yield Finding(
@@ -119,19 +122,16 @@ def high_ttls(plan: Plan) -> Iterator[Finding]:
 
 
 def host_types(plan: Plan) -> Iterator[Finding]:
-    """A record the new DNS host cannot hold would fail `pulumi up`, or be lost."""
-    host = plan.spec.dns.host
-    allowed = HOST_TYPES.get(host)
-    if allowed is None:
-        return
-    for rrset in plan.desired:
-        if rrset.rdtype in HOST_MANAGED or rrset.rdtype in allowed:
+    """A record the new DNS host cannot hold is left out of the plan: that loss is for the user to decide."""
+    for dropped in plan.dropped:
+        if dropped.rule != UNSUPPORTED:
             continue
+        rrset = dropped.rrset
         yield Finding(
             "error",
-            "host.unsupported-type",
+            UNSUPPORTED,
             f"{rrset.name} {rrset.rdtype}",
-            f"the DNS host {host} cannot hold {rrset.rdtype} records; replace it (SPF type: a TXT record), "
+            f"the DNS host {plan.spec.dns.host} cannot hold {rrset.rdtype} records; replace it (SPF type: a TXT record), "
             "drop it from the zone file, or use a host that can (dns.host: rfc2136)",
         )
 
@@ -154,8 +154,23 @@ def possible_federation_txt(plan: Plan) -> Iterator[Finding]:
             )
 
 
+def host_ttls(plan: Plan) -> Iterator[Finding]:
+    """A TTL the new host does not take is changed there: said here, not found out later."""
+    host = plan.spec.dns.host
+    bounds = HOST_TTLS.get(host)
+    if bounds is None:
+        return
+    low, high = bounds
+    for rrset in plan.desired:
+        if not low <= rrset.ttl <= high and (rrset.name, rrset.rdtype) != (plan.spec.domain, "NS"):  # its own apex NS
+            held = min(high, max(low, rrset.ttl))
+            yield Finding("warning", "host.ttl-range", f"{rrset.name} {rrset.rdtype}",
+                          f"the DNS host {host} takes TTLs of {low}-{high}s: TTL {rrset.ttl} becomes {held} there")
+
+
+
 RULES: tuple[Rule, ...] = (
-    spf_single, spf_lookups, cname_rules, target_not_cname, mx_present, dmarc_valid, high_ttls, host_types,
+    spf_single, spf_lookups, cname_rules, target_not_cname, mx_present, dmarc_valid, high_ttls, host_types, host_ttls,
     possible_federation_txt,
 )
 

@@ -24,19 +24,25 @@ class Change:
     old: RRset | None
     new: RRset | None
     reasons: tuple[Reason, ...]  # why the old set is Microsoft 365's; empty for other changes
+    dropped: str = ""  # why the new host does not get the old set (plan.Dropped), if that is why
 
     @property
     def rrset(self) -> RRset:
         """The set as the table names it: the old one, unless it is new."""
         return self.old or self.new
 
+    @property
+    def why(self) -> str:
+        return "; ".join(reason.text for reason in self.reasons) or self.dropped
+
 
 def changes(result: Plan) -> list[Change]:
-    """Removals, then changes, then additions, each with the Microsoft 365 reasons behind it."""
+    """Removals, then changes, then additions, each with the reasons behind it."""
     reasons = {r.rrset.key: r.reasons for r in result.microsoft365}
+    dropped = {d.rrset.key: d.reason for d in result.dropped}
     diff = result.diff()
     return [
-        *(Change(REMOVED, r, None, reasons.get(r.key, ())) for r in diff.removed),
+        *(Change(REMOVED, r, None, reasons.get(r.key, ()), dropped.get(r.key, "")) for r in diff.removed),
         *(Change(CHANGED, old, new, reasons.get(old.key, ())) for old, new in diff.changed),
         *(Change(ADDED, None, r, ()) for r in diff.added),
     ]
@@ -52,4 +58,5 @@ def build(result: Plan, findings: list[lint.Finding]) -> dict:
         "lint": [f.to_dict() for f in findings],
         "diff": result.diff().to_dict(),
         "microsoft365": [r.to_dict() for r in result.microsoft365],
+        "dropped": [d.to_dict() for d in result.dropped],
     }

@@ -32,7 +32,7 @@ from pydantic import (
 from migrate import duration, mailauth, names, presets, text
 from migrate.endpoint import parse as parse_endpoint
 from migrate.errors import BadInput
-from migrate.zone import HOST_MANAGED, RRset, txt_rdata_text
+from migrate.zone import HOST_MANAGED, RRset, is_txt_like, txt_rdata_text
 
 
 def _check(func):
@@ -200,11 +200,12 @@ class Record(Strict):
         return [self.value] if isinstance(self.value, str) else list(self.value)
 
     def rrset(self, domain: str, default_ttl: int) -> RRset:
-        """The RRset this record declares. A TXT value not starting with a quote is one
-        string (split at 255 bytes); other values are zone-file rdata with absolute names."""
+        """The RRset this record declares. A TXT-like value not starting with a quote is
+        one string (split at 255 bytes); other values are zone-file rdata with absolute
+        names, their character-strings kept as written."""
         owner = names.owner(self.name, domain)
         values = [
-            txt_rdata_text(value) if self.type in ("TXT", "SPF") and not value.lstrip().startswith('"') else value
+            txt_rdata_text(value) if is_txt_like(self.type) and not value.lstrip().startswith('"') else value
             for value in self.values()
         ]
         return RRset.build(owner, self.type, default_ttl if self.ttl is None else self.ttl, values)

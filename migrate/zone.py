@@ -6,8 +6,12 @@ round trip through a zone file changes nothing. dnspython does the parsing;
 this module only decides what "the same record" means:
 
 - names in rdata are absolute and lower-case (RFC 4034 canonical form);
-- TXT character-strings are joined and re-split at 255 bytes, because SPF and
-  DKIM readers concatenate them: `"ab" "cd"` and `"abcd"` are one record;
+- the data of TXT and the other types made of character-strings (SPF, AVC,
+  RESINFO, WALLET...) is the exact sequence of strings: `"ab" "c"` and
+  `"a" "bc"` are two records, `""` is data (DNS-SD reads each string as one
+  key=value pair). Readers that want one text (SPF, DKIM, DMARC) join the
+  strings themselves (`txt_value`); a value is split at 255 bytes only when it
+  is written as one string (`txt_rdata_text`);
 - TTLs are kept but are not part of an RRset's identity in a diff.
 """
 
@@ -23,71 +27,75 @@ import dns.name
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.ANY.TXT
 import dns.rdtypes.txtbase
 import dns.tokenizer
 import dns.zone
 import dns.zonefile
 
-from migrate import names
+from migrate import names, zone_reader
 from migrate.errors import BadInput
 
 _TXT_CHUNK = 255
 # One record's data travels with a 16-bit length (RFC 1035 §3.2.1).
 MAX_RDATA = 65535
 
+# What a signing host writes itself; records of these types in the old zone are
+# the old host's signatures, denial proofs and keys (RFC 4034, 5155, 7344).
+DNSSEC = frozenset({"RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY"})
 # What the DNS host writes itself: its own SOA and, when it signs, the DNSSEC
 # records. Never carried over from the old zone, never declared by the spec.
-HOST_MANAGED = frozenset({"SOA", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY"})
+HOST_MANAGED = DNSSEC | {"SOA"}
 
 
-def _txt_strings(data: bytes) -> list[bytes]:
-    if not data:
-        return [b""]
-    return [data[i : i + _TXT_CHUNK] for i in range(0, len(data), _TXT_CHUNK)]
+@functools.lru_cache(maxsize=None)
+def is_txt_like(rdtype: str) -> bool:
+    """True for a type whose data is a sequence of character-strings, as TXT's is
+    (dnspython's TXTBase: TXT, SPF, AVC, RESINFO, WALLET, ... as it knows them)."""
+    try:
+        cls = dns.rdata.get_rdata_class(dns.rdataclass.IN, dns.rdatatype.from_text(rdtype))
+    except dns.rdatatype.UnknownRdatatype:
+        return False
+    return issubclass(cls, dns.rdtypes.txtbase.TXTBase)
 
 
 def txt_rdata_text(value: str | bytes) -> str:
-    """Presentation text for one TXT value, split into 255-byte strings."""
+    """Presentation text of a value written as ONE string, split into 255-byte strings.
+
+    The one place strings are split by choice: a long value a person or a
+    preset writes as one (a DKIM key, an SPF the plan rewrites) must become
+    several to fit in DNS.
+    """
     data = value.encode("utf-8") if isinstance(value, str) else value
-    return " ".join(_quote(chunk) for chunk in _txt_strings(data))
-
-
-def _quote(chunk: bytes) -> str:
-    out = []
-    for byte in chunk:
-        if byte in (0x22, 0x5C):
-            out.append("\\" + chr(byte))
-        elif 0x20 <= byte < 0x7F:
-            out.append(chr(byte))
-        else:
-            out.append(f"\\{byte:03d}")
-    return '"' + "".join(out) + '"'
+    chunks = [data[i : i + _TXT_CHUNK] for i in range(0, len(data), _TXT_CHUNK)] or [b""]
+    return dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, dns.rdatatype.TXT, chunks).to_text()
 
 
 def canonical(rdtype: str, rdata: dns.rdata.Rdata) -> str:
-    """The canonical presentation text of one rdata."""
-    if isinstance(rdata, dns.rdtypes.txtbase.TXTBase):
-        return txt_rdata_text(b"".join(rdata.strings))
+    """The canonical presentation text of one rdata (character-strings kept as they are)."""
     wire = rdata.to_digestable(dns.name.root)
     lowered = dns.rdata.from_wire(dns.rdataclass.IN, dns.rdatatype.from_text(rdtype), wire, 0, len(wire))
     return lowered.to_text(origin=None, relativize=False)
 
 
-def _txt_bytes(text: str) -> bytes:
-    """The joined character-strings of TXT presentation text, any string length."""
-    tokenizer = dns.tokenizer.Tokenizer(text)
-    data = b""
-    while True:
-        token = tokenizer.get()
-        if token.is_eol_or_eof():
-            return data
-        if not (token.is_quoted_string() or token.is_identifier()):
-            raise dns.exception.SyntaxError(f"unexpected {token.value!r}")
-        data += token.unescape_to_bytes().value
-
-
 def _short(text: str, width: int = 80) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _unreadable(source: str, text: str, reader: zone_reader.Reader, exc: dns.exception.SyntaxError) -> str:
+    """One line for a zone file dnspython cannot read: the file, the line, the record and why."""
+    filename, line = reader.tok.where()
+    reason = str(exc).removeprefix(f"{filename}:{line}: ")
+    if reason == "Missing default TTL value":
+        reason = "no TTL: the file has no $TTL and states none before this record (BIND refuses it too)"
+    if reader.record_line is None:  # a directive
+        return f"{source}:{line}: not a valid zone file: {reason}"
+    lines = text.split("\n")
+    record = _short(lines[reader.record_line - 1].strip()) if reader.record_line <= len(lines) else ""
+    return (
+        f"{source}:{reader.record_line}: dnspython cannot read the record {record!r}: {reason}; "
+        "fix it, or comment it out (README: a record dnspython refuses)"
+    )
 
 
 def check_length(rdtype: str, rdata: dns.rdata.Rdata, what: str) -> None:
@@ -100,23 +108,20 @@ def check_length(rdtype: str, rdata: dns.rdata.Rdata, what: str) -> None:
 def parse_rdata(rdtype: str, text: str, origin: str = ".") -> str:
     """Parse one rdata from presentation text (names relative to `origin`).
 
-    TXT strings longer than 255 bytes, which some DNS hosts export, are accepted
-    and re-split.
+    A quoted string over 255 bytes, which some DNS hosts export and DNS cannot
+    carry, is split into 255-byte strings; every other string stays as written.
     """
     try:
-        if rdtype in ("TXT", "SPF"):
-            canonical_text = txt_rdata_text(_txt_bytes(text))
-            rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, canonical_text)
-        else:
-            rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, text, origin=dns.name.from_text(origin), relativize=False)
+        fitted = _split_line(text) if is_txt_like(rdtype) else text
+        rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, fitted, origin=dns.name.from_text(origin), relativize=False)
     except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
         raise BadInput(f"{rdtype} value {_short(text)!r} is not valid: {exc}") from None
     check_length(rdtype, rdata, f"{rdtype} value {_short(text)!r}")
-    return canonical_text if rdtype in ("TXT", "SPF") else canonical(rdtype, rdata)
+    return canonical(rdtype, rdata)
 
 
 def txt_value(rdata_text: str) -> str:
-    """The joined string of a canonical TXT rdata, as SPF and DKIM readers see it."""
+    """The strings of a TXT-like rdata joined, as SPF, DKIM and DMARC readers see them."""
     rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, rdata_text)
     return b"".join(rdata.strings).decode("utf-8", errors="replace")
 
@@ -155,8 +160,8 @@ class RRset:
         return sorted(self.rdatas)
 
     def values(self) -> list[str]:
-        """Human values: the joined string for TXT, the rdata text otherwise."""
-        if self.rdtype in ("TXT", "SPF"):
+        """The values as readers take them: a TXT-like record's strings joined, the rdata text otherwise."""
+        if is_txt_like(self.rdtype):
             return [txt_value(text) for text in self.sorted_rdatas()]
         return self.sorted_rdatas()
 
@@ -186,10 +191,11 @@ def _rrset_of(owner: str, rdtype: str, rdataset, source: str) -> RRset:
 def _split_long_strings(text: str) -> str:
     """Zone text with every quoted string over 255 bytes split into several.
 
-    Some DNS hosts export a long DKIM key as one string; DNS (and dnspython)
-    take at most 255 bytes per character-string, and TXT readers join them
-    again, so splitting changes nothing a reader sees. Comments and escapes
-    are respected; a line without an overlong string is left as it is.
+    Some DNS hosts export a long DKIM key as one string, which no DNS message
+    can carry (at most 255 bytes per character-string, and dnspython refuses
+    it); the host served it split at 255 bytes. Only such a string is split:
+    every other string, and so every boundary written, stays. Comments and
+    escapes are respected; a line without an overlong string is left as it is.
     """
     if '"' not in text:
         return text
@@ -340,6 +346,8 @@ class Zone:
         `$ORIGIN`, an export of the wrong zone), which would make the plan lose
         them without a word; here they are read like any other record and refused
         by name. `$INCLUDE` is refused (a spec must not read arbitrary files).
+        A record that states no TTL gets the one BIND would give it
+        (`zone_reader`); a record dnspython cannot read is refused by line.
         """
         origin = names.domain(origin)
         text = _split_long_strings(text.removeprefix("\ufeff"))
@@ -355,7 +363,7 @@ class Zone:
 
         try:
             with parsed.writer(True) as txn:
-                reader = dns.zonefile.Reader(tokenizer, dns.rdataclass.IN, txn, allow_directives={"$ORIGIN", "$TTL", "$GENERATE"})
+                reader = zone_reader.Reader(tokenizer, dns.rdataclass.IN, txn, allow_directives={"$ORIGIN", "$TTL", "$GENERATE"})
                 # The reader skips, without a word, every record outside its zone
                 # origin; with the root as that origin it passes them on, and the
                 # zone refuses them (KeyError below), naming the record.
@@ -369,6 +377,8 @@ class Zone:
             if "non-origin SOA" in str(exc):
                 raise BadInput(f"{where()} SOA is outside the zone {origin} (check $ORIGIN and the file's zone)") from None
             raise BadInput(f"{source}: not a valid zone file for {origin}: {exc}") from None
+        except dns.exception.SyntaxError as exc:
+            raise BadInput(_unreadable(source, text, reader, exc)) from None
         except (dns.exception.DNSException, UnicodeError) as exc:
             raise BadInput(f"{source}: not a valid zone file for {origin}: {exc}") from None
         zone = cls(origin)

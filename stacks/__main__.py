@@ -20,7 +20,15 @@ from migrate import plan, spec as spec_module  # noqa: E402
 config = pulumi.Config("m365-exit")
 spec_path = Path(config.require("spec"))
 spec = spec_module.load(spec_path if spec_path.is_absolute() else PROJECT_ROOT / spec_path)
-desired = plan.desired_zone(spec)
+result = plan.build(spec)
+# `migrate plan` lists these as a lint error; applying without them would lose them unseen.
+unheld = [f"{d.rrset.name} {d.rrset.rdtype}" for d in result.dropped if d.rule == plan.UNSUPPORTED]
+if unheld:
+    raise pulumi.RunError(
+        f"{spec.path}: the DNS host {spec.dns.host} cannot hold {', '.join(unheld)} (lint {plan.UNSUPPORTED}); "
+        "replace or remove them, or use a host that can"
+    )
+desired = result.desired
 
 if spec.dns.host == "cloudflare":
     import cloudflare_stack

@@ -19,13 +19,13 @@ import dns.rdatatype
 
 from migrate import names
 from migrate.errors import BadInput
-from migrate.plan import HOST_TYPES
+from migrate.plan import HOST_TTLS, HOST_TYPES
 from migrate.zone import RRset, Zone
 
 # The same list `migrate plan` lints against, so a type is refused there first.
 SUPPORTED = HOST_TYPES["cloudflare"]
 PROXIABLE = {"A", "AAAA", "CNAME"}
-MIN_TTL, MAX_TTL = 60, 86400
+MIN_TTL, MAX_TTL = HOST_TTLS["cloudflare"]
 
 
 @dataclass(frozen=True)

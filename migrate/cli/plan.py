@@ -28,15 +28,15 @@ def _show(result: planner.Plan, findings: list[lint.Finding]) -> None:
         table.add_column(column, overflow="fold", ratio=ratio)
     for change in changes:
         old, new = change.old, change.new
+        # The rdata as in the zone file: TXT strings quoted one by one, so a change of boundaries shows.
         if old and new:
             ttl = str(new.ttl) if old.ttl == new.ttl else f"{old.ttl}→{new.ttl}"
-            values = [*("- " + v for v in sorted(set(old.values()) - set(new.values()))), *("+ " + v for v in sorted(set(new.values()) - set(old.values())))]
+            values = [*("- " + v for v in sorted(old.rdatas - new.rdatas)), *("+ " + v for v in sorted(new.rdatas - old.rdatas))]
         else:
-            ttl, values = str(change.rrset.ttl), change.rrset.values()
-        why = "; ".join(reason.text for reason in change.reasons)
+            ttl, values = str(change.rrset.ttl), change.rrset.sorted_rdatas()
         cells = (names.relative(change.rrset.name, result.spec.domain), change.rrset.rdtype, ttl)
         # Values from the zone file, one per line in the cell: each value folded to one line first.
-        table.add_row(Text(change.mark, _MARKS[change.mark]), *map(output.inert, cells), Text(_short(values)), output.inert(why))
+        table.add_row(Text(change.mark, _MARKS[change.mark]), *map(output.inert, cells), Text(_short(values)), output.inert(change.why))
     out.print(table)
     out.rule("Lint")
     if not findings:

@@ -201,6 +201,8 @@ class Demo:
         """The rule's purpose in a few words, not its whole explanation."""
         if change.reasons:
             return change.reasons[0].purpose
+        if change.dropped:
+            return change.dropped
         if change.mark == plan_report.ADDED:
             return f"{self.spec.mail.display_name} asks for it"
         return "changed" if change.mark == plan_report.CHANGED else ""

@@ -14,6 +14,7 @@ import yaml
 
 from migrate import lint, plan, spec as spec_module
 from migrate.errors import BadInput
+from migrate.zone import Zone
 
 from tests.helpers.examples import EXAMPLE, EXAMPLE_ZONE as ZONE, STACKS
 
@@ -80,9 +81,13 @@ def test_a_type_cloudflare_cannot_hold_is_a_lint_error_in_plan(tmp_path, line):
     findings = [f for f in lint.lint(result) if f.rule == "host.unsupported-type"]
     assert len(findings) == 1 and findings[0].level == "error"
     assert "cloudflare" in findings[0].message
-    # and the stack refuses it with the same words rather than something obscure
+    # the plan does not carry it, and says why
+    (dropped,) = [d for d in result.dropped if d.rule == "host.unsupported-type"]
+    assert result.desired.get(*dropped.rrset.key) is None
+    assert dropped.reason == f"the DNS host cloudflare cannot hold {dropped.rrset.rdtype} records"
+    # and the records it is given are refused with the same words rather than something obscure
     with pytest.raises(BadInput, match="Cloudflare"):
-        cloudflare_records.records(result.desired)
+        cloudflare_records.records(Zone(result.desired.origin, [dropped.rrset]))
 
 
 def test_rfc2136_hosts_take_any_type(tmp_path):

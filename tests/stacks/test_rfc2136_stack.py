@@ -7,6 +7,7 @@ Lab tests FAIL (never skip) when the lab cannot start; the message names the fix
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import json
@@ -20,12 +21,15 @@ import dns.rdatatype
 import pytest
 import yaml
 
-from migrate import footprint, plan, spec as spec_module
+from migrate import footprint, importer, plan, spec as spec_module
+from migrate.endpoint import Endpoint
 from migrate.errors import BadInput, MigrateError
 from migrate.lab import LabZone, Server, TsigKey, WorldSpec
+from migrate.verify.query import Querier
 from migrate.zone import RRset, Zone, txt_rdata_text
 from tests.helpers.examples import ROOT, STACKS
 from tests.helpers.pulumi_mocks import run_program
+from tests.helpers.zone_files import STRINGS, as_reference, reference, spec_for, written_by_the_move
 
 sys.path.insert(0, str(STACKS))
 import rfc2136_stack  # noqa: E402
@@ -375,7 +379,7 @@ def test_check_normalises_inputs_and_names_what_is_wrong(provider):
         "name": "_dmarc.example.dk.",
         "type": "TXT",
         "ttl": 300,
-        "rdatas": ['"v=DMARC1; p=none"'],
+        "rdatas": ['"v=DMARC1;" " p=none"'],  # the strings as they are: never joined
     }
     bad = {
         "outside the zone": {**base, "name": "www.example.com"},
@@ -495,3 +499,23 @@ def test_the_spec_requires_rfc2136_settings_for_that_host():
         "M365_EXIT_TSIG_SECRET",
         "hmac-sha256",
     )
+
+
+def test_every_string_of_txt_like_records_reaches_the_server(lab_world, provider, secret_env, tmp_path):
+    # TXT in every shape, RESINFO, WALLET and AVC, as the plan carries them, created by the provider
+    world, key = start_zone(lab_world)
+    secret_env(key)
+    result = plan.build(spec_for(tmp_path, STRINGS, ZONE, "rfc2136"))
+    for rrset in result.desired:
+        if rrset.key != (ZONE, "NS"):
+            provider.create(checked(provider, props(world, rrset.name, rrset.rdtype, rrset.ttl, rrset.sorted_rdatas())))
+
+    served = world.served(world.spec.zones[0].key)
+    for key, want in reference(STRINGS, ZONE).items():
+        if key[1] not in ("SOA", "NS") and key not in written_by_the_move(ZONE):
+            assert as_reference(served.get(*key)) == want, key
+    # asked one set at a time over UDP, as verify and `import --from live` ask, and by AXFR, as `import --from axfr`
+    server = Endpoint(world.address("host"), 53)
+    answer = asyncio.run(Querier().ask(server, "pair." + ZONE, "TXT"))
+    assert answer.rrset().rdatas == {'"ab" "c"', '"a" "bc"'}
+    assert importer.from_axfr(ZONE, server) == served
