@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from migrate import duration, names, presets
+from migrate import duration, limits, names, presets
 from migrate.endpoint import parse as parse_endpoint
 from migrate.errors import BadInput
 from migrate.zone import HOST_MANAGED, RRset, txt_rdata_text
@@ -561,7 +561,7 @@ def load(path: Path | str) -> Spec:
     """Read and validate a spec file; every problem is a BadInput naming the file and key."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = limits.read_text(path, limits.SPEC_BYTES, "spec file")
     except FileNotFoundError:
         raise BadInput(f"{path}: spec file not found") from None
     except OSError as exc:
