@@ -17,6 +17,7 @@ Gate contract: `load(spec) -> list[Recipient]`.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -86,6 +87,9 @@ class Roster:
         return None
 
 
+# The same subject and sender name are cleaned for every message of a wave (a
+# few entries: each holds its input, which may be a long hostile name).
+@functools.lru_cache(maxsize=64)
 def clean_name(text: str) -> str:
     """A display name safe for a header: control and line-separator characters become spaces."""
     out = []
