@@ -19,12 +19,11 @@ from datetime import datetime, timezone
 import dns.exception
 import dns.query
 import dns.xfr
-import dns.zone
 
-from migrate import footprint, names
+from migrate import footprint, limits, names
 from migrate.endpoint import Endpoint
 from migrate.errors import BadInput, MigrateError
-from migrate.zone import RRset, Zone
+from migrate.zone import BoundedZone, RRset, Zone
 
 COMMON_NAMES = (
     "@", "www", "mail", "webmail", "smtp", "imap", "pop", "pop3", "mx", "ftp", "vpn", "remote", "portal",
@@ -80,7 +79,7 @@ def from_zonefile(domain: str, path) -> Zone:
 def from_axfr(domain: str, server: Endpoint, timeout: float = 10.0) -> Zone:
     """A full zone transfer (AXFR over TCP) from one server."""
     try:
-        parsed = dns.zone.Zone(domain, relativize=False)
+        parsed = BoundedZone(domain, f"AXFR of {domain} from {server}")
         dns.query.inbound_xfr(server.host, parsed, port=server.port, timeout=timeout, lifetime=timeout * 3)
     except dns.xfr.TransferError as exc:
         raise MigrateError(f"AXFR of {domain} from {server} was refused ({dns.rcode.to_text(exc.rcode)}); allow transfers to this address or use --from live") from None
@@ -111,6 +110,10 @@ async def _live(domain: str, root_hints: list[Endpoint], timeout: float, retries
     querier = Querier(timeout=timeout, retries=retries)
     walker = Walker(querier, root_hints)
     zone, problems = Zone(domain), []
+    # Every name probed after the first ones is a target of records found, so
+    # bounding the records found bounds the probing too (a chain of CNAMEs to
+    # ever new names would otherwise never end).
+    limit, found_records = limits.ZONE_RECORDS.value(), 0
     asked: set[str] = set()
     pending = {names.owner(n, domain) for n in COMMON_NAMES} | {owner for owner, _ in footprint.probe_names(domain)}
 
@@ -141,6 +144,9 @@ async def _live(domain: str, root_hints: list[Endpoint], timeout: float, retries
         for rrsets in await asyncio.gather(*(probe(name) for name in batch)):
             for rrset in rrsets:
                 zone.put(rrset)
+                found_records += len(rrset.rdatas)
+            if found_records > limit:
+                raise limits.ZONE_RECORDS.exceeded(f"live probe of {domain}")
             pending |= _in_zone_targets(rrsets, domain) - asked
     return zone, problems
 

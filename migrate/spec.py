@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from migrate import duration, mailauth, names, presets, text
+from migrate import duration, limits, mailauth, names, presets, text
 from migrate.endpoint import parse as parse_endpoint
 from migrate.errors import BadInput
 from migrate.zone import HOST_MANAGED, RRset, is_txt_like, txt_rdata_text
@@ -84,8 +84,22 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+# Microsoft 365 began in 2011: a date outside these years is a typo (0001, 9999).
+# Within them, every moment the tool computes (a date plus ten years of durations,
+# or a 68-year TTL) stays far from datetime's limits, years 1 and 9999.
+YEARS = range(2000, 3000)
+
+
+def _plausible(value: date) -> date:
+    if value.year not in YEARS:
+        raise ValueError(f"{value.isoformat()} is not in the years {YEARS[0]} to {YEARS[-1]}")
+    return value
+
+
 # A moment in time with its UTC offset: when something happens or was observed.
-Moment = Annotated[datetime, BeforeValidator(_moment), AfterValidator(_aware)]
+Moment = Annotated[datetime, BeforeValidator(_moment), AfterValidator(_aware), AfterValidator(_plausible)]
+# A date (a whole day), or a date and time.
+Day = Annotated[datetime | date, AfterValidator(_plausible)]
 
 
 def _endpoint(value: Any) -> str:
@@ -333,14 +347,21 @@ class Smtp(Strict):
     port: int = Field(default=587, ge=1, le=65535)
     starttls: bool = True
     ssl: bool = False  # implicit TLS (port 465); starttls is then not used
-    timeout: float = Field(default=30.0, gt=0)
+    timeout: float = Field(default=30.0, gt=0, le=duration.LONGEST.total_seconds())
     rate_per_minute: float = Field(default=60.0, gt=0)
     # Temporary (4xx) failures and dropped connections are retried this often,
     # waiting retry_delay, then twice as long, and so on.
-    retries: int = Field(default=3, ge=0)
+    retries: int = Field(default=3, ge=0, le=30)
     retry_delay: Duration = timedelta(seconds=30)
     # A CA bundle to trust instead of the system's, for a relay with an internal CA.
     ca_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _waits(self) -> Smtp:
+        # Each wait doubles the one before: retry_delay × (2^retries − 1) in all.
+        if self.retry_delay.total_seconds() * (2**self.retries - 1) > duration.LONGEST.total_seconds():
+            raise ValueError(f"retries: {self.retries} retries from a retry_delay of {duration.format(self.retry_delay)} wait longer than ten years in all")
+        return self
 
 
 class Notify(Strict):
@@ -352,13 +373,13 @@ class Notify(Strict):
     help_desk: OneLine | None = None
     # Who signs the messages; default: the display name in `from`.
     organisation: OneLine | None = None
-    announce_days: int = Field(default=14, ge=1)
-    reminder_days: int = Field(default=1, ge=0)
+    announce_days: int = Field(default=14, ge=1, le=duration.LONGEST.days)
+    reminder_days: int = Field(default=1, ge=0, le=duration.LONGEST.days)
     # The data-deadline wave is due this many days before data_deadline.
-    deadline_notice_days: int = Field(default=7, ge=0)
+    deadline_notice_days: int = Field(default=7, ge=0, le=duration.LONGEST.days)
     # A date (whole day) or a date and time; without an offset it is read in the spec's time zone.
-    data_deadline: datetime | date | None = None
-    cancel_date: datetime | date | None = None
+    data_deadline: Day | None = None
+    cancel_date: Day | None = None
     # True when IT copies the old mailboxes to the new provider; the cutover wave says so.
     copy_old_mail: bool = False
     # A folder of templates that override the built-in ones (same layout: <lang>/<wave>.*).
@@ -413,7 +434,7 @@ GateCheck = Literal["dns", "notice", "licences", "domain_removed", "data_saved"]
 class Gate(Strict):
     min_soak: Duration = timedelta(hours=48)
     max_age: Duration = timedelta(hours=6)
-    notice_days: int = Field(default=14, ge=0)
+    notice_days: int = Field(default=14, ge=0, le=duration.LONGEST.days)
     require: list[GateCheck] = ["dns", "notice", "licences", "domain_removed", "data_saved"]
     facts: Path | None = None
 
@@ -582,7 +603,7 @@ def load(path: Path | str) -> Spec:
     """Read and validate a spec file; every problem is a BadInput naming the file and key."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = limits.read_text(path, limits.SPEC_BYTES, "spec file")
     except FileNotFoundError:
         raise BadInput(f"{path}: spec file not found") from None
     except OSError as exc:

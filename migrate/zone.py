@@ -18,11 +18,13 @@ this module only decides what "the same record" means:
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dns.exception
+import dns.grange
 import dns.name
 import dns.rdata
 import dns.rdataclass
@@ -30,10 +32,11 @@ import dns.rdatatype
 import dns.rdtypes.ANY.TXT
 import dns.rdtypes.txtbase
 import dns.tokenizer
+import dns.transaction
 import dns.zone
 import dns.zonefile
 
-from migrate import names, zone_reader
+from migrate import limits, names, zone_reader
 from migrate.errors import BadInput
 
 _TXT_CHUNK = 255
@@ -265,6 +268,52 @@ def _sort_key(origin: str):
     return key
 
 
+# A `$GENERATE` directive starts a line (indented, the reader takes it for a record).
+_GENERATE = re.compile(r'^\$GENERATE[ \t]+"?([0-9/-]+)', re.IGNORECASE | re.MULTILINE)
+
+
+def _generated(text: str) -> int:
+    """How many records the `$GENERATE` lines of zone text make, counted before any is made."""
+    total = 0
+    for match in _GENERATE.finditer(text):
+        try:
+            start, stop, step = dns.grange.from_text(match.group(1))
+        except (dns.exception.SyntaxError, ValueError, AssertionError):
+            continue  # the reader reports a range it cannot read, with its line
+        if step >= 1:  # grange asserts it, but `python -O` drops asserts
+            total += (stop - start) // step + 1
+    return total
+
+
+class BoundedZone(dns.zone.Zone):
+    """dnspython's zone, refusing records past limits.ZONE_RECORDS as they are added.
+
+    A zone file's reader and a zone transfer both write through writer(), one
+    record set at a time: counting there refuses a zone that never ends (a
+    `$GENERATE` miscounted, a server that keeps sending) before it is in memory.
+    """
+
+    def __init__(self, origin: str, source: str) -> None:
+        super().__init__(origin, relativize=False)
+        self.source = source
+
+    def writer(self, replacement: bool = False) -> dns.transaction.Transaction:
+        txn = super().writer(replacement)
+        limit = limits.ZONE_RECORDS.value()
+        count = 0
+
+        def check(txn: dns.transaction.Transaction, name: dns.name.Name, rdataset) -> None:
+            nonlocal count
+            # The rdataset put is the whole set at that name and type, merged or replaced.
+            before = txn.get(name, rdataset.rdtype, rdataset.covers)
+            count += len(rdataset) - (len(before) if before is not None else 0)
+            if count > limit:
+                raise limits.ZONE_RECORDS.exceeded(self.source)
+
+        txn.check_put_rdataset(check)
+        return txn
+
+
 class Zone:
     """The RRsets of one zone, keyed by (owner, type)."""
 
@@ -350,9 +399,12 @@ class Zone:
         (`zone_reader`); a record dnspython cannot read is refused by line.
         """
         origin = names.domain(origin)
-        text = _split_long_strings(text.removeprefix("\ufeff"))
-        base = dns.name.from_text(origin)
-        parsed = dns.zone.Zone(base, relativize=False)
+        text = text.removeprefix("\ufeff")
+        generated = _generated(text)
+        if generated > limits.ZONE_RECORDS.value():
+            raise limits.ZONE_RECORDS.exceeded(source, f"its $GENERATE lines make {generated:,} records")
+        text = _split_long_strings(text)
+        parsed = BoundedZone(origin, source)
         tokenizer = dns.tokenizer.Tokenizer(text, source, idna_codec=dns.name.IDNA_2008_Practical)
         reader = None
 
@@ -400,7 +452,7 @@ class Zone:
     def from_file(cls, path: Path | str, origin: str) -> Zone:
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = limits.read_text(path, limits.ZONE_BYTES, "zone file")
         except OSError as exc:
             raise BadInput(f"{path}: cannot read zone file ({exc.strerror})") from None
         except UnicodeDecodeError:

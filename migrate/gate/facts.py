@@ -28,6 +28,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from migrate import limits
 from migrate.errors import BadInput
 from migrate.spec import Moment, yaml_data
 from migrate.gate.evidence import DomainEvidence, LicenceEvidence
@@ -123,7 +124,7 @@ def parse(data, path: Path) -> Facts:
 
 def load(path: Path) -> Facts:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = limits.read_text(path, limits.FACTS_BYTES, "facts file")
     except FileNotFoundError:
         raise BadInput(f"{path}: facts file not found (gate.facts)") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -14,20 +14,28 @@ deduplicates by Message-ID (Gmail does) shows it once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import datetime, timezone
-from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from migrate import text
 from migrate.errors import MigrateError
+from migrate.notify import mailpolicy
 from migrate.notify.recipients import Recipient
 from migrate.notify.render import Rendered
 from migrate.spec import Spec
 
 
+# Quoted-printable writes every "=" of the text as "=3D", so "=_" never starts a
+# line of either part: one fixed boundary serves every message, where a random
+# one per message costs a search of the body (and differs on every render).
+BOUNDARY = "=_m365-exit-notice"
+
+
+@functools.lru_cache(maxsize=16)
 def address(value: str) -> Address:
     """`Name <a@b>` text (validated by the spec) as an Address object."""
     name, spec_address = parseaddr(value)
@@ -42,11 +50,12 @@ def message_id(spec: Spec, wave: str, recipient: Recipient) -> str:
 
 def build(spec: Spec, wave: str, recipient: Recipient, content: Rendered, now: datetime | None = None) -> EmailMessage:
     settings = spec.notify
-    msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = address(settings.from_)
+    msg = EmailMessage(policy=mailpolicy.SMTP)
+    # As text, the same for every message, so the policy parses it once.
+    msg["From"] = str(address(settings.from_))
     msg["To"] = Address(display_name=text.header(recipient.display_name), addr_spec=recipient.address)
     if settings.reply_to:
-        msg["Reply-To"] = address(settings.reply_to)
+        msg["Reply-To"] = str(address(settings.reply_to))
     msg["Subject"] = text.header(content.subject)
     stamp(msg, spec, now)
     msg["Message-ID"] = message_id(spec, wave, recipient)
@@ -55,6 +64,7 @@ def build(spec: Spec, wave: str, recipient: Recipient, content: Rendered, now: d
     msg["X-Migrate-Wave"] = wave
     # Quoted-printable keeps every line short and 7-bit, whatever the relay supports.
     msg.set_content(content.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.make_alternative(boundary=BOUNDARY)
     msg.add_alternative(content.html, subtype="html", charset="utf-8", cte="quoted-printable")
     # After the parts exist: making the message multipart moves Content-* headers into a part.
     msg["Content-Language"] = content.language

@@ -17,13 +17,12 @@ Gate contract: `load(spec) -> list[Recipient]`.
 from __future__ import annotations
 
 import csv
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migrate import names
+from migrate import limits, names
 from migrate.errors import BadInput
 from migrate.spec import Spec
 from migrate.text import decode_words, header, problem
@@ -42,6 +41,9 @@ _LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`
 # Proxy addresses are joined with "+", which may also occur inside an address: split before "type:".
 _PROXY_SPLIT = re.compile(r"\+(?=[A-Za-z0-9]+:)")
 _MAX_NAME = 200
+# One line with its end, split as a file opened with newline="" splits it (csv's
+# own rule), one at a time: io.StringIO would hold the whole export at four bytes a character.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+\Z")
 
 
 @dataclass(frozen=True)
@@ -154,13 +156,15 @@ def _language(value: str, default: str) -> str:
 def parse(text: str, domain: str, default_language: str, source: str = "recipients") -> Roster:
     """Read an export. `domain` is the migrated domain (A-label, trailing dot)."""
     roster = Roster()
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
+    # Only the first line is needed here: splitting the whole export would copy it.
+    end = text.find("\n")
+    first = (text if end < 0 else text[:end]).splitlines()
+    if not first or not first[0].strip():
         raise BadInput(f"{source}: empty file; expected the admin center's Active users export")
-    header_line = lines[0]
+    header_line = first[0]
     # Comma (the admin center), semicolon (a Danish Excel), tab (Excel's "Unicode text").
     delimiter = max((",", ";", "\t"), key=header_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader((match.group() for match in _LINE.finditer(text)), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except csv.Error as exc:
@@ -170,12 +174,15 @@ def parse(text: str, domain: str, default_language: str, source: str = "recipien
     column = {name: header.index(name) for name in header}
     seen: dict[str, int] = {}
     wanted = domain.rstrip(".").lower()
+    limit = limits.USERS.value()
 
     def get(row: list[str], name: str) -> str:
         index = column.get(name)
         return row[index].strip() if index is not None and index < len(row) else ""
 
     while True:
+        if len(roster.recipients) + len(roster.skipped) > limit:
+            raise limits.USERS.exceeded(source, f"more than {limit:,} rows")
         try:
             row = next(reader)
         except StopIteration:
@@ -233,7 +240,7 @@ def parse(text: str, domain: str, default_language: str, source: str = "recipien
 
 def read(path: Path, domain: str, default_language: str) -> Roster:
     try:
-        data = path.read_bytes()
+        data = limits.read_bytes(path, limits.USERS_BYTES, "recipients file")
     except FileNotFoundError:
         raise BadInput(f"{path}: recipients file not found") from None
     except OSError as exc:

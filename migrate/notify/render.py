@@ -12,13 +12,15 @@ Two safety rules are enforced here, not left to template authors:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
 
 import jinja2
+from jinja2.loaders import split_template_path
 
-from migrate import TEMPLATES, text
+from migrate import TEMPLATES, limits, text
 from migrate.errors import BadInput
 from migrate.notify import dates
 from migrate.notify.recipients import Recipient
@@ -52,11 +54,31 @@ def _filters(lang: str) -> dict:
     }
 
 
+def _override(folder: Path) -> jinja2.BaseLoader:
+    """The user's templates, each read as any input file is: a regular file, bounded in size.
+
+    A name the folder lacks falls through to the built-in template.
+    """
+
+    def load(name: str) -> tuple[str, str, Callable[[], bool]] | None:
+        path = folder.joinpath(*split_template_path(name))
+        if not path.exists():
+            return None
+        try:
+            text = limits.read_text(path, limits.TEMPLATE_BYTES, "template")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BadInput(f"{path}: cannot read the template ({exc})") from None
+        # One command renders with what it read at the start: no reloading mid-wave.
+        return text, str(path), lambda: True
+
+    return jinja2.FunctionLoader(load)
+
+
 @lru_cache(maxsize=16)
 def environment(lang: str, override: Path | None = None) -> jinja2.Environment:
     if lang not in LANGUAGES:
         raise BadInput(f"language {lang!r}: templates exist for {', '.join(LANGUAGES)}")
-    loaders = [jinja2.FileSystemLoader(str(override / lang))] if override else []
+    loaders = [_override(override / lang)] if override else []
     loaders.append(jinja2.FileSystemLoader(str(BUILTIN / lang)))
     # The shared layout (layout.html) sits above the language folders.
     loaders.append(jinja2.FileSystemLoader(str(BUILTIN)))
