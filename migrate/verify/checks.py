@@ -457,7 +457,7 @@ def _validation_failure(subject: str, failed: list[Check]) -> str | None:
     """Why validating resolvers cannot accept `subject`: a failing DNSSEC check at an authoritative server."""
     for check in failed:
         if check.id in ("dnssec.ds-stale", "dnssec.signature") or check.subject == subject:
-            return f"{check.detail} (at {check.server})"
+            return f"{check.subject} at {check.server}: {check.detail}"
     return None
 
 

@@ -48,7 +48,7 @@ _RANK = {OK: 0, EXPIRING: 1, EXPIRED: 2, NOT_YET_VALID: 3, UNSUPPORTED: 4, BOGUS
 # RFC 8914 codes a validating resolver attaches when DNSSEC is why it answers SERVFAIL.
 VALIDATION_EDE = frozenset({1, 2, 5, 6, 7, 8, 9, 10, 11, 12})
 
-SERVFAIL_NOTE = "validating resolvers answer SERVFAIL for it"
+SERVFAIL_NOTE = "validating resolvers answer SERVFAIL"
 
 
 def _time(moment: datetime) -> str:
@@ -82,7 +82,7 @@ class Signature:
         return f"{_time(self.inception)} to {_time(self.expiration)}"
 
     def describe(self) -> str:
-        return f"the RRSIG by {self.signer} with key {self.key_tag} ({self.algorithm}), valid {self.window},"
+        return f"RRSIG by {self.signer} key {self.key_tag} ({self.algorithm}), valid {self.window}"
 
     def to_dict(self) -> dict:
         return {
@@ -166,53 +166,49 @@ def judge(
         rrsig = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.RRSIG, text)
         if rrsig.type_covered == target.rdtype:
             covering.append(rrsig)
-    subject = f"{rrset.name} {rrset.rdtype}"
     if not covering:
-        return Verdict(MISSING, f"{subject} carries no RRSIG although the zone is signed: {SERVFAIL_NOTE}")
-    verdicts = [_one(subject, target, rrsig, zone, keys, now, margin) for rrsig in covering]
+        return Verdict(MISSING, f"no RRSIG although the zone is signed; {SERVFAIL_NOTE}")
+    verdicts = [_one(target, rrsig, zone, keys, now, margin) for rrsig in covering]
     return min(verdicts, key=lambda v: (_RANK[v.status], -v.signature.expiration.timestamp()))
 
 
-def _one(
-    subject: str, target: dns.rrset.RRset, rrsig, zone: str, keys: dns.rrset.RRset, now: datetime, margin: timedelta
-) -> Verdict:
+def _one(target: dns.rrset.RRset, rrsig, zone: str, keys: dns.rrset.RRset, now: datetime, margin: timedelta) -> Verdict:
     signature = Signature.of(rrsig)
     # The cryptography is judged inside the signature's own window; the window is judged below.
     moment = min(max(now.timestamp(), rrsig.inception), rrsig.expiration)
     try:
         dns.dnssec.validate_rrsig(target, rrsig, {dns.name.from_text(zone): keys}, now=moment)
     except dns.dnssec.UnsupportedAlgorithm:
-        return Verdict(UNSUPPORTED, f"{subject}: {signature.describe()} uses an algorithm dnspython cannot check", signature)
+        return Verdict(UNSUPPORTED, f"{signature.describe()}: an algorithm dnspython cannot check", signature)
     except dns.dnssec.ValidationFailure as exc:
         why = f"it is not by {zone}" if signature.signer != zone else f"{exc}"
-        return Verdict(BOGUS, f"{subject}: {signature.describe()} does not validate against the DNSKEY set ({why}): {SERVFAIL_NOTE}", signature)
+        return Verdict(BOGUS, f"{signature.describe()}: does not validate against the DNSKEY set ({why}); {SERVFAIL_NOTE}", signature)
     if now < signature.inception:
-        return Verdict(NOT_YET_VALID, f"{subject}: {signature.describe()} is not valid yet (is the signer's clock ahead?): {SERVFAIL_NOTE}", signature)
+        return Verdict(NOT_YET_VALID, f"{signature.describe()}: not valid yet (is the signer's clock ahead?); {SERVFAIL_NOTE}", signature)
     if now > signature.expiration:
         ago = duration.format(now - signature.expiration)
-        return Verdict(EXPIRED, f"{subject}: {signature.describe()} expired {ago} ago (nobody re-signs the zone): {SERVFAIL_NOTE}", signature)
+        return Verdict(EXPIRED, f"{signature.describe()}: expired {ago} ago; {SERVFAIL_NOTE}; the host no longer re-signs the zone", signature)
     if signature.expiration < now + margin:
         left = duration.format(signature.expiration - now)
-        return Verdict(EXPIRING, f"{subject}: {signature.describe()} expires in {left}, within the {duration.format(margin)} this round is relied on (gate.max_age): the host must re-sign before then", signature)
+        return Verdict(EXPIRING, f"{signature.describe()}: expires in {left}, within the {duration.format(margin)} a round is relied on (gate.max_age); the host must re-sign before then", signature)
     return Verdict(OK, f"valid until {_time(signature.expiration)} (key {signature.key_tag})", signature)
 
 
 def judge_denial(answer: Answer, zone: str, keys: dns.rrset.RRset, now: datetime, margin: timedelta) -> Verdict:
     """Is a negative answer (NXDOMAIN or NODATA) provably negative to a validating resolver?"""
-    subject = f"{answer.qname} {answer.qtype}"
     proofs = [r for r in answer.authority if r.rdtype in ("NSEC", "NSEC3")]
     if not proofs:
-        return Verdict(MISSING, f"{subject}: the {answer.outcome} carries no NSEC or NSEC3 record although the zone is signed: {SERVFAIL_NOTE}")
+        return Verdict(MISSING, f"the {answer.outcome} carries no NSEC or NSEC3 record although the zone is signed; {SERVFAIL_NOTE}")
     signed = [*proofs, *answer.rrsets("SOA", "authority")]
-    verdicts = [judge(r, signatures_at(answer, r.name, "authority"), zone, keys, now, margin) for r in signed]
-    failed = [v for v in verdicts if not v.ok]
+    verdicts = [(r, judge(r, signatures_at(answer, r.name, "authority"), zone, keys, now, margin)) for r in signed]
+    failed = [(r, v) for r, v in verdicts if not v.ok]
     if failed:
-        worst = max(failed, key=lambda v: _RANK[v.status])
-        return Verdict(worst.status, f"{subject} ({answer.outcome}): {worst.detail}", worst.signature)
+        record, worst = max(failed, key=lambda pair: _RANK[pair[1].status])
+        return Verdict(worst.status, f"the {record.rdtype} at {record.name} in the {answer.outcome}: {worst.detail}", worst.signature)
     nsec = [r for r in proofs if r.rdtype == "NSEC"]
     if nsec and not _nsec_proves(answer, nsec):
-        return Verdict(BOGUS, f"{subject}: the NSEC records of the {answer.outcome} do not prove it (a stale NSEC chain?): {SERVFAIL_NOTE}")
-    earliest = min(verdicts, key=lambda v: v.signature.expiration)
+        return Verdict(BOGUS, f"the NSEC records of the {answer.outcome} do not prove it (a stale NSEC chain?); {SERVFAIL_NOTE}")
+    earliest = min((v for _, v in verdicts), key=lambda v: v.signature.expiration)
     kinds = " and ".join(sorted({r.rdtype for r in proofs}))
     return Verdict(OK, f"{answer.outcome} proven by {kinds}; signatures valid until {_time(earliest.signature.expiration)}", earliest.signature)
 
