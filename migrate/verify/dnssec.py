@@ -22,12 +22,12 @@ closest-encloser proof, are not checked).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import dns.dnssec
-import dns.exception
 import dns.name
 import dns.rdata
 import dns.rdataclass
@@ -109,7 +109,7 @@ class Verdict:
 class KeySet:
     """The DNSKEY set one server publishes, and what vouches for it."""
 
-    rrset: dns.rrset.RRset
+    rrset: RRset
     matched: tuple[str, ...]  # the DS rdata that match one of the keys
     verdict: Verdict  # the key set's own signature, by a key a matching DS points at (any key when none does)
 
@@ -118,18 +118,29 @@ def _dnspython(rrset: RRset) -> dns.rrset.RRset:
     return dns.rrset.from_text_list(rrset.name, rrset.ttl, dns.rdataclass.IN, rrset.rdtype, rrset.sorted_rdatas())
 
 
+# Parsing and validating are the costly part of a round, and one round meets the same
+# signature many times (every negative answer carries the same SOA and a few NSEC records):
+# the pure steps below are memoised on their (hashable) inputs.
+_CACHE = 8192
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _rdata(rdtype: str, text: str):
+    return dns.rdata.from_text(dns.rdataclass.IN, rdtype, text)
+
+
 def signatures_at(answer: Answer, owner: str, section: str = "answer") -> list[str]:
     """The RRSIG rdata (text) an answer's section holds at one owner name."""
     return [text for rrset in answer.rrsets("RRSIG", section) if rrset.name == owner for text in rrset.rdatas]
 
 
-def ds_matches(zone: str, ds_texts: Iterable[str], keys: dns.rrset.RRset) -> list[str]:
+def ds_matches(zone: str, ds_texts: Iterable[str], keys: RRset) -> list[str]:
     """The DS rdata (as text) that match one of the DNSKEYs."""
     name = dns.name.from_text(zone)
     matched = []
     for text in ds_texts:
-        ds = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.DS, text)
-        for key in keys:
+        ds = _rdata("DS", text)
+        for key in (_rdata("DNSKEY", k) for k in keys.sorted_rdatas()):
             if dns.dnssec.key_id(key) != ds.key_tag or key.algorithm != ds.algorithm:
                 continue
             try:
@@ -143,32 +154,30 @@ def ds_matches(zone: str, ds_texts: Iterable[str], keys: dns.rrset.RRset) -> lis
 
 def key_set(zone: str, answer: Answer, ds_texts: Iterable[str], now: datetime, margin: timedelta) -> KeySet | None:
     """The DNSKEY set in a server's answer and the verdict on its signature; None when it has none."""
-    published = answer.rrset(zone, "DNSKEY") if answer.outcome == ANSWER else None
-    if published is None:
+    keys = answer.rrset(zone, "DNSKEY") if answer.outcome == ANSWER else None
+    if keys is None:
         return None
-    keys = _dnspython(published)
     matched = tuple(ds_matches(zone, ds_texts, keys))
     anchors = keys
     if matched:
-        wanted = {dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.DS, t).key_tag for t in matched}
-        anchors = dns.rrset.from_rdata_list(keys.name, keys.ttl, [k for k in keys if dns.dnssec.key_id(k) in wanted])
-    verdict = judge(published, signatures_at(answer, zone), zone, anchors, now, margin)
+        wanted = {_rdata("DS", t).key_tag for t in matched}
+        anchors = keys.with_rdatas(k for k in keys.rdatas if dns.dnssec.key_id(_rdata("DNSKEY", k)) in wanted)
+    verdict = judge(keys, signatures_at(answer, zone), zone, anchors, now, margin)
     return KeySet(rrset=keys, matched=matched, verdict=verdict)
 
 
-def judge(
-    rrset: RRset, rrsigs: Iterable[str], zone: str, keys: dns.rrset.RRset, now: datetime, margin: timedelta
-) -> Verdict:
+def judge(rrset: RRset, rrsigs: Iterable[str], zone: str, keys: RRset, now: datetime, margin: timedelta) -> Verdict:
     """Does one RRset carry a signature by `zone` that validates against `keys`, now and `margin` ahead?"""
-    target = _dnspython(rrset)
-    covering = []
-    for text in rrsigs:
-        rrsig = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.RRSIG, text)
-        if rrsig.type_covered == target.rdtype:
-            covering.append(rrsig)
+    covering = frozenset(t for t in rrsigs if dns.rdatatype.to_text(_rdata("RRSIG", t).type_covered) == rrset.rdtype)
     if not covering:
         return Verdict(MISSING, f"no RRSIG although the zone is signed; {SERVFAIL_NOTE}")
-    verdicts = [_one(target, rrsig, zone, keys, now, margin) for rrsig in covering]
+    return _judged(rrset, covering, zone, keys, now, margin)
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _judged(rrset: RRset, covering: frozenset[str], zone: str, keys: RRset, now: datetime, margin: timedelta) -> Verdict:
+    target, key_rrset = _dnspython(rrset), _dnspython(keys)
+    verdicts = [_one(target, _rdata("RRSIG", t), zone, key_rrset, now, margin) for t in sorted(covering)]
     return min(verdicts, key=lambda v: (_RANK[v.status], -v.signature.expiration.timestamp()))
 
 
@@ -194,7 +203,7 @@ def _one(target: dns.rrset.RRset, rrsig, zone: str, keys: dns.rrset.RRset, now: 
     return Verdict(OK, f"valid until {_time(signature.expiration)} (key {signature.key_tag})", signature)
 
 
-def judge_denial(answer: Answer, zone: str, keys: dns.rrset.RRset, now: datetime, margin: timedelta) -> Verdict:
+def judge_denial(answer: Answer, zone: str, keys: RRset, now: datetime, margin: timedelta) -> Verdict:
     """Is a negative answer (NXDOMAIN or NODATA) provably negative to a validating resolver?"""
     proofs = [r for r in answer.authority if r.rdtype in ("NSEC", "NSEC3")]
     if not proofs:

@@ -32,7 +32,7 @@ def _key(flags: int):
 
 
 KSK, ZSK = _key(257), _key(256)
-KEYS = dns.rrset.from_rdata(D, 300, KSK[1], ZSK[1])
+KEYS = RRset(D, "DNSKEY", 300, frozenset(k[1].to_text() for k in (KSK, ZSK)))
 DS = dns.dnssec.make_ds(D, KSK[1], "SHA256").to_text()
 
 
@@ -107,13 +107,12 @@ def test_one_valid_signature_among_several_is_enough():
 def test_an_algorithm_dnspython_cannot_check_is_unsupported_not_bogus():
     gost = dns.rdata.from_text("IN", "DNSKEY", "256 3 12 " + base64.b64encode(bytes(64)).decode())
     sig = f"MX 12 2 300 20270201000000 20270101000000 {dns.dnssec.key_id(gost)} {D} " + base64.b64encode(bytes(64)).decode()
-    verdict = dnssec.judge(MX, [sig], D, dns.rrset.from_rdata(D, 300, gost), NOW, timedelta(0))
+    verdict = dnssec.judge(MX, [sig], D, RRset(D, "DNSKEY", 300, frozenset([gost.to_text()])), NOW, timedelta(0))
     assert verdict.status == dnssec.UNSUPPORTED
 
 
 def _keyset_answer(*signers, window=FRESH):
-    keys = RRset(D, "DNSKEY", 300, frozenset(k.to_text() for k in KEYS))
-    return ans(D, "DNSKEY", answer=[keys, sigs(D, *(rrsig(keys, key=k, window=window) for k in signers))])
+    return ans(D, "DNSKEY", answer=[KEYS, sigs(D, *(rrsig(KEYS, key=k, window=window) for k in signers))])
 
 
 def test_the_key_set_must_be_signed_by_the_key_the_ds_points_at():
