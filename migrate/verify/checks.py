@@ -14,7 +14,12 @@ everything that is wrong. The decisions, in one place:
   time its cached answer expires (waiting will);
 - resolvers are only asked about a record once every authoritative server
   serves it as desired (asking earlier can seed negative caches), so until
-  then their cell is `pending` (`resolver.deferred`).
+  then their cell is `pending` (`resolver.deferred`);
+- where the zone is signed (a DS at the parent, or DNSKEYs served), every
+  signature a new server's answers carry must validate now and for
+  `signature_margin` ahead (`dnssec` judges them), and a resolver's SERVFAIL
+  over data that does not validate is "DNSSEC validation fails", not an
+  unreachable resolver.
 """
 
 from __future__ import annotations

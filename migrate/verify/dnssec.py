@@ -12,8 +12,8 @@ and for how long:
   against that DNSKEY set, valid now and for `margin` ahead (how long a
   round's verdict is relied on);
 - a signature's cryptography is checked at a moment inside its own window, so
-  an expired signature reads as "expired on <date>" and a forged or damaged
-  one as bogus, whatever its window.
+  an expired signature reads as expired (with its window) and a forged or
+  damaged one as bogus, whatever its window.
 
 Denial: the NSEC/NSEC3 records must be there and validate; NSEC records must
 also cover or match the name asked (wildcard proofs, and NSEC3's
@@ -125,7 +125,7 @@ _CACHE = 8192
 
 
 @functools.lru_cache(maxsize=_CACHE)
-def _rdata(rdtype: str, text: str):
+def _rdata(rdtype: str, text: str) -> dns.rdata.Rdata:
     return dns.rdata.from_text(dns.rdataclass.IN, rdtype, text)
 
 
