@@ -1,12 +1,14 @@
 """Benchmark: verify many domains in one lab, beside the server's capacity measured by dnsperf.
 
-    sudo .venv/bin/python bench/verify.py [--domains 100] [--dnsperf-seconds 5]
+    sudo .venv/bin/python bench/verify.py [--domains 100] [--dnsperf-seconds 5] [--signed]
 
 One lab world: a root, the dk./net. TLDs, a new host (two Knot servers)
 serving N domains, a services server for the MX host, one Unbound
 resolver. Every domain is verified by a full round (walk from the root,
 every parent address, every authoritative address, residue probes, mail
 checks, the resolver), all rounds concurrently, each written to one journal.
+With --signed, Knot signs every domain and the TLD holds their DS, so every
+round also validates every signature and denial.
 Prints the verifier's wall time and queries a second, then dnsperf's
 queries a second against the same Knot server in the same run.
 """
@@ -54,7 +56,7 @@ def domain_spec(name: str):
     return spec_module.parse(data, Path(f"{name}.yaml"))
 
 
-def world_spec(specs) -> WorldSpec:
+def world_spec(specs, signed: bool) -> WorldSpec:
     mailhost = Zone("mailhost.net.", [RRset.build("mx1.mailhost.net.", "A", 300, ["192.0.2.25"])])
     servers = [
         Server("root", hostnames=("a.root-servers.net.",)),
@@ -73,7 +75,7 @@ def world_spec(specs) -> WorldSpec:
         LabZone("lab-services.net.", ["services"]),
         LabZone("mailhost.net.", ["services"], content=mailhost),
     ]
-    zones += [LabZone(s.domain, ["new1", "new2"], content=plan.desired_zone(s)) for s in specs]
+    zones += [LabZone(s.domain, ["new1", "new2"], content=plan.desired_zone(s), signed=signed) for s in specs]
     return WorldSpec(servers=servers, zones=zones, ttl=300, name="bench-verify")
 
 
@@ -97,12 +99,13 @@ def main() -> int:
     parser.add_argument("--domains", type=int, default=100)
     parser.add_argument("--dnsperf-seconds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=64, help="questions in flight per round")
+    parser.add_argument("--signed", action="store_true", help="Knot signs every domain; the TLD publishes their DS")
     args = parser.parse_args()
 
     specs = [domain_spec(f"bench-{i:04d}.dk") for i in range(args.domains)]
     started = time.monotonic()
-    world = World.start(world_spec(specs), timeout=120)
-    print(f"lab with {args.domains} domains started in {time.monotonic() - started:.1f}s")
+    world = World.start(world_spec(specs, args.signed), timeout=300)
+    print(f"lab with {args.domains} {'signed ' if args.signed else ''}domains started in {time.monotonic() - started:.1f}s")
     try:
         settings = Settings(resolvers=[parse(a) for a in world.resolver_addresses],
                             root_hints=[parse(a) for a in world.root_addresses],

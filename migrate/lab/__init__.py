@@ -10,18 +10,23 @@ Unbound as caching resolvers, each on its own 127.53.N.x address, port 53.
 scenario (root, TLDs, Microsoft's name servers, a new host, resolvers).
 """
 
-from migrate.lab.model import Delegation, LabZone, Server, TsigKey, WorldSpec
+from migrate.lab.model import EXPIRED, FUTURE, VALID, Delegation, LabZone, Server, Signatures, TsigKey, Window, WorldSpec
 from migrate.lab.procs import pids_under
 from migrate.lab.scenario import BDM_NAMESERVERS, MigrationWorld, migration_spec, migration_world
 from migrate.lab.world import World
 
 __all__ = [
     "BDM_NAMESERVERS",
+    "EXPIRED",
+    "FUTURE",
+    "VALID",
     "Delegation",
     "LabZone",
     "MigrationWorld",
     "Server",
+    "Signatures",
     "TsigKey",
+    "Window",
     "World",
     "WorldSpec",
     "migration_spec",

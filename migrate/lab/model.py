@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 import dns.name
@@ -72,12 +73,37 @@ class Server:
         object.__setattr__(self, "hostnames", tuple(_absolute(h) for h in self.hostnames))
 
 
+@dataclass(frozen=True)
+class Window:
+    """When a signature is valid, relative to the moment the lab signs the zone."""
+
+    inception: timedelta
+    expiration: timedelta
+
+
+VALID = Window(-timedelta(hours=1), timedelta(days=14))
+EXPIRED = Window(-timedelta(days=8), -timedelta(days=1))  # expired yesterday
+FUTURE = Window(timedelta(days=1), timedelta(days=15))  # valid from tomorrow
+
+
+@dataclass(frozen=True)
+class Signatures:
+    """A zone the lab signs itself (dnspython) and Knot serves as it is, never re-signing:
+    the validity of every signature is chosen, expired or not yet valid included.
+    `keys` is the DNSKEY set's own signature, `records` every other one (NSEC too)."""
+
+    records: Window = VALID
+    keys: Window = VALID
+
+
 @dataclass
 class LabZone:
     """One copy of a zone and the servers that serve it.
 
     The first server is the primary (it signs, takes RFC 2136 updates and
-    notifies the others); with `replicate` the others are real secondaries
+    notifies the others). `signed` has Knot sign the zone as a live signer
+    does; `signatures` has the lab sign it once, with chosen validity, and
+    Knot serve it pre-signed (see `Signatures`); with `replicate` the others are real secondaries
     that transfer from it, otherwise each serves its own copy of `content`.
     Two LabZones may share an origin (the old and the new host of one domain):
     `key` tells them apart and `delegated` says which one the parent points
@@ -90,6 +116,7 @@ class LabZone:
     key: str = ""
     delegated: bool = True
     signed: bool = False
+    signatures: Signatures | None = None
     tsig: TsigKey | None = None
     replicate: bool = True
 
@@ -99,6 +126,13 @@ class LabZone:
             self.key = self.origin
         if not self.servers:
             raise BadInput(f"lab zone {self.key}: no server serves it")
+        if self.signed and self.signatures is not None:
+            raise BadInput(f"lab zone {self.key}: either Knot signs it (signed) or the lab does (signatures), not both")
+
+    @property
+    def dnssec(self) -> bool:
+        """Signed one way or the other: it publishes DNSKEYs and a DS can point at them."""
+        return self.signed or self.signatures is not None
 
 
 @dataclass
@@ -157,4 +191,4 @@ def _absolute(name: str) -> str:
         raise BadInput(f"lab: {name!r} is not a DNS name ({exc})") from None
 
 
-__all__ = ["Delegation", "LabZone", "Role", "Server", "TsigKey", "WorldSpec"]
+__all__ = ["EXPIRED", "FUTURE", "VALID", "Delegation", "LabZone", "Role", "Server", "Signatures", "TsigKey", "Window", "WorldSpec"]

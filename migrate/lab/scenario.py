@@ -19,7 +19,7 @@ import dns.rdataclass
 import dns.rdatatype
 
 from migrate import mailauth, names
-from migrate.lab.model import LabZone, Server, TsigKey, WorldSpec
+from migrate.lab.model import LabZone, Server, Signatures, TsigKey, WorldSpec
 from migrate.lab.world import World
 from migrate.zone import RRset, Zone, txt_rdata_text, txt_value
 
@@ -178,6 +178,7 @@ def migration_spec(
     ttl: int = 2,
     clamp_ttl: int | None = None,
     sign_new: bool = False,
+    new_signatures: Signatures | None = None,
     sign_old: bool = False,
     sign_chain: bool = False,
     validate: bool = False,
@@ -189,6 +190,8 @@ def migration_spec(
 
     `sign_chain` signs the root and the TLDs (needed for a validating resolver
     to see a stale DS as SERVFAIL); `validate` makes the resolvers validate.
+    `sign_new` has Knot sign the new host's copy; `new_signatures` has the lab
+    sign it with chosen validity instead (expired, not yet valid, ...).
     `serve_for` are zones not loaded at the start (e.g. the desired zone a
     test applies later) whose targets and SPF includes must resolve too.
     """
@@ -215,6 +218,7 @@ def migration_spec(
             key=NEW_KEY,
             delegated=False,
             signed=sign_new,
+            signatures=new_signatures,
             tsig=TsigKey.generate(f"lab-update.{domain}") if tsig else None,
         )
     )

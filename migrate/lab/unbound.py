@@ -1,6 +1,7 @@
 """One Unbound per lab resolver: a caching recursive resolver that knows only
-the lab root (root hints), optionally validating against the lab root's key.
-Unbound also plays a network's port-53 interceptor (`interceptor_config_text`).
+the lab root (root hints), optionally validating against the lab root's key
+and saying why validation failed (extended DNS errors). Unbound also plays a
+network's port-53 interceptor (`interceptor_config_text`).
 
 Options chosen so that cache behaviour is exact and easy to reason about:
 no prefetch, no serve-expired, no QNAME minimisation; `do-not-query-localhost:
@@ -71,11 +72,16 @@ def config_text(address: str, directory: Path, hints_file: Path, trust_anchor: l
         "    infra-host-ttl: 2",
         "    edns-buffer-size: 1232",
         "    minimal-responses: no",
+        # say why an answer failed (RFC 8914): "Signature Expired" beside the SERVFAIL
+        "    ede: yes",
     ]
     if trust_anchor:
         lines.append('    module-config: "validator iterator"')
         lines += [f"    trust-anchor: {_q(ta)}" for ta in trust_anchor]
         lines.append("    val-log-level: 2")
+        # no clock-skew allowance: a signature the lab made expired or not yet valid is bogus
+        # exactly as its window says (Unbound's default forgives up to a day either side)
+        lines += ["    val-sig-skew-min: 0", "    val-sig-skew-max: 0"]
     else:
         lines.append('    module-config: "iterator"')
     lines += [

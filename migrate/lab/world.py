@@ -25,6 +25,7 @@ import time
 import weakref
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from pathlib import Path
 
 import dns.dnssec
@@ -39,8 +40,8 @@ import dns.update
 import dns.zone
 
 from migrate.errors import BadInput, EnvironmentProblem
-from migrate.lab import env, knot, layout, probe, procs, unbound
-from migrate.lab.model import Delegation, LabZone, TsigKey, WorldSpec
+from migrate.lab import env, knot, layout, probe, procs, signer, unbound
+from migrate.lab.model import Delegation, LabZone, Signatures, TsigKey, WorldSpec
 from migrate.zone import RRset, Zone, canonical
 
 _DNSSEC_TYPES = {"RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY"}
@@ -74,6 +75,8 @@ class World:
         self.delegations: dict[str, Delegation] = layout.initial_delegations(spec)
         self._contents: dict[str, Zone] = {z.key: layout.base_content(z) for z in spec.zones}
         self._serials: dict[str, int] = {z.key: 100 for z in spec.zones}
+        # the keys of each copy the lab signs itself: kept, so that re-signing keeps the DS valid
+        self._keys: dict[str, signer.ZoneKeys] = {z.key: signer.ZoneKeys.generate() for z in spec.zones if z.signatures}
         self._procs: dict[str, subprocess.Popen] = {}
         self.muted: set[str] = set()
         self.stopped: set[str] = set()
@@ -136,7 +139,7 @@ class World:
         for server in plain:
             self._spawn(server.name)
         self._wait_all_synced(deadline)
-        signed = [z for z in self.spec.zones if z.signed and z.delegated and z.origin in self.delegations]
+        signed = [z for z in self.spec.zones if z.dnssec and z.delegated and z.origin in self.delegations]
         if signed:
             changed_parents = set()
             for zone in signed:
@@ -210,9 +213,14 @@ class World:
         rendered = layout.render(
             zone, self.spec, self.addresses, self.delegations, serial or self._serials[zone.key], self._contents[zone.key]
         )
-        text = rendered.to_text()
-        self._zone_file(server, zone.key).write_text(text)
+        self._write_zone(server, zone, rendered)
         return rendered
+
+    def _write_zone(self, server: str, zone: LabZone, rendered: Zone) -> None:
+        """The zone file a server loads: signed here first when the lab signs this copy."""
+        if zone.signatures is not None:
+            rendered = signer.sign(rendered, self._keys[zone.key], zone.signatures, datetime.now(timezone.utc))
+        self._zone_file(server, zone.key).write_text(rendered.to_text())
 
     def _write_hints(self) -> Path:
         hints = []
@@ -468,6 +476,9 @@ class World:
         follows, and the call returns once the secondaries serve it.
         """
         zone = self.spec.zone(key)
+        if zone.signatures is not None:
+            # Knot serves the lab's signatures as they are: an update would go out unsigned
+            raise BadInput(f"lab zone {key} is signed by the lab: change it with replace_zone()")
         tsig = self.tsig(key)
         message = dns.update.UpdateMessage(zone.origin, keyring=tsig.keyring, keyname=tsig.keyname, keyalgorithm=tsig.algorithm)
         for rrset in delete:
@@ -498,6 +509,16 @@ class World:
                     content.add(rrset)
             self.wait_synced(key)
         return rcode
+
+    def resign(self, key: str, signatures: Signatures) -> None:
+        """Sign a copy the lab signs again, with other validity windows (same keys, so the DS
+        still matches), and serve it everywhere."""
+        zone = self.spec.zone(key)
+        if zone.signatures is None:
+            raise BadInput(f"lab zone {key} is not signed by the lab (LabZone.signatures)")
+        with self._lock:
+            zone.signatures = signatures
+            self._publish(key)
 
     # -- delegation and DS at the parent ----------------------------------------------
 
@@ -718,7 +739,7 @@ class World:
             stale = layout.base_content(LabZone(zone.origin, zone.servers, content=content, key=key))
             self.standalone[(name, key)] = stale
             rendered = layout.render(zone, self.spec, self.addresses, self.delegations, serial, stale)
-            self._zone_file(name, key).write_text(rendered.to_text())
+            self._write_zone(name, zone, rendered)
             self._reconfigure(name)
             if zone.replicate and zone.servers[0] != name:
                 self._reconfigure(zone.servers[0])

@@ -17,7 +17,12 @@ everything that is wrong. The decisions, in one place:
   pass with a note, because the data itself is compared at each of them;
 - resolvers are only asked about a record once every authoritative server
   serves it as desired (asking earlier can seed negative caches), so until
-  then their cell is `pending` (`resolver.deferred`).
+  then their cell is `pending` (`resolver.deferred`);
+- where the zone is signed (a DS at the parent, or DNSKEYs served), every
+  signature a new server's answers carry must validate now and for
+  `signature_margin` ahead (`dnssec` judges them), and a resolver's SERVFAIL
+  over data that does not validate is "DNSSEC validation fails", not an
+  unreachable resolver.
 """
 
 from __future__ import annotations
@@ -27,16 +32,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import dns.dnssec
-import dns.exception
 import dns.name
-import dns.rdata
-import dns.rdataclass
-import dns.rdatatype
-import dns.rrset
 
 from migrate import footprint, mailauth
 from migrate.report import FAIL, NOTE, PASS, PENDING, UNKNOWN, Check
+from migrate.state.codec import utc_text
+from migrate.verify import dnssec
 from migrate.verify.delegation import NOT_FROM_THE_SERVERS, Addresses, Walk, from_the_server, glue
 from migrate.verify.evidence import ANSWER, CNAME, NODATA, NXDOMAIN, REFERRAL, REFUSED, SERVFAIL, TIMEOUT, Answer
 from migrate.zone import HOST_MANAGED, RRset, Zone
@@ -93,6 +94,8 @@ class Evidence:
     spf_txt: dict[str, Answer] = field(default_factory=dict)  # include/redirect domain -> TXT answer
     resolvers: dict[str, dict[tuple[str, str], Answer]] = field(default_factory=dict)
     resolver_keys: list[tuple[str, str]] = field(default_factory=list)
+    # How long after `now` every signature must still be valid: as long as the gate relies on this round.
+    signature_margin: timedelta = timedelta(0)
 
 
 # -- helpers ---------------------------------------------------------------
@@ -398,44 +401,38 @@ def residue_checks(ev: Evidence) -> list[Check]:
 # -- DNSSEC -----------------------------------------------------------------
 
 
-def _ds_matches(domain: str, ds_texts: Iterable[str], dnskeys: RRset) -> list[str]:
-    """The DS rdata (as text) that match one of the DNSKEYs."""
-    name = dns.name.from_text(domain)
-    matched = []
-    keys = [dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.DNSKEY, k) for k in dnskeys.rdatas]
-    for text in ds_texts:
-        ds = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.DS, text)
-        for key in keys:
-            if dns.dnssec.key_id(key) != ds.key_tag or key.algorithm != ds.algorithm:
-                continue
-            try:
-                if dns.dnssec.make_ds(name, key, ds.digest_type) == ds:
-                    matched.append(text)
-            except (dns.dnssec.UnsupportedAlgorithm, ValueError):
-                continue
-    return matched
+def _signature_check(check_id: str, verdict: dnssec.Verdict, subject: str, server: str, ev: Evidence) -> Check:
+    status = PASS if verdict.ok else UNKNOWN if verdict.status == dnssec.UNSUPPORTED else FAIL
+    expected = f"a valid RRSIG by {ev.domain} until at least {utc_text(ev.now + ev.signature_margin, zulu=True)}"
+    observed = verdict.signature.to_dict() if verdict.signature else None
+    return Check(check_id, status, subject, server, expected, observed, verdict.detail)
 
 
-def _dnskey_signed(domain: str, answer: Answer, now: datetime) -> str | None:
-    """None when the DNSKEY RRset carries a valid self-signature, else why not."""
-    name = dns.name.from_text(domain)
-    keys = answer.rrset(domain, "DNSKEY")
-    sigs = [r for r in answer.rrsets("RRSIG") if r.name == domain]
-    texts = [t for s in sigs for t in s.rdatas if t.split()[0].upper() == "DNSKEY"]
-    if not texts:
-        return "the DNSKEY RRset carries no RRSIG"
-    key_rrset = dns.rrset.from_text_list(name, keys.ttl, "IN", "DNSKEY", sorted(keys.rdatas))
-    sig_rrset = dns.rrset.from_text_list(name, keys.ttl, "IN", "RRSIG", texts)
-    try:
-        dns.dnssec.validate(key_rrset, sig_rrset, {name: key_rrset}, now=now.timestamp())
-    except dns.dnssec.ValidationFailure as exc:
-        return f"the DNSKEY RRset's signature does not validate ({exc})"
-    except ImportError:
-        return "DNSSEC validation needs the cryptography package"
-    return None
+def _signed_answers(ev: Evidence, view: ServerView, keys: dnssec.KeySet) -> list[Check]:
+    """Every RRset the server answered with authority, and every removed name's denial, must validate."""
+    out: list[Check] = []
+    zone = dns.name.from_text(ev.domain)
+    judged: set[tuple[str, str]] = set()
+    positive = [view.soa, view.ns, *view.records.values(), *view.probes.values()]
+    for answer in positive:
+        if answer is None or not answer.aa or answer.outcome not in (ANSWER, CNAME):
+            continue
+        for rrset in answer.answer:
+            if rrset.rdtype == "RRSIG" or rrset.key in judged or not dns.name.from_text(rrset.name).is_subdomain(zone):
+                continue
+            judged.add(rrset.key)
+            verdict = dnssec.judge(rrset, dnssec.signatures_at(answer, rrset.name), ev.domain, keys.rrset, ev.now, ev.signature_margin)
+            out.append(_signature_check("dnssec.rrsig", verdict, f"{rrset.name} {rrset.rdtype}", view.label, ev))
+    for key, answer in view.probes.items():
+        if answer.aa and answer.outcome in (NXDOMAIN, NODATA):
+            verdict = dnssec.judge_denial(answer, ev.domain, keys.rrset, ev.now, ev.signature_margin)
+            out.append(_signature_check("dnssec.denial", verdict, f"{key[0]} {key[1]}", view.label, ev))
+    return out
 
 
 def dnssec_checks(ev: Evidence) -> list[Check]:
+    """The DS at the parent against each new server's keys; then, wherever the zone is signed
+    (a DS, or DNSKEYs served), every signature the server's answers carry."""
     out: list[Check] = []
     ds_answers = [v.ds for v in ev.parents if v.ds is not None]
     usable = [a for a in ds_answers if a.ok]
@@ -451,30 +448,39 @@ def dnssec_checks(ev: Evidence) -> list[Check]:
         if signed:
             detail += "; the new servers publish DNSKEYs, so a DS can be added at the registrar to secure it"
         out.append(Check("dnssec.ds", PASS, ev.domain, None, None, [], detail))
-        return out
     for view in ev.servers:
         if not _usable(view):
             continue
         answer = view.dnskey
         if answer is None or not answer.ok:
-            out.append(Check("dnssec.ds", UNKNOWN, ev.domain, view.label, ds_texts, None, _why(answer) if answer else "not asked"))
+            if ds_texts:
+                out.append(Check("dnssec.ds", UNKNOWN, ev.domain, view.label, ds_texts, None, _why(answer) if answer else "not asked"))
             continue
-        keys = answer.rrset(ev.domain, "DNSKEY") if answer.outcome == ANSWER else None
+        keys = dnssec.key_set(ev.domain, answer, ds_texts, ev.now, ev.signature_margin)
         if keys is None:
-            out.append(Check("dnssec.ds-stale", FAIL, ev.domain, view.label, ds_texts, "no DNSKEY",
-                             "the parent has a DS but this server publishes no DNSKEY: validating resolvers answer SERVFAIL; remove the DS at the registrar or sign the zone and publish its DS"))
+            if ds_texts:
+                out.append(Check("dnssec.ds-stale", FAIL, ev.domain, view.label, ds_texts, "no DNSKEY",
+                                 "the parent has a DS but this server publishes no DNSKEY: validating resolvers answer SERVFAIL; remove the DS at the registrar or sign the zone and publish its DS"))
             continue
-        matched = _ds_matches(ev.domain, ds_texts, keys)
-        if not matched:
-            out.append(Check("dnssec.ds-stale", FAIL, ev.domain, view.label, ds_texts, sorted(keys.rdatas),
+        if ds_texts and not keys.matched:
+            out.append(Check("dnssec.ds-stale", FAIL, ev.domain, view.label, ds_texts, _names(answer.rrset(ev.domain, "DNSKEY")),
                              "no DS at the parent matches a DNSKEY of this server (a stale DS from the old host): replace the DS at the registrar"))
             continue
-        problem = _dnskey_signed(ev.domain, answer, ev.now)
-        if problem:
-            out.append(Check("dnssec.signature", FAIL, ev.domain, view.label, "a valid RRSIG over DNSKEY", None, problem))
-        else:
-            out.append(Check("dnssec.ds", PASS, ev.domain, view.label, ds_texts, matched, "the DS matches a DNSKEY that signs the key set"))
+        out.append(_signature_check("dnssec.signature", keys.verdict, f"{ev.domain} DNSKEY", view.label, ev))
+        if not keys.verdict.ok:
+            continue  # nothing can validate below a key set that does not
+        if ds_texts:
+            out.append(Check("dnssec.ds", PASS, ev.domain, view.label, ds_texts, list(keys.matched), "the DS matches a DNSKEY that signs the key set"))
+        out += _signed_answers(ev, view, keys)
     return out
+
+
+def _validation_failure(subject: str, failed: list[Check]) -> str | None:
+    """Why validating resolvers cannot accept `subject`: a failing DNSSEC check at an authoritative server."""
+    for check in failed:
+        if check.id in ("dnssec.ds-stale", "dnssec.signature") or check.subject == subject:
+            return f"{check.subject} at {check.server}: {check.detail}"
+    return None
 
 
 # -- mail ---------------------------------------------------------------------
@@ -583,6 +589,7 @@ def agreed(ev: Evidence, key: tuple[str, str]) -> bool:
 
 def resolver_checks(ev: Evidence) -> list[Check]:
     out: list[Check] = []
+    failed: list[Check] | None = None  # failing DNSSEC checks, judged only when a resolver answers SERVFAIL
     for resolver in sorted(ev.resolvers):
         answers = ev.resolvers[resolver]
         for key in ev.resolver_keys:
@@ -595,6 +602,17 @@ def resolver_checks(ev: Evidence) -> list[Check]:
                 out.append(Check("resolver.deferred", PENDING, subject, resolver, expected, None,
                                  "asked once every authoritative server serves the new data (asking earlier seeds negative caches)"))
                 continue
+            if answer.outcome == SERVFAIL:
+                if failed is None:
+                    failed = [c for c in dnssec_checks(ev) if c.status == FAIL]
+                said = dnssec.validation_ede(answer)
+                why = _validation_failure(subject, failed)
+                if why or said:
+                    told = f" (the resolver says {', '.join(said)})" if said else ""
+                    detail = (f"DNSSEC validation fails{told}: {why}" if why else
+                              f"DNSSEC validation fails{told}, although every signature checked at the authoritative servers validates")
+                    out.append(Check("resolver.bogus", FAIL if why else UNKNOWN, subject, resolver, expected, answer.outcome, detail))
+                    continue
             if not answer.ok:
                 out.append(Check("resolver.unreachable", UNKNOWN, subject, resolver, expected, None, _why(answer)))
                 continue

@@ -41,6 +41,7 @@ class Answer:
     qtype: str
     rd: bool
     outcome: str
+    do: bool = False  # asked with the DNSSEC OK bit: signatures and denial records come along
     rcode: str | None = None
     aa: bool = False
     ra: bool = False
@@ -51,6 +52,8 @@ class Answer:
     additional: tuple[RRset, ...] = ()
     neg_ttl: int | None = None  # RFC 2308: min(SOA TTL, SOA MINIMUM) from a negative answer
     nsid: str | None = None
+    # RFC 8914 extended errors: (code, its name and any text); a validating resolver says why it failed
+    ede: tuple[tuple[int, str], ...] = ()
     rtt_ms: float | None = None
     attempts: int = 0
     error: str | None = None
@@ -78,6 +81,7 @@ class Answer:
             "qname": self.qname,
             "qtype": self.qtype,
             "rd": self.rd,
+            "do": self.do,
             "outcome": self.outcome,
             "rcode": self.rcode,
             "aa": self.aa,
@@ -89,6 +93,7 @@ class Answer:
             "additional": [r.to_dict() for r in self.additional],
             "neg_ttl": self.neg_ttl,
             "nsid": self.nsid,
+            "ede": [{"code": code, "text": text} for code, text in self.ede],
             "rtt_ms": None if self.rtt_ms is None else round(self.rtt_ms, 3),
             "attempts": self.attempts,
             "error": self.error,

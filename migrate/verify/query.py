@@ -2,8 +2,9 @@
 
 One `Querier` serves one round. It asks one server one question and returns an
 `Answer` (`evidence`), a plain record of what came back (or did not): rcode, AA/RA/TC flags,
-whether TCP was used, the sections as canonical `RRset`s, the negative TTL,
-the round-trip time and how many attempts it took. Deciding what an answer
+whether TCP was used, the sections as canonical `RRset`s (RRSIG, NSEC and
+NSEC3 included when asked with DO), the negative TTL, the extended DNS errors
+(RFC 8914), the round-trip time and how many attempts it took. Deciding what an answer
 *means* is left to `checks`; this module only reports.
 
 Transport policy (research/propagation.md §9.6, §9.8, §11):
@@ -39,18 +40,21 @@ from migrate.verify.evidence import (
 )
 from migrate.zone import RRset, canonical
 
+# Signatures and denial records are never compared as text, only handed to dnspython's
+# validator (which canonicalises them itself): their plain text spares the canonical round
+# trip, the costliest step of reading a signed answer.
+_AS_SENT = frozenset({dns.rdatatype.RRSIG, dns.rdatatype.NSEC, dns.rdatatype.NSEC3})
+
+
 def _section(rrsets: list[dns.rrset.RRset]) -> tuple[RRset, ...]:
     out = []
     for rrset in rrsets:
         rdtype = dns.rdatatype.to_text(rrset.rdtype)
-        out.append(
-            RRset(
-                name=rrset.name.to_text().lower(),
-                rdtype=rdtype,
-                ttl=rrset.ttl,
-                rdatas=frozenset(canonical(rdtype, rdata) for rdata in rrset),
-            )
-        )
+        if rrset.rdtype in _AS_SENT:
+            rdatas = frozenset(rdata.to_text() for rdata in rrset)
+        else:
+            rdatas = frozenset(canonical(rdtype, rdata) for rdata in rrset)
+        out.append(RRset(name=rrset.name.to_text().lower(), rdtype=rdtype, ttl=rrset.ttl, rdatas=rdatas))
     return tuple(out)
 
 
@@ -82,6 +86,14 @@ def _outcome(reply: dns.message.Message, qname: str, qtype: str) -> tuple[str, i
     if not reply.flags & dns.flags.AA and any(r.rdtype == dns.rdatatype.NS for r in reply.authority):
         return REFERRAL, None
     return NODATA, neg_ttl
+
+
+def _extended_errors(reply: dns.message.Message) -> tuple[tuple[int, str], ...]:
+    out = []
+    for option in reply.extended_errors():
+        name = dns.edns.EDECode.to_text(option.code)
+        out.append((int(option.code), f"{name}: {option.text}" if option.text else name))
+    return tuple(out)
 
 
 class _Pace:
@@ -207,7 +219,7 @@ class Querier:
         rtt = (time.monotonic() - started) * 1000
         if reply is None:
             answer = Answer(
-                server=str(server), qname=qname, qtype=qtype, rd=rd, outcome=TIMEOUT if "timed out" in last_error else ERROR,
+                server=str(server), qname=qname, qtype=qtype, rd=rd, do=dnssec, outcome=TIMEOUT if "timed out" in last_error else ERROR,
                 truncated=truncated, attempts=attempts, error=last_error, at=self.clock(),
             )
         else:
@@ -221,6 +233,7 @@ class Querier:
                 qname=qname,
                 qtype=qtype,
                 rd=rd,
+                do=dnssec,
                 outcome=outcome,
                 rcode=dns.rcode.to_text(reply.rcode()),
                 aa=bool(reply.flags & dns.flags.AA),
@@ -232,6 +245,7 @@ class Querier:
                 additional=_section(reply.additional),
                 neg_ttl=neg_ttl,
                 nsid=nsid,
+                ede=_extended_errors(reply),
                 rtt_ms=rtt,
                 attempts=attempts,
                 at=self.clock(),

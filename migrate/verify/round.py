@@ -6,7 +6,7 @@ The order matters only where the research says it does:
 2. every address of every authoritative server (the expected new ones, and
    whatever the parent or the zone itself names besides the old host):
    SOA over UDP and TCP, apex NS, DNSKEY, every desired RRset, every
-   Microsoft 365 name;
+   Microsoft 365 name (with DO, so signatures and denials come along);
 3. the old servers, for the old state's TTLs;
 4. MX targets and SPF includes, by iteration;
 5. only then the resolvers, and only for mail records every authoritative
@@ -94,18 +94,21 @@ async def _server_view(querier: Querier, name: str, addr: Endpoint, domain: str,
                        probes: list[tuple[str, str]], proxied: set[tuple[str, str]], old: bool = False) -> C.ServerView:
     view = C.ServerView(name=name, address=str(addr))
     keys = [r.key for r in C.compared(desired, domain)]
+    # The new host's answers are asked with DO so that every signature, and every removed
+    # name's denial, comes along to be validated; the old host is only asked for its TTLs.
+    signed = not old
     asks = {
-        "soa": querier.ask(addr, domain, "SOA"),
-        "ns": querier.ask(addr, domain, "NS"),
+        "soa": querier.ask(addr, domain, "SOA", dnssec=signed),
+        "ns": querier.ask(addr, domain, "NS", dnssec=signed),
     }
     if not old:
         asks["soa_tcp"] = querier.ask(addr, domain, "SOA", tcp=True)
         asks["dnskey"] = querier.ask(addr, domain, "DNSKEY", dnssec=True)
     for key in keys:
         qtype = "A" if key in proxied else key[1]
-        asks[("r", key)] = querier.ask(addr, key[0], qtype)
+        asks[("r", key)] = querier.ask(addr, key[0], qtype, dnssec=signed)
     for key in probes:
-        asks[("p", key)] = querier.ask(addr, key[0], key[1])
+        asks[("p", key)] = querier.ask(addr, key[0], key[1], dnssec=signed)
     results = dict(zip(asks, await asyncio.gather(*asks.values())))
     view.soa, view.ns = results["soa"], results["ns"]
     view.soa_tcp, view.dnskey = results.get("soa_tcp"), results.get("dnskey")
@@ -187,7 +190,8 @@ async def run_round(
     walker = Walker(querier, settings.root_hints)
     probes = residue_probes(current, desired, domain)
     proxied = {r.rrset(domain, spec.dns.default_ttl).key for r in spec.dns.records if r.proxied}
-    ev = C.Evidence(domain=domain, now=started, desired=desired, expected_ns=expected, probe_names=probes, proxied=proxied)
+    ev = C.Evidence(domain=domain, now=started, desired=desired, expected_ns=expected, probe_names=probes, proxied=proxied,
+                    signature_margin=spec.gate.max_age)
 
     # 1. The parent, and every address of every parent server.
     ev.walk = await walker.find_parent(domain)

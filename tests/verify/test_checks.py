@@ -156,7 +156,7 @@ def test_dnssec_ds_must_match_a_key_that_signs_the_key_set():
     sigs = RRset(D, "RRSIG", 300, frozenset([sig.to_text()]))
     ev = evidence(parents=[parent("192.0.2.53", ds=[ds])])
     ev.servers[0].dnskey = ans(D, "DNSKEY", answer=[keys, sigs])
-    checks = C.dnssec_checks(ev)
+    checks = [c for c in C.dnssec_checks(ev) if c.id.startswith("dnssec.ds")]
     assert [c.id for c in checks] == ["dnssec.ds", "dnssec.ds-stale"]  # the second server publishes no key
     assert [c.status for c in checks] == ["pass", "fail"]
     # a DS for another key is stale even where a key is published
@@ -165,7 +165,7 @@ def test_dnssec_ds_must_match_a_key_that_signs_the_key_set():
     assert statuses(C.dnssec_checks(ev), "dnssec.ds-stale") == ["fail", "fail"]
     # no DS: unsigned, a pass that says so
     ev.parents = [parent("192.0.2.53")]
-    (unsigned,) = C.dnssec_checks(ev)
+    (unsigned,) = [c for c in C.dnssec_checks(ev) if c.id == "dnssec.ds"]
     assert unsigned.status == "pass" and "unsigned" in unsigned.detail
 
 
