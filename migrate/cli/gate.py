@@ -57,7 +57,8 @@ def _explain(spec, folder, as_json: bool) -> int:
         output.emit_json(
             {
                 "domain": domain_id(spec.domain),
-                "decisions": [{"id": d.id, "at": d.at, "status": d.status, "evidence": d.evidence, "report": d.report} for d in history],
+                "decisions": [{"id": d.id, "at": d.at, "status": d.status, "evidence": d.evidence, "report": d.report,
+                               "heads": {name: head.to_dict() for name, head in d.heads.items()}} for d in history],
             }
         )
     elif not history:
@@ -70,6 +71,9 @@ def _explain(spec, folder, as_json: bool) -> int:
             )
             for name, value in sorted(d.evidence.items()):
                 output.stdout.print(f"    {name:<15} {value}", markup=False)
+            if d.heads:  # the chains it rested on: entries, and the newest link
+                chains = ", ".join(f"{name} {head.count} ({head.link[:12]})" for name, head in sorted(d.heads.items()))
+                output.stdout.print(f"    {'chains':<15} {chains}", markup=False)
             for check in d.report.get("checks", []):
                 if check.get("status") != "pass":
                     output.stdout.print(f"    - {check.get('id')} {check.get('status')}: {check.get('observed')} {check.get('detail') or ''}".rstrip(), markup=False)
