@@ -237,6 +237,13 @@ class Ledger:
         self._update(wave, address, SENT, "sent_at = claimed_at, error = NULL", (), "confirmed by the operator")
 
 
+def events_chain(state_dir: Path) -> chained.Read:
+    """The ledger's events chain, once it verified with its messages (`verified`), read-only; empty without a ledger."""
+    file = path(state_dir)
+    with reading(file, SCHEMA) as db:
+        return chained.nothing(file, EVENTS, None) if db is None else verified(db, file, keys.from_environment())
+
+
 def delivered(state_dir: Path, wave: str, seen: Callable[[chained.Read], None] = lambda read: None) -> dict[str, datetime]:
     """Gate contract: {lower-case address: time sent, UTC} for every message of `wave`
     the relay accepted. Uncertain and failed messages are absent. No ledger: {}.
