@@ -163,6 +163,6 @@ def check_head(name: str, chain: Verified, stored: tuple[Head, str, str] | None,
     check_seal(name, head, kind, sealed, key, adopting=adopting)
     if head.count != len(chain.links):
         what = "the newest were deleted" if head.count > len(chain.links) else "rows were added without their links"
-        raise Broken(None, f"{len(chain.links)} entries, but its head says {head.count} ({what})")
+        raise Broken(None, f"it holds {len(chain.links)}, but its head says {head.count} ({what})")
     if head != chain.head:
         raise Broken(head.count, "it is not the entry its head names (the newest was replaced)")

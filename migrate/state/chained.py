@@ -175,7 +175,7 @@ def _tip(db: sqlite3.Connection, file: Path, chained: Chained, scope: str | None
         chain.check_seal(chained.name(scope), head, kind, sealed, key)
     count = db.execute(f"SELECT count(*) FROM {chained.table}{where}", args).fetchone()[0]
     if count != head.count or newest[0] != head.link:
-        raise broken(file, chained, scope, f"{count} entries, but its head says {head.count}, ending elsewhere "
+        raise broken(file, chained, scope, f"it holds {count}, but its head says {head.count}, ending elsewhere "
                      "(rows were deleted or replaced); nothing more is written to it")
     return head
 
