@@ -7,8 +7,10 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from typer.testing import CliRunner
 
 from migrate import journal, sealing
+from migrate.cli import app
 from migrate.errors import BadInput, BrokenChain, EnvironmentProblem
 from migrate.gate import store
 from migrate.journal import Journal, Observation
@@ -17,6 +19,7 @@ from migrate.notify.ledger import Ledger
 from migrate.state import chain
 from migrate.state.chain import KEYED, PLAIN, Head
 from migrate.state.keys import ENV
+from tests.gate_helpers import write_spec
 from tests.tamper_helpers import recompute, swap, tamper
 
 D = "example.dk."
@@ -409,3 +412,17 @@ def test_two_domains_keep_two_chains(tmp_path):
     assert journal.dns_evidence(tmp_path, D, T0).rounds == 1  # this domain's evidence is whole
     with pytest.raises(BrokenChain, match="verify rounds for other.dk"):
         journal.dns_evidence(tmp_path, "other.dk.", T0)
+
+
+def test_migrate_state_seal_is_one_command_and_one_line(tmp_path, monkeypatch):
+    spec = write_spec(tmp_path, require=["dns"])
+    state = tmp_path / "state"
+    state.mkdir()
+    old_journal(state)
+    refused = CliRunner().invoke(app, ["state", "seal", str(spec), "--state", str(state)])
+    assert refused.exit_code == 2 and f"{ENV} is not set" in refused.stderr
+    monkeypatch.setenv(ENV, KEY)
+    done = CliRunner().invoke(app, ["state", "seal", str(spec), "--state", str(state)])
+    assert done.exit_code == 0, done.output
+    assert done.stderr.strip().splitlines() == [f"sealed with {ENV} in {state}: journal 1 chain(s), gate store 0 chain(s), ledger 0 chain(s)"]
+    assert journal.dns_evidence(state, D, T0).rounds == 3
