@@ -172,9 +172,9 @@ class MeasuredTTL:
 class Journal:
     """One SQLite file per state folder; open, use, close (or use as a context manager)."""
 
-    def __init__(self, path: Path, create: bool = True, key: bytes | None = None) -> None:
+    def __init__(self, path: Path, create: bool = True) -> None:
         self.path = Path(path)
-        self.key = key if key is not None else keys.from_environment()
+        self.key = keys.from_environment()
         # create=False: read-only, and `db` is None when there is no file.
         self.db = open_writer(self.path, SCHEMA) if create else open_reader(self.path, SCHEMA)
 

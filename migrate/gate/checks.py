@@ -279,8 +279,6 @@ def _rounds(n: int) -> str:
 def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now: datetime) -> list[Check]:
     """The new DNS, judged from the verify journal (`evidence.DnsEvidence`).
 
-    (A journal altered after verify wrote it never gets here: reading it
-    raises `BrokenChain`, and the engine fails the requirement with it.)
     - `dns.verified`: the newest round is `verified` (pass); `converging`
       is pending with the verifier's ETA; `failing` fails; `unknown`
       (timeouts, refusals) is unknown.
@@ -297,6 +295,9 @@ def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now:
       is the verifier's TTL-derived time (run start + the largest relevant
       old TTL, `verify.timing`), moved later by as much as a gap moved the
       start of continuity. Pending until then, with that time as its ETA.
+
+    A journal altered after verify wrote it never gets here: reading it
+    raises `BrokenChain`, and the engine fails the requirement with it.
     """
     if ev is None or ev.latest_at is None:
         return [

@@ -108,6 +108,11 @@ def _tampered(name: str, exc: BrokenChain) -> Check:
     )
 
 
+def _told(check: Check, results: list[Check]) -> bool:
+    """A broken store already reported for another requirement (dns and data_saved both rest on the journal): its line once."""
+    return check.id.startswith("state.") and any((check.id, check.observed) == (r.id, r.observed) for r in results)
+
+
 def _unknown(name: str, exc: BaseException, fix: str) -> Check:
     if isinstance(exc, MigrateError):
         reason = str(exc)
@@ -152,8 +157,7 @@ def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, 
                 found = [_tampered(name, exc) if isinstance(exc, BrokenChain) else _unknown(name, exc, requirement.fix)]
             found = [_scrub(r, secrets) for r in found]
             statuses[name] = worst(r.status for r in found)
-            # Two requirements resting on one broken store (dns and data_saved on the journal): its line once.
-            results.extend(r for r in found if not (r.id.startswith("state.") and any((r.id, r.observed) == (o.id, o.observed) for o in results)))
+            results.extend(r for r in found if not _told(r, results))
     finally:
         sources.close()
     if not statuses:

@@ -74,7 +74,7 @@ class Read:
 
 
 def content(values: Iterable) -> str:
-    """The text a link covers: the row's content columns, as stored."""
+    """The text a link covers: the row's content columns, as stored (a writer's bool is stored, and read back, as 0 or 1)."""
     return canonical_json([int(v) if isinstance(v, bool) else v for v in values])
 
 
@@ -106,15 +106,19 @@ def _reported(file: Path, chained: Chained, scope: str | None, found: list[tuple
         raise _unsealed(file, chained, scope) from None
 
 
+def _present(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
 def missing_columns(db: sqlite3.Connection, table: str, columns: Iterable[str]) -> list[str]:
     """The "name TYPE" columns `table` lacks (a file written by an older version)."""
-    present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    present = _present(db, table)
     return [column for column in columns if column.split()[0] not in present]
 
 
 def _select(db: sqlite3.Connection, chained: Chained) -> str:
     # A reader may hold an old file it must not change: columns it lacks read as NULL.
-    present = {row[1] for row in db.execute(f"PRAGMA table_info({chained.table})")}
+    present = _present(db, chained.table)
     wanted = (chained.order, *chained.columns, "link", "link_kind")
     return ", ".join(c if c in present or c == "rowid" else "NULL" for c in wanted)
 

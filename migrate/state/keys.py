@@ -1,10 +1,11 @@
 """The key that seals the stores' hash chains (HMAC-SHA256), when there is one.
 
-For SQLite state it comes from M365_EXIT_STATE_KEY: the file holder can
-recompute a plain chain, not a keyed one, so the key must live where the
-state file does not (a CI secret, the verify host's service environment).
-Another backend hands the stores its own key through the same parameter the
-stores take (`key=`), so they never learn where a key comes from.
+It comes from M365_EXIT_STATE_KEY: the file holder can recompute a plain
+chain, not a keyed one, so the key must live where the state files do not
+(a CI secret, the verify host's service environment). Every store asks
+`from_environment()` when it opens and passes the key down to the chain
+functions (`key=`), so a backend with a key of its own (PostgreSQL) is one
+change here, and the stores never learn where a key comes from.
 """
 
 from __future__ import annotations

@@ -187,3 +187,15 @@ def test_the_newest_gate_decision_deleted_stops_the_gate(dns):
     assert result.returncode == 2 and "UNLOCKED" not in result.stdout + result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert "gate.sqlite" in line and "gate decisions for nordlys-tekstil.dk" in line and "head says 2" in line
+
+
+def test_two_requirements_on_one_broken_journal_get_its_line_once(tmp_path):
+    spec = write_spec(tmp_path, require=["dns", "data_saved"])
+    state = tmp_path / "state"
+    verify_rounds(state, load(spec).domain, GOOD)
+    store.attest(state, "data-saved", "nordlys-tekstil.dk", "Mette Jensen", NOW - timedelta(minutes=1))
+    assert gate(spec, state).returncode == 0
+    tamper(state / journal.FILENAME, "DELETE FROM observations WHERE round_id = 61", "DELETE FROM rounds WHERE id = 61")
+    result = gate(spec, state)
+    locked_by(result, "state.journal", "head says 61")
+    assert "LOCKED: dns fail, data_saved fail" in result.stdout
