@@ -356,12 +356,13 @@ def _streak(rounds: list[RoundRow], *, current_at: datetime | None = None) -> tu
 
 def _verified(db: sqlite3.Connection, file: Path, domain: str, key: bytes | None) -> tuple[list[tuple], chained.Read]:
     """The domain's rounds as stored, once their chain verified and every round's observations hash to its digest."""
-    rows, read = chained.rows(db, file, ROUNDS, domain, key)
     texts: dict[int, list[str]] = defaultdict(list)
-    for round_id, text in db.execute(
-        "SELECT o.round_id, o.answer FROM observations o JOIN rounds r ON r.id = o.round_id WHERE r.domain = ?", (domain,)
-    ):
-        texts[round_id].append(text)
+    with chained.snapshot(db):
+        rows, read = chained.rows(db, file, ROUNDS, domain, key)
+        for round_id, text in db.execute(
+            "SELECT o.round_id, o.answer FROM observations o JOIN rounds r ON r.id = o.round_id WHERE r.domain = ?", (domain,)
+        ):
+            texts[round_id].append(text)
     for row in rows:
         if not _holds(row, texts[row[0]]):
             raise chained.broken(file, ROUNDS, domain, f"its observations or verdict no longer hash to its digest "

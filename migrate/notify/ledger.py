@@ -123,9 +123,10 @@ def _recorded(row: tuple) -> str:
 
 def verified(db: sqlite3.Connection, file: Path, key: bytes | None) -> chained.Read:
     """The events chain, once it verified whole and `messages` is what its newest event per recipient says."""
-    rows, read = chained.rows(db, file, EVENTS, None, key)
+    with chained.snapshot(db):
+        rows, read = chained.rows(db, file, EVENTS, None, key)
+        messages = {(row[0], row[1]): row for row in db.execute(f"SELECT {_COLUMNS} FROM messages")}
     newest = {(wave, address): (status, entry) for _, _, wave, address, status, _, entry in rows}
-    messages = {(row[0], row[1]): row for row in db.execute(f"SELECT {_COLUMNS} FROM messages")}
     for (wave, address), (status, entry) in newest.items():
         row = messages.pop((wave, address), None)
         if row is None:
@@ -253,8 +254,9 @@ def delivered(state_dir: Path, wave: str, seen: Callable[[chained.Read], None] =
         if db is None:
             seen(chained.nothing(file, EVENTS, None))
             return {}
-        read = verified(db, file, keys.from_environment())
-        rows = db.execute("SELECT address, sent_at FROM messages WHERE wave = ? AND status = 'sent'", (wave,)).fetchall()
+        with chained.snapshot(db):
+            read = verified(db, file, keys.from_environment())
+            rows = db.execute("SELECT address, sent_at FROM messages WHERE wave = ? AND status = 'sent'", (wave,)).fetchall()
     seen(read)
     return {address: utc_time(sent_at) for address, sent_at in rows}
 

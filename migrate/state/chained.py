@@ -110,6 +110,23 @@ def _present(db: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
+@contextmanager
+def snapshot(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Several SELECTs as of one moment (inside a caller's transaction: that one).
+
+    A writer committing between reading a chain and its head, or the
+    ledger's events and its messages, would make a whole store look broken.
+    """
+    if db.in_transaction:
+        yield db
+        return
+    db.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        db.execute("ROLLBACK")  # it only read
+
+
 def missing_columns(db: sqlite3.Connection, table: str, columns: Iterable[str]) -> list[str]:
     """The "name TYPE" columns `table` lacks (a file written by an older version)."""
     present = _present(db, table)
@@ -152,12 +169,14 @@ def rows(db: sqlite3.Connection, file: Path, chained: Chained, scope: str | None
 
     `adopting`: a head not sealed with the key is accepted (see `adopt`).
     """
-    found = db.execute(f"SELECT {_select(db, chained)} FROM {chained.table}{_where(chained)} ORDER BY {chained.order}",
-                       _args(chained, scope)).fetchall()
+    with snapshot(db):
+        found = db.execute(f"SELECT {_select(db, chained)} FROM {chained.table}{_where(chained)} ORDER BY {chained.order}",
+                           _args(chained, scope)).fetchall()
+        stored = _head(db, chained.name(scope))
     n = len(chained.columns)
     with _reported(file, chained, scope, found):
         verified = chain.verify(((content(r[1:1 + n]), r[1 + n], r[2 + n]) for r in found), key)
-        chain.check_head(chained.name(scope), verified, _head(db, chained.name(scope)), key, adopting=adopting)
+        chain.check_head(chained.name(scope), verified, stored, key, adopting=adopting)
     return [r[:1 + n] for r in found], Read(chained, file, scope, verified)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -426,3 +427,32 @@ def test_migrate_state_seal_is_one_command_and_one_line(tmp_path, monkeypatch):
     assert done.exit_code == 0, done.output
     assert done.stderr.strip().splitlines() == [f"sealed with {ENV} in {state}: journal 1 chain(s), gate store 0 chain(s), ledger 0 chain(s)"]
     assert journal.dns_evidence(state, D, T0).rounds == 3
+
+
+def test_a_reader_racing_a_writer_never_sees_a_broken_chain(tmp_path):
+    """Each read is one snapshot: a send committed between reading the events and their head, or the events and
+    the messages, would otherwise look like a trimmed ledger (and a verify round like a trimmed journal)."""
+    events(tmp_path, "seed@example.dk")
+    rounds(tmp_path, 0)
+    done = threading.Event()
+
+    def write() -> None:
+        try:
+            with Ledger.open(tmp_path) as book:
+                for n in range(200):
+                    book.claim("announce", f"u{n}@example.dk", f"<{n}>")
+                    book.sent("announce", f"u{n}@example.dk")
+            for n in range(1, 40):
+                rounds(tmp_path, n)
+        finally:
+            done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    reads = 0
+    while not done.is_set():
+        ledger.delivered(tmp_path, "announce")
+        journal.dns_evidence(tmp_path, D, T0)
+        reads += 1
+    writer.join()
+    assert reads > 1 and len(ledger.delivered(tmp_path, "announce")) == 201
