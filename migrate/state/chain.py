@@ -84,7 +84,7 @@ def _mac(kind: str, key: bytes | None, text: str) -> str:
         raise Broken(None, f"unknown link kind {kind!r}")
     if key is None:
         raise KeyNeeded
-    return hmac.new(key, data, hashlib.sha256).hexdigest()
+    return hmac.digest(key, data, "sha256").hex()
 
 
 def link(kind: str, key: bytes | None, previous: str, position: int, content: str) -> str:
