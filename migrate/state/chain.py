@@ -23,7 +23,7 @@ file can recompute every link and the head. With the key they cannot, so a
 reader holding the key accepts only a head sealed with it: a chain made or
 rewritten without the key (plain links, or links stripped to look legacy)
 is refused. A state written before the key was set is put under it once,
-deliberately (`adopt`), by someone who checked it.
+deliberately, by someone who checked it (`migrate state seal`, `adopting`).
 """
 
 from __future__ import annotations
