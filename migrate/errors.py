@@ -31,3 +31,16 @@ class EnvironmentProblem(MigrateError):
     """Something outside the input is missing: a server, a binary, privileges."""
 
     exit_code = 1
+
+
+class BrokenChain(MigrateError):
+    """A store's hash chain does not verify: its evidence was altered, trimmed or reordered (exit 2).
+
+    `store` names the store for the gate's check id (`state.<store>`).
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, store: str) -> None:
+        super().__init__(message)
+        self.store = store

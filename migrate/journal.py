@@ -6,7 +6,12 @@ needs a record of *when* things were seen, and of the old state's TTLs
 measured while the old host still answered. One round is one transaction
 (crash-safe with WAL: a round is either wholly there or not at all), and
 triggers refuse UPDATE and DELETE on every table, so evidence is never
-rewritten (`migrate.state.sqlite`).
+rewritten by mistake (`migrate.state.sqlite`). Deliberate rewriting is
+caught by hash chains (`migrate.state.chained`), one per domain: rounds,
+old TTLs and old name servers each link to their predecessor, and each
+round's digest covers its observations. Every read of rounds, old TTLs or
+old name servers verifies its whole chain; a broken one is one line
+(`BrokenChain`), never evidence.
 
 Tables:
 - rounds: one row per round (times, status, whether the authoritative state
@@ -17,21 +22,25 @@ Tables:
 - old_ttls: TTLs of the old state measured in a round;
 - old_servers: name servers seen delegated before the move.
 
-The gate reads `dns_evidence(state_dir, domain, now)`.
+The gate reads `dns_evidence(state_dir, domain, now, seen)`.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from migrate.gate.evidence import DnsEvidence
+from migrate.state import chained, keys
+from migrate.state.chained import Chained
 from migrate.state.codec import canonical_json, digest, utc_text, utc_time
-from migrate.state.sqlite import Schema, open_reader, open_writer, problem, reported, transaction
+from migrate.state.sqlite import Schema, adopt, open_reader, open_writer, problem, reported, transaction
 
 FILENAME = "journal.sqlite"
 
@@ -86,24 +95,39 @@ CREATE TABLE IF NOT EXISTS old_servers (
     PRIMARY KEY (domain, name)
 );
 """
-SCHEMA = Schema("the journal", _TABLES, evidence=("rounds", "observations", "old_ttls", "old_servers"))
+ROUNDS = Chained("rounds", ("domain", "started_at", "finished_at", "status", "authoritative_ok", "eta", "safe_after",
+                            "digest", "observations", "checks"), "journal", "verify rounds", scope="domain")
+OLD_TTLS = Chained("old_ttls", ("round_id", "domain", "kind", "subject", "ttl", "server", "measured_at"), "journal",
+                   "old TTLs", scope="domain")
+OLD_SERVERS = Chained("old_servers", ("domain", "name", "first_seen"), "journal", "old name servers", scope="domain",
+                      order="rowid")
+SCHEMA = Schema("the journal", _TABLES, evidence=("rounds", "observations", "old_ttls", "old_servers"),
+                chains=(ROUNDS, OLD_TTLS, OLD_SERVERS))
 
 
-def _digest(observations: Iterable[dict], verdict: dict) -> str:
-    """sha256 of a round's observations in a canonical order, and of the verdict drawn from them.
+def _digest(observations: Iterable[str], verdict: str) -> str:
+    """sha256 of a round's observations (canonical JSON texts, as stored) in a canonical order, and of its verdict.
 
     The verdict (status, authoritative_ok, times, safe time, checks) is
     covered too: otherwise a "failing" round edited to "verified" would
-    still match its digest.
+    still match its digest. The stored texts are hashed as they are: a text
+    that is not the canonical one was not written by verify.
     """
-    return digest([*sorted(canonical_json(o) for o in observations), "verdict:" + canonical_json(verdict)])
+    return digest([*sorted(observations), "verdict:" + verdict])
 
 
-def _verdict(status: str, authoritative_ok: bool, started_at, finished_at, eta, safe_after, checks) -> dict:
-    """What a round concluded, as the digest covers it (times as stored, ISO 8601 UTC)."""
+def _verdict(status: str, authoritative_ok, started_at, finished_at, eta, safe_after, checks: str) -> str:
+    """The canonical JSON of what a round concluded (times as stored, ISO 8601 UTC; `checks` as its canonical text).
+
+    The checks are spliced in as stored rather than decoded and encoded again:
+    a gate verifies every round, and that round trip was most of its time.
+    Keys are sorted, and only "authoritative_ok" (a boolean) sorts before
+    "checks", so the first `"checks":null` is the key's.
+    """
     text = (lambda v: v if isinstance(v, str) else utc_text(v))
-    return {"status": status, "authoritative_ok": bool(authoritative_ok), "started_at": text(started_at),
-            "finished_at": text(finished_at), "eta": text(eta), "safe_after": text(safe_after), "checks": checks}
+    rest = canonical_json({"status": status, "authoritative_ok": bool(authoritative_ok), "started_at": text(started_at),
+                           "finished_at": text(finished_at), "eta": text(eta), "safe_after": text(safe_after), "checks": None})
+    return rest.replace('"checks":null', '"checks":' + checks, 1)
 
 
 @dataclass(frozen=True)
@@ -129,7 +153,11 @@ class RoundRow:
     safe_after: datetime | None
     digest: str
     observations: int
-    checks: list[dict]
+    checks_text: str  # canonical JSON, decoded on demand: a gate reads thousands of rounds and the newest one's checks
+
+    @cached_property
+    def checks(self) -> list[dict]:
+        return json.loads(self.checks_text)
 
 
 @dataclass(frozen=True)
@@ -146,6 +174,7 @@ class Journal:
 
     def __init__(self, path: Path, create: bool = True) -> None:
         self.path = Path(path)
+        self.key = keys.from_environment()
         # create=False: read-only, and `db` is None when there is no file.
         self.db = open_writer(self.path, SCHEMA) if create else open_reader(self.path, SCHEMA)
 
@@ -183,37 +212,37 @@ class Journal:
     ) -> RoundRow:
         """Append one round, all of it or nothing (one transaction)."""
         rows = [o.to_dict() for o in observations]
+        texts = [canonical_json(r) for r in rows]
         checks_json = canonical_json(checks)
-        round_digest = _digest(rows, _verdict(status, authoritative_ok, started_at, finished_at, eta, safe_after,
-                                              json.loads(checks_json)))
+        round_digest = _digest(texts, _verdict(status, authoritative_ok, started_at, finished_at, eta, safe_after, checks_json))
         # Locked by another writer, disk full, a damaged file: one line naming the file; nothing was written.
+        # A broken chain is its own line (BrokenChain): verify does not build on altered evidence.
         with reported(self.path, "write the round to the journal", "is another `migrate verify` using this --state?"), \
                 transaction(self.db):
-            cursor = self.db.execute(
-                "INSERT INTO rounds (domain, started_at, finished_at, status, authoritative_ok, eta, safe_after,"
-                " digest, observations, checks) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (domain, utc_text(started_at), utc_text(finished_at), status, int(authoritative_ok), utc_text(eta),
-                 utc_text(safe_after), round_digest, len(rows), checks_json),
-            )
-            round_id = cursor.lastrowid
+            (round_id,) = chained.append(self.db, self.path, ROUNDS, domain, [dict(
+                domain=domain, started_at=utc_text(started_at), finished_at=utc_text(finished_at), status=status,
+                authoritative_ok=int(authoritative_ok), eta=utc_text(eta), safe_after=utc_text(safe_after),
+                digest=round_digest, observations=len(rows), checks=checks_json)], self.key)
             self.db.executemany(
                 "INSERT INTO observations (round_id, at, role, server, qname, qtype, rd, outcome, rcode, aa, tc, tcp,"
                 " ttl, answer) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (round_id, r["at"], r["role"], r["server"], r["qname"], r["qtype"], int(r["rd"]), r["outcome"],
                      r.get("rcode"), int(r.get("aa", False)), int(r.get("truncated", False)), int(r.get("tcp", False)),
-                     _first_ttl(r), canonical_json(r))
-                    for r in rows
+                     _first_ttl(r), text)
+                    for r, text in zip(rows, texts)
                 ],
             )
-            self.db.executemany(
-                "INSERT INTO old_ttls (round_id, domain, kind, subject, ttl, server, measured_at) VALUES (?,?,?,?,?,?,?)",
-                [(round_id, domain, kind, subject, ttl, server, utc_text(finished_at)) for kind, subject, ttl, server in old_ttls],
-            )
-            self.db.executemany(
-                "INSERT OR IGNORE INTO old_servers (domain, name, first_seen) VALUES (?,?,?)",
-                [(domain, name, utc_text(finished_at)) for name in old_servers],
-            )
+            chained.append(self.db, self.path, OLD_TTLS, domain, [
+                dict(round_id=round_id, domain=domain, kind=kind, subject=subject, ttl=ttl, server=server,
+                     measured_at=utc_text(finished_at))
+                for kind, subject, ttl, server in old_ttls
+            ], self.key)
+            known = {name for (name,) in self.db.execute("SELECT name FROM old_servers WHERE domain = ?", (domain,))}
+            chained.append(self.db, self.path, OLD_SERVERS, domain, [
+                dict(domain=domain, name=name, first_seen=utc_text(finished_at))
+                for name in dict.fromkeys(old_servers) if name not in known
+            ], self.key)
         return self.round(round_id)
 
     # -- reading -------------------------------------------------------------
@@ -222,7 +251,7 @@ class Journal:
         return RoundRow(
             id=row[0], domain=row[1], started_at=utc_time(row[2]), finished_at=utc_time(row[3]), status=row[4],
             authoritative_ok=bool(row[5]), eta=utc_time(row[6]), safe_after=utc_time(row[7]), digest=row[8],
-            observations=row[9], checks=json.loads(row[10]),
+            observations=row[9], checks_text=row[10],
         )
 
     _COLUMNS = "id, domain, started_at, finished_at, status, authoritative_ok, eta, safe_after, digest, observations, checks"
@@ -234,8 +263,8 @@ class Journal:
         return self._row(row)
 
     def rounds(self, domain: str) -> list[RoundRow]:
-        rows = self.db.execute(f"SELECT {self._COLUMNS} FROM rounds WHERE domain = ? ORDER BY id", (domain,)).fetchall()
-        return [self._row(r) for r in rows]
+        """The domain's rounds, oldest first, once their chain verified."""
+        return [self._row(r) for r in chained.rows(self.db, self.path, ROUNDS, domain, self.key)[0]]
 
     def latest(self, domain: str) -> RoundRow | None:
         row = self.db.execute(f"SELECT {self._COLUMNS} FROM rounds WHERE domain = ? ORDER BY id DESC LIMIT 1", (domain,)).fetchone()
@@ -247,24 +276,18 @@ class Journal:
 
     def verify_digest(self, round_id: int) -> bool:
         """The stored observations and verdict still hash to the digest recorded with the round."""
-        row = self.db.execute(
-            "SELECT status, authoritative_ok, started_at, finished_at, eta, safe_after, checks, digest FROM rounds WHERE id = ?",
-            (round_id,),
-        ).fetchone()
+        row = self.db.execute(f"SELECT {self._COLUMNS} FROM rounds WHERE id = ?", (round_id,)).fetchone()
         if row is None:
             raise KeyError(round_id)
-        verdict = _verdict(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]))
-        return _digest(self.observations(round_id), verdict) == row[7]
+        texts = [t for (t,) in self.db.execute("SELECT answer FROM observations WHERE round_id = ?", (round_id,))]
+        return _holds(row, texts)
 
     def old_ttls(self, domain: str) -> list[MeasuredTTL]:
-        rows = self.db.execute(
-            "SELECT kind, subject, ttl, server, measured_at FROM old_ttls WHERE domain = ? ORDER BY id", (domain,)
-        ).fetchall()
-        return [MeasuredTTL(k, s, t, srv, utc_time(m)) for k, s, t, srv, m in rows]
+        rows = chained.rows(self.db, self.path, OLD_TTLS, domain, self.key)[0]
+        return [MeasuredTTL(k, s, t, srv, utc_time(m)) for _, _, _, k, s, t, srv, m in rows]
 
     def old_servers(self, domain: str) -> list[str]:
-        rows = self.db.execute("SELECT name FROM old_servers WHERE domain = ? ORDER BY name", (domain,)).fetchall()
-        return [r[0] for r in rows]
+        return sorted(name for _, _, name, _ in chained.rows(self.db, self.path, OLD_SERVERS, domain, self.key)[0])
 
     def streak_start(self, domain: str, *, current_ok: bool, current_at: datetime) -> datetime | None:
         """When the current unbroken run of authoritative-ok rounds began, counting a round not yet recorded.
@@ -278,8 +301,11 @@ class Journal:
         streak = _streak(self.rounds(domain), current_at=current_at)
         return streak[0] if streak else current_at
 
-    def evidence(self, domain: str, now: datetime) -> DnsEvidence:
-        rounds = self.rounds(domain)
+    def evidence(self, domain: str, now: datetime, seen: Callable[[chained.Read], None] = lambda read: None) -> DnsEvidence:
+        """What the gate needs about `domain`, from rounds whose whole chain verified; `seen` hears of that chain."""
+        rows, read = _verified(self.db, self.path, domain, self.key)
+        seen(read)
+        rounds = [self._row(r) for r in rows]
         if not rounds:
             return DnsEvidence.nothing(domain, now)
         latest = rounds[-1]
@@ -299,7 +325,6 @@ class Journal:
             safe_after=latest.safe_after,
             eta=latest.eta,
             digest=latest.digest,
-            digest_ok=self.verify_digest(latest.id),
             rounds=len(rounds),
             now=now,
             streak=streak,
@@ -329,6 +354,39 @@ def _streak(rounds: list[RoundRow], *, current_at: datetime | None = None) -> tu
     return tuple(reversed(streak))
 
 
+def _verified(db: sqlite3.Connection, file: Path, domain: str, key: bytes | None) -> tuple[list[tuple], chained.Read]:
+    """The domain's rounds as stored, once their chain verified and every round's observations hash to its digest."""
+    texts: dict[int, list[str]] = defaultdict(list)
+    with chained.snapshot(db):
+        rows, read = chained.rows(db, file, ROUNDS, domain, key)
+        for round_id, text in db.execute(
+            "SELECT o.round_id, o.answer FROM observations o JOIN rounds r ON r.id = o.round_id WHERE r.domain = ?", (domain,)
+        ):
+            texts[round_id].append(text)
+    for row in rows:
+        if not _holds(row, texts[row[0]]):
+            raise chained.broken(file, ROUNDS, domain, f"its observations or verdict no longer hash to its digest "
+                                 f"sha256:{row[8]} (altered after verify wrote them)", f"round #{row[0]}")
+    return rows, read
+
+
+def seal(state_dir: Path | str, key: bytes) -> int:
+    """Put the journal in `state_dir` under `key` as it stands, once every round still hashes to its digest; how many chains."""
+    file = Path(state_dir) / FILENAME
+
+    def check(db: sqlite3.Connection) -> None:
+        for (domain,) in db.execute("SELECT DISTINCT domain FROM rounds").fetchall():
+            _verified(db, file, domain, key)
+
+    return adopt(file, SCHEMA, key, check)
+
+
+def _holds(row: tuple, observations: list[str]) -> bool:
+    """Whether a round as stored (`Journal._COLUMNS`) still hashes to its digest, with its observations' texts."""
+    _, _, started, finished, status, ok, eta, safe, recorded, _, checks = row
+    return _digest(observations, _verdict(status, ok, started, finished, eta, safe, checks)) == recorded
+
+
 def _first_ttl(row: dict) -> int | None:
     for section in ("answer", "authority"):
         for rrset in row.get(section) or []:
@@ -336,14 +394,16 @@ def _first_ttl(row: dict) -> int | None:
     return None
 
 
-def dns_evidence(state_dir: Path | str, domain: str, now: datetime) -> DnsEvidence:
-    """The gate's view of DNS for `domain` from the journal in `state_dir` (read-only).
+def dns_evidence(state_dir: Path | str, domain: str, now: datetime,
+                 seen: Callable[[chained.Read], None] = lambda read: None) -> DnsEvidence:
+    """The gate's view of DNS for `domain` from the journal in `state_dir` (read-only); `seen` hears of the chain.
 
     A missing journal is not an error: it is evidence of nothing (no rounds,
     not held, not safe), and the gate stays locked.
     """
     journal = Journal(Path(state_dir) / FILENAME, create=False)
     if journal.db is None:
+        seen(chained.nothing(journal.path, ROUNDS, domain))
         return DnsEvidence.nothing(domain, now)
     with journal:
-        return journal.evidence(domain, now)
+        return journal.evidence(domain, now, seen)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from migrate.errors import BrokenChain
 from migrate.gate import checks as gate_checks
 from migrate.journal import Journal, Observation, dns_evidence
 from tests.helpers.journal_rounds import D, T0, add, obs
@@ -55,7 +56,8 @@ def test_tampered_observations_break_the_digest(tmp_path):
         journal.db.execute("DROP TRIGGER observations_append_only_u")
         journal.db.execute("UPDATE observations SET answer = replace(answer, 'mx.example.net', 'evil.net')")
         assert not journal.verify_digest(row.id)
-    assert dns_evidence(tmp_path, D, T0).digest_ok is False
+    with pytest.raises(BrokenChain, match="no longer hash to its digest"):
+        dns_evidence(tmp_path, D, T0)
 
 
 def test_dns_evidence_streak_held_and_safe(tmp_path):
@@ -71,7 +73,7 @@ def test_dns_evidence_streak_held_and_safe(tmp_path):
     ev = dns_evidence(tmp_path, D, T0 + timedelta(minutes=81))
     assert ev.latest_status == "verified" and ev.rounds == 4
     assert ev.first_fully_seen == T0 + timedelta(minutes=10) == ev.first_ever_fully_seen
-    assert ev.held and ev.digest_ok
+    assert ev.held
     assert set(gate(ev, T0 + timedelta(minutes=81)).values()) == {"pass"}
     assert gate(ev, T0 + timedelta(minutes=60))["timing.soak"] == "pending"  # before safe_after
 

@@ -56,7 +56,8 @@ def _explain(spec, folder, as_json: bool) -> int:
         output.emit_json(
             {
                 "domain": domain_id(spec.domain),
-                "decisions": [{"id": d.id, "at": d.at, "status": d.status, "evidence": d.evidence, "report": d.report} for d in history],
+                "decisions": [{"id": d.id, "at": d.at, "status": d.status, "evidence": d.evidence, "report": d.report,
+                               "heads": {name: head.to_dict() for name, head in d.heads.items()}} for d in history],
             }
         )
     elif not history:
@@ -68,6 +69,9 @@ def _explain(spec, folder, as_json: bool) -> int:
             output.line(f"#{d.id} {_when(d.at)} {d.status.upper()}: " + ", ".join(f"{k}={v}" for k, v in reqs.items()))
             for name, value in sorted(d.evidence.items()):
                 output.line(f"    {name:<15} {value}")
+            if d.heads:  # the chains it rested on: entries, and the newest link
+                chains = ", ".join(f"{name} {head.count} ({head.link[:12]})" for name, head in sorted(d.heads.items()))
+                output.line(f"    {'chains':<15} {chains}")
             for check in d.report.get("checks", []):
                 if check.get("status") != "pass":
                     output.line(f"    - {check.get('id')} {check.get('status')}: {check.get('observed')} {check.get('detail') or ''}".rstrip())

@@ -279,9 +279,6 @@ def _rounds(n: int) -> str:
 def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now: datetime) -> list[Check]:
     """The new DNS, judged from the verify journal (`evidence.DnsEvidence`).
 
-    - `dns.journal`: the newest round's observations still hash to the digest
-      recorded with it; if not, the journal was altered and nothing in it
-      counts (fail closed, no other dns check is judged).
     - `dns.verified`: the newest round is `verified` (pass); `converging`
       is pending with the verifier's ETA; `failing` fails; `unknown`
       (timeouts, refusals) is unknown.
@@ -298,6 +295,9 @@ def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now:
       is the verifier's TTL-derived time (run start + the largest relevant
       old TTL, `verify.timing`), moved later by as much as a gap moved the
       start of continuity. Pending until then, with that time as its ETA.
+
+    A journal altered after verify wrote it never gets here: reading it
+    raises `BrokenChain`, and the engine fails the requirement with it.
     """
     if ev is None or ev.latest_at is None:
         return [
@@ -311,19 +311,6 @@ def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now:
             )
         ]
     latest = f"round {ev.latest_round} {ev.latest_status} at {_utc(ev.latest_at)}"
-    if not ev.digest_ok:
-        return [
-            Check(
-                id="dns.journal",
-                status="fail",
-                subject=JOURNAL,
-                expected="the newest round's observations hash to the digest recorded with them",
-                observed=f"round {ev.latest_round}: observations no longer match sha256:{ev.digest}",
-                detail="the journal was altered after verify wrote it: none of its evidence counts",
-                fix="find out what changed journal.sqlite in --state, then start from a fresh --state "
-                "and let the scheduled verify run (the soak starts again)",
-            )
-        ]
     results = [_verified(ev, latest), _fresh(ev, max_age, now)]
     since = ev.continuous_since(max_age)
     if since is None:

@@ -1,9 +1,13 @@
 """Evaluate the cancel gate: gather evidence, run the checks, decide, record.
 
 Fail closed: a requirement whose evidence cannot be gathered, or whose check
-raises, is `unknown`, and any requirement that is not `pass` keeps the gate
-locked. Every decision is appended to the audit trail with the digest of the
-evidence it rested on, before the verdict is returned.
+raises, is `unknown`, and one whose store's chain does not verify, or does
+not extend what the previous decision saw, fails (`state.<store>`); any
+requirement that is not `pass` keeps the gate locked. Every decision is
+appended to the audit trail with the digest of the evidence it rested on and
+the heads of the chains it came from (`anchors`), before the verdict is
+returned. A broken audit trail itself stops the run (BrokenChain, exit 2):
+there is nothing trustworthy to compare with, and nothing to append to.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from migrate.errors import BadInput, MigrateError
+from migrate.errors import BadInput, BrokenChain, MigrateError
 from migrate.gate import checks, store
 from migrate.gate.evidence import digest
 from migrate.gate.result import Verdict
@@ -91,6 +95,24 @@ def _scrub(result: Check, secrets: tuple[str, ...]) -> Check:
     return dataclasses.replace(result, **changes)
 
 
+def _tampered(name: str, exc: BrokenChain) -> Check:
+    return Check(
+        id=f"state.{exc.store}",
+        status="fail",
+        subject=exc.store,
+        expected="the store as the tool wrote it: its hash chain whole, and extending what the previous gate decision saw",
+        observed=" ".join(str(exc).split()),
+        detail="altered, trimmed or replaced after it was written: none of its evidence counts",
+        fix="find out what changed the file in --state, then start from a fresh --state (verify, notify and attest again)",
+        requirement=name,
+    )
+
+
+def _told(check: Check, results: list[Check]) -> bool:
+    """A broken store already reported for another requirement (dns and data_saved both rest on the journal): its line once."""
+    return check.id.startswith("state.") and any((check.id, check.observed) == (r.id, r.observed) for r in results)
+
+
 def _unknown(name: str, exc: BaseException, fix: str) -> Check:
     if isinstance(exc, MigrateError):
         reason = str(exc)
@@ -132,10 +154,10 @@ def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, 
                 digests[name] = digest({"error": scrub(str(exc), *secrets)})
                 if isinstance(exc, BadInput):
                     bad_input.append(str(exc))
-                found = [_unknown(name, exc, requirement.fix)]
+                found = [_tampered(name, exc) if isinstance(exc, BrokenChain) else _unknown(name, exc, requirement.fix)]
             found = [_scrub(r, secrets) for r in found]
             statuses[name] = worst(r.status for r in found)
-            results.extend(found)
+            results.extend(r for r in found if not _told(r, results))
     finally:
         sources.close()
     if not statuses:
@@ -171,8 +193,16 @@ def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, 
 
 
 def decide(spec, sources: Sources, state_dir: Path, now: datetime) -> tuple[Verdict, dict[str, object]]:
-    """Evaluate and append the decision to the audit trail (an unrecordable decision raises: locked)."""
+    """Evaluate and append the decision to the audit trail (an unrecordable decision raises: locked).
+
+    The stores are checked against the newest decision's chain heads as they are read (`anchors`).
+    """
+    try:
+        sources.anchors.expect(store.last(state_dir, spec.domain.rstrip(".")))
+    except BaseException:
+        sources.close()
+        raise
     verdict, gathered = evaluate(spec, sources, now)
     report = json.loads(json.dumps(verdict.to_dict(), default=json_default))
-    store.record(state_dir, now, verdict.domain, verdict.status, verdict.evidence, report)
+    store.record(state_dir, now, verdict.domain, verdict.status, verdict.evidence, report, sources.anchors.heads())
     return verdict, gathered

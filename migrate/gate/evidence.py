@@ -85,8 +85,9 @@ class DnsEvidence:
     - safe_after: the TTL-derived time after which no cache can hold the old
       state (first_fully_seen + the largest relevant old TTL, as the newest
       round computed it with `verify.timing`); eta: the newest round's ETA;
-    - digest: sha256 of the observations the newest round rested on, and
-      digest_ok: whether the stored observations still hash to it;
+    - digest: sha256 of the observations the newest round rested on (the
+      journal hands over evidence only once every round still hashes to its
+      digest and the rounds' chain verified: otherwise `BrokenChain`);
     - rounds: how many rounds the journal holds for the domain;
     - problems: the newest round's checks that did not pass, as "id (status)";
     - now: when the journal was read.
@@ -102,7 +103,6 @@ class DnsEvidence:
     safe_after: datetime | None
     eta: datetime | None
     digest: str | None
-    digest_ok: bool
     rounds: int
     now: datetime
     streak: tuple[datetime, ...] = ()
@@ -112,7 +112,7 @@ class DnsEvidence:
     @classmethod
     def nothing(cls, domain: str, now: datetime) -> DnsEvidence:
         """No rounds: evidence of nothing (not held, no safe time)."""
-        return cls(domain, None, None, None, None, None, False, None, None, None, False, 0, now)
+        return cls(domain, None, None, None, None, None, False, None, None, None, 0, now)
 
     @property
     def largest_gap(self) -> timedelta | None:

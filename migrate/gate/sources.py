@@ -3,14 +3,15 @@
 Each source is a zero-argument callable returning an evidence record, so the
 engine can run them fail-closed and tests can substitute their own (the
 loopback Graph server, a ledger written through the notify module, a
-journal written round by round).
+journal written round by round). The stores' readers verify their chains and
+tell `anchors` what they saw, which checks it against the previous decision.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from migrate import journal
 from migrate.errors import BadInput
 from migrate.gate import facts as facts_module
 from migrate.gate import store
+from migrate.gate.anchors import Anchors
 from migrate.gate.evidence import (
     Attestation, DataSavedEvidence, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence,
 )
@@ -34,6 +36,7 @@ class Sources:
     notice: Callable[[], NoticeEvidence]
     dns: Callable[[], DnsEvidence | None]
     close: Callable[[], None] = lambda: None
+    anchors: Anchors = field(default_factory=Anchors)
 
 
 class _LazyGraph:
@@ -77,14 +80,14 @@ def graph_domain(client: GraphClient, domain: str) -> DomainEvidence:
     return DomainEvidence(domain=name, exists=True, references=tuple(client.domain_name_references(domain)), source="graph")
 
 
-def notice_evidence(spec, state_dir: Path) -> NoticeEvidence:
+def notice_evidence(spec, state_dir: Path, anchors: Anchors) -> NoticeEvidence:
     """The announce wave's recipients and what the ledger says reached them."""
     from migrate.notify import ledger, recipients, waves
 
     return NoticeEvidence(
         wave=waves.ANNOUNCE,
         recipients=tuple(r.key for r in recipients.load(spec)),
-        delivered=ledger.delivered(state_dir, waves.ANNOUNCE),
+        delivered=ledger.delivered(state_dir, waves.ANNOUNCE, anchors.saw),
     )
 
 
@@ -98,13 +101,13 @@ def data_saved(sources: Sources) -> DataSavedEvidence:
     return DataSavedEvidence(tuple(sources.attestations()), dns.safe_after if dns is not None else None)
 
 
-def dns_from_journal(spec, state_dir: Path, now: datetime) -> DnsEvidence:
+def dns_from_journal(spec, state_dir: Path, now: datetime, anchors: Anchors) -> DnsEvidence:
     """What the verify journal in `state_dir` holds for the spec's domain, read-only.
 
     No journal yet is evidence of nothing (no rounds): the dns check says
     to run verify, and the gate stays locked.
     """
-    return journal.dns_evidence(state_dir, spec.domain, now)
+    return journal.dns_evidence(state_dir, spec.domain, now, anchors.saw)
 
 
 def default(
@@ -116,13 +119,14 @@ def default(
 ) -> Sources:
     """The real sources; `now` is the moment the dns evidence is read at (the gate's clock)."""
     graph = _LazyGraph(spec, graph_factory)
+    anchors = Anchors()
     use_graph = spec.source.graph is not None
     tenant_id = spec.source.graph.tenant_id if use_graph else None
     # Read once per gate run, however many requirements ask: the facts file serves
     # licences and domain_removed, the journal serves dns and data_saved (which then
     # rest on the same round). A failed read is not cached: each asker gets the error.
     read_facts = cache(lambda: _facts(spec))
-    read_dns = cache(lambda: dns_from_journal(spec, state_dir, now or datetime.now(timezone.utc)))
+    read_dns = cache(lambda: dns_from_journal(spec, state_dir, now or datetime.now(timezone.utc), anchors))
 
     def licences() -> LicenceEvidence:
         if use_graph:
@@ -139,8 +143,9 @@ def default(
     return Sources(
         licences=licences,
         domain=domain,
-        attestations=lambda: store.attestations(state_dir, domain_id(spec.domain)),
-        notice=lambda: notice_evidence(spec, state_dir),
+        attestations=lambda: store.attestations(state_dir, domain_id(spec.domain), anchors.saw),
+        notice=lambda: notice_evidence(spec, state_dir, anchors),
         dns=read_dns,
         close=graph.close,
+        anchors=anchors,
     )

@@ -2,19 +2,28 @@
 
 Kept apart from the verify journal and the notification ledger (`gate.sqlite`),
 so each writer owns its file. Append-only: triggers refuse UPDATE and DELETE
-on both tables (`migrate.state.sqlite`).
+on both tables (`migrate.state.sqlite`), and each table is a hash chain per
+domain (`migrate.state.chained`) that every read verifies whole.
+
+Each decision records the heads of the chains it rested on (`heads`: the
+journal's rounds, the ledger's events, the attestations), so the next gate
+run can tell whether each store still extends what this one saw (`anchors`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from migrate.gate.evidence import Attestation
+from migrate.state import chained, keys
+from migrate.state.chain import Head
+from migrate.state.chained import Chained
 from migrate.state.codec import canonical_json, utc_text, utc_time
-from migrate.state.sqlite import Schema, reading, writing
+from migrate.state.sqlite import Schema, adopt, reading, transaction, writing
 
 FILENAME = "gate.sqlite"
 KINDS = ("data-saved",)
@@ -37,7 +46,11 @@ CREATE TABLE IF NOT EXISTS decisions (
     report    TEXT NOT NULL
 );
 """
-SCHEMA = Schema("the gate store", _TABLES, evidence=("attestations", "decisions"))
+ATTESTATIONS = Chained("attestations", ("kind", "domain", "by", "at", "note"), "attestations", "attestations", scope="domain")
+DECISIONS = Chained("decisions", ("at", "domain", "status", "evidence", "report", "heads"), "decisions", "gate decisions",
+                    scope="domain")
+SCHEMA = Schema("the gate store", _TABLES, evidence=("attestations", "decisions"), chains=(ATTESTATIONS, DECISIONS),
+                added=(("decisions", "heads TEXT"),))
 
 
 def _file(state_dir: Path) -> Path:
@@ -48,17 +61,24 @@ def _file(state_dir: Path) -> Path:
 
 
 def attest(state_dir: Path, kind: str, domain: str, by: str, at: datetime, note: str | None = None) -> Attestation:
-    with writing(_file(state_dir), SCHEMA) as db:
-        db.execute("INSERT INTO attestations (kind, domain, by, at, note) VALUES (?, ?, ?, ?, ?)", (kind, domain, by, utc_text(at), note))
+    key = keys.from_environment()
+    with writing(_file(state_dir), SCHEMA) as db, transaction(db):
+        chained.append(db, _file(state_dir), ATTESTATIONS, domain,
+                       [dict(kind=kind, domain=domain, by=by, at=utc_text(at), note=note)], key)
     return Attestation(kind=kind, domain=domain, by=by, at=at.astimezone(timezone.utc), note=note)
 
 
-def attestations(state_dir: Path, domain: str) -> list[Attestation]:
-    with reading(_file(state_dir), SCHEMA) as db:
+def attestations(state_dir: Path, domain: str, seen: Callable[[chained.Read], None] = lambda read: None) -> list[Attestation]:
+    """The domain's attestations, once their whole chain verified; `seen` hears of that chain."""
+    file = _file(state_dir)
+    key = keys.from_environment()
+    with reading(file, SCHEMA) as db:
         if db is None:
+            seen(chained.nothing(file, ATTESTATIONS, domain))
             return []
-        rows = db.execute("SELECT kind, domain, by, at, note FROM attestations WHERE domain = ? ORDER BY id", (domain,)).fetchall()
-    return [Attestation(kind=k, domain=d, by=b, at=utc_time(a), note=n) for k, d, b, a, n in rows]
+        rows, read = chained.rows(db, file, ATTESTATIONS, domain, key)
+    seen(read)
+    return [Attestation(kind=k, domain=d, by=b, at=utc_time(a), note=n) for _, k, d, b, a, n in rows]
 
 
 # -- decisions ----------------------------------------------------------------------
@@ -72,22 +92,42 @@ class Decision:
     status: str
     evidence: dict[str, str]
     report: dict
+    heads: dict[str, Head] = field(default_factory=dict)  # store -> the chain head the decision rested on
 
 
-def record(state_dir: Path, at: datetime, domain: str, status: str, evidence: dict[str, str], report: dict) -> int:
-    with writing(_file(state_dir), SCHEMA) as db:
-        cursor = db.execute(
-            "INSERT INTO decisions (at, domain, status, evidence, report) VALUES (?, ?, ?, ?, ?)",
-            (utc_text(at), domain, status, canonical_json(evidence), canonical_json(report)),
-        )
-        return int(cursor.lastrowid)
+def record(state_dir: Path, at: datetime, domain: str, status: str, evidence: dict[str, str], report: dict,
+           heads: dict[str, Head] | None = None) -> int:
+    key = keys.from_environment()
+    with writing(_file(state_dir), SCHEMA) as db, transaction(db):
+        (decision,) = chained.append(db, _file(state_dir), DECISIONS, domain, [dict(
+            at=utc_text(at), domain=domain, status=status, evidence=canonical_json(evidence), report=canonical_json(report),
+            heads=canonical_json({store: head.to_dict() for store, head in (heads or {}).items()}))], key)
+        return decision
 
 
-def decisions(state_dir: Path, domain: str, limit: int = 50) -> list[Decision]:
-    with reading(_file(state_dir), SCHEMA) as db:
+def decisions(state_dir: Path, domain: str, limit: int | None = 50) -> list[Decision]:
+    """The newest `limit` decisions (all with None), oldest first, once the whole chain of them verified."""
+    file = _file(state_dir)
+    key = keys.from_environment()
+    with reading(file, SCHEMA) as db:
         if db is None:
             return []
-        rows = db.execute(
-            "SELECT id, at, domain, status, evidence, report FROM decisions WHERE domain = ? ORDER BY id DESC LIMIT ?", (domain, limit)
-        ).fetchall()
-    return [Decision(i, utc_time(a), d, s, json.loads(e), json.loads(r)) for i, a, d, s, e, r in reversed(rows)]
+        rows = chained.rows(db, file, DECISIONS, domain, key)[0]
+    return [_decision(row) for row in (rows[-limit:] if limit else rows)]
+
+
+def _decision(row: tuple) -> Decision:
+    i, at, domain, status, evidence, report, heads = row
+    anchors = {store: Head.from_dict(head) for store, head in json.loads(heads).items()} if heads else {}
+    return Decision(i, utc_time(at), domain, status, json.loads(evidence), json.loads(report), anchors)
+
+
+def last(state_dir: Path, domain: str) -> Decision | None:
+    """The newest decision (after the whole chain verified): what the next gate run must find still true."""
+    found = decisions(state_dir, domain, limit=1)
+    return found[-1] if found else None
+
+
+def seal(state_dir: Path, key: bytes) -> int:
+    """Put the attestations and decisions in `state_dir` under `key` as they stand; how many chains."""
+    return adopt(_file(state_dir), SCHEMA, key)

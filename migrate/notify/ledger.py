@@ -5,9 +5,16 @@ time sent (UTC), the number of attempts and the last error. Every change is
 also appended to `events` for the history.
 
 `events` is evidence: append-only (`migrate.state.sqlite` refuses UPDATE and
-DELETE). `messages` is not, by design: it is the state machine below, and each
-step (sending -> data -> sent or failed) updates its row in place, in the same
-transaction as the event that records the step.
+DELETE) and a hash chain (`migrate.state.chained`). `messages` is not, by
+design: it is the state machine below, and each step (sending -> data -> sent
+or failed) updates its row in place, in the same transaction as the event
+that records the step, and the event carries the row as the step left it
+(`entry`). So the ledger anchors itself: every read (opening it to send, the
+gate's `delivered`) verifies the whole events chain and that `messages` is
+exactly what the newest event of each recipient says. An emptied, trimmed or
+edited ledger is one line (`BrokenChain`, exit 2), never a reason to send
+again. (Events written before the chain carry no entry: their status alone
+is compared.)
 
 Statuses and why ("never twice, never skipped"):
 - `sending` is committed (synchronous=FULL, so it is on disk) BEFORE the SMTP
@@ -40,12 +47,16 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from migrate.state.codec import utc_text, utc_time
-from migrate.state.sqlite import Schema, reading, transaction, writing
+from migrate.errors import BrokenChain
+from migrate.state import chained, keys
+from migrate.state.chained import Chained
+from migrate.state.codec import canonical_json, utc_text, utc_time
+from migrate.state.sqlite import Schema, adopt, reading, transaction, writing
 
 FILENAME = "notify.sqlite"
 
@@ -78,8 +89,9 @@ CREATE TABLE IF NOT EXISTS events (
     detail   TEXT
 );
 """
+EVENTS = Chained("events", ("at", "wave", "address", "status", "detail", "entry"), "ledger", "notification events")
 # Only `events` is evidence: `messages` is the mutable state machine (see the module docstring).
-SCHEMA = Schema("the notification ledger", _TABLES, evidence=("events",))
+SCHEMA = Schema("the notification ledger", _TABLES, evidence=("events",), chains=(EVENTS,), added=(("events", "entry TEXT"),))
 
 
 @dataclass(frozen=True)
@@ -104,16 +116,47 @@ def path(state_dir: Path) -> Path:
     return Path(state_dir) / FILENAME
 
 
+def _recorded(row: tuple) -> str:
+    """A messages row (`_COLUMNS`) as its events record it."""
+    return canonical_json(list(row))
+
+
+def verified(db: sqlite3.Connection, file: Path, key: bytes | None) -> chained.Read:
+    """The events chain, once it verified whole and `messages` is what its newest event per recipient says."""
+    with chained.snapshot(db):
+        rows, read = chained.rows(db, file, EVENTS, None, key)
+        messages = {(row[0], row[1]): row for row in db.execute(f"SELECT {_COLUMNS} FROM messages")}
+    newest = {(wave, address): (status, entry) for _, _, wave, address, status, _, entry in rows}
+    for (wave, address), (status, entry) in newest.items():
+        row = messages.pop((wave, address), None)
+        if row is None:
+            why = "its row is gone (deleted: it would be sent again)"
+        elif (entry is None and row[3] == status) or entry == _recorded(row):
+            continue
+        else:
+            why = f"its row says {row[3]}, its newest event says {status}" if row[3] != status else "its row was edited"
+        raise BrokenChain(f"{file}: the message to {address} ({wave}) does not match the events: {why}", EVENTS.store)
+    if messages:
+        wave, address = next(iter(messages))
+        raise BrokenChain(f"{file}: the message to {address} ({wave}) has no event (written outside the ledger)", EVENTS.store)
+    return read
+
+
 class Ledger:
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, file: Path, key: bytes | None) -> None:
         self.db = connection
+        self.file = file
+        self.key = key
 
     @classmethod
     @contextmanager
     def open(cls, state_dir: Path) -> Iterator[Ledger]:
+        """The ledger to send through, once it verified (`verified`): nothing is sent on a trimmed or edited one."""
         # synchronous=FULL (the state layer's default) matters here: a commit is on disk before we go on to talk SMTP.
+        key = keys.from_environment()
         with writing(path(state_dir), SCHEMA) as db:
-            yield cls(db)
+            verified(db, path(state_dir), key)
+            yield cls(db, path(state_dir), key)
 
     # -- reading -----------------------------------------------------------
 
@@ -141,10 +184,9 @@ class Ledger:
     # -- writing (each call is one durable transaction) ----------------------
 
     def _event(self, wave: str, address: str, status: str, detail: str | None = None) -> None:
-        self.db.execute(
-            "INSERT INTO events (at, wave, address, status, detail) VALUES (?, ?, ?, ?, ?)",
-            (utc_text(_now()), wave, address, status, detail),
-        )
+        row = self.db.execute(f"SELECT {_COLUMNS} FROM messages WHERE wave = ? AND address = ?", (wave, address)).fetchone()
+        chained.append(self.db, self.file, EVENTS, None, [dict(
+            at=utc_text(_now()), wave=wave, address=address, status=status, detail=detail, entry=_recorded(row))], self.key)
 
     def claim(self, wave: str, address: str, message_id: str, *, resend_uncertain: bool = False) -> bool:
         """Record `sending` before the SMTP transaction. False: sent already, or uncertain
@@ -196,11 +238,29 @@ class Ledger:
         self._update(wave, address, SENT, "sent_at = claimed_at, error = NULL", (), "confirmed by the operator")
 
 
-def delivered(state_dir: Path, wave: str) -> dict[str, datetime]:
+def events_chain(state_dir: Path) -> chained.Read:
+    """The ledger's events chain, once it verified with its messages (`verified`), read-only; empty without a ledger."""
+    file = path(state_dir)
+    with reading(file, SCHEMA) as db:
+        return chained.nothing(file, EVENTS, None) if db is None else verified(db, file, keys.from_environment())
+
+
+def delivered(state_dir: Path, wave: str, seen: Callable[[chained.Read], None] = lambda read: None) -> dict[str, datetime]:
     """Gate contract: {lower-case address: time sent, UTC} for every message of `wave`
-    the relay accepted. Uncertain and failed messages are absent. No ledger: {}."""
-    with reading(path(state_dir), SCHEMA) as db:
+    the relay accepted. Uncertain and failed messages are absent. No ledger: {}.
+    Only from a ledger that verified (`verified`); `seen` hears of its events chain."""
+    file = path(state_dir)
+    with reading(file, SCHEMA) as db:
         if db is None:
+            seen(chained.nothing(file, EVENTS, None))
             return {}
-        rows = db.execute("SELECT address, sent_at FROM messages WHERE wave = ? AND status = 'sent'", (wave,)).fetchall()
+        with chained.snapshot(db):
+            read = verified(db, file, keys.from_environment())
+            rows = db.execute("SELECT address, sent_at FROM messages WHERE wave = ? AND status = 'sent'", (wave,)).fetchall()
+    seen(read)
     return {address: utc_time(sent_at) for address, sent_at in rows}
+
+
+def seal(state_dir: Path, key: bytes) -> int:
+    """Put the ledger in `state_dir` under `key` as it stands, once its messages match its events; how many chains."""
+    return adopt(path(state_dir), SCHEMA, key, lambda db: verified(db, path(state_dir), key))

@@ -4,6 +4,11 @@
 caller to show), `write` renders the messages into an outbox under the
 outbox's ownership rules, `late` says when the announcement comes too late,
 `confirm_uncertain` and `send` go through the ledger. Nothing here prints.
+
+Before sending, the ledger must still hold what the newest gate decision
+saw of it: a ledger verifies on its own against rows deleted from it, but
+not against the whole file emptied or deleted (heads and all), which would
+make every message go out again.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from migrate.errors import BadInput
-from migrate.notify import message, outbox, recipients, render, send as smtp, waves
+from migrate.gate import store
+from migrate.gate.anchors import Anchors
+from migrate.notify import ledger, message, outbox, recipients, render, send as smtp, waves
 from migrate.notify.ledger import Ledger
 from migrate.notify.recipients import Recipient
 from migrate.spec import Spec
@@ -117,6 +124,12 @@ def confirm_uncertain(wave: Wave, letters: list[Letter], state_dir: Path) -> lis
 
 def send(wave: Wave, letters: list[Letter], state_dir: Path, *, resend_uncertain: bool = False,
          progress: Callable[[smtp.Outcome], None] | None = None) -> Delivery:
-    """Send each letter once through the spec's relay, recording it in the ledger."""
+    """Send each letter once through the spec's relay, recording it in the ledger.
+
+    BrokenChain, and nothing sent, when the ledger does not verify or no longer extends what the gate saw.
+    """
+    anchors = Anchors()
+    anchors.expect(store.last(state_dir, wave.spec.domain.rstrip(".")))
+    anchors.saw(ledger.events_chain(state_dir))
     items = [(letter.recipient, letter.message) for letter in letters]
     return Delivery(smtp.send(wave.spec, wave.name, items, state_dir, resend_uncertain=resend_uncertain, progress=progress))

@@ -6,6 +6,10 @@
   a busy timeout, the schema, append-only triggers on the tables a store
   names as evidence), read-only opening for readers, one transaction helper,
   and sqlite errors as one line naming the file.
+- `chain`: hash chains, pure: the link and head formulas and their checks.
+- `chained`: chained tables in a store's file: appending linked rows, and
+  reading a chain only once it verified whole.
+- `keys`: the key that makes the chains HMACs (M365_EXIT_STATE_KEY).
 
 Each store (`migrate.journal`, `migrate.gate.store`, `migrate.notify.ledger`)
 declares its tables and its evidence in one `Schema` and opens only through

@@ -9,7 +9,13 @@ Writers get, on every connection:
 - the store's schema and append-only triggers (BEFORE UPDATE and BEFORE
   DELETE raise) on every table the store names as evidence. All of it is
   `IF NOT EXISTS`: a file written by an older version gains what it lacks
-  and keeps its rows.
+  and keeps its rows;
+- the link columns of every chained table and the chain heads
+  (`migrate.state.chained`), and the columns a store added later, each
+  added with ALTER TABLE where a file lacks it.
+
+Triggers only stop honest mistakes: whoever can write the file can drop
+them. The chains are what detect a row edited, moved or deleted.
 
 Readers open read-only and never create anything: a missing file is no
 evidence (None), not an error. Any sqlite error becomes one line naming the
@@ -19,26 +25,30 @@ file (`EnvironmentProblem`), never a traceback.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from migrate.errors import EnvironmentProblem
+from migrate.state import chained as chained_tables
+from migrate.state.chained import HEADS, LINK_COLUMNS, Chained, missing_columns
 
 BUSY_TIMEOUT = 30  # seconds a writer waits for another one before giving up
 
 
 @dataclass(frozen=True)
 class Schema:
-    """One store's file: its name in messages, its tables, and which of them are evidence (append-only)."""
+    """One store's file: its name in messages, its tables, which of them are evidence (append-only) and chained."""
 
     title: str  # "the journal": how error messages name the store
     tables: str  # CREATE TABLE / INDEX ... IF NOT EXISTS statements
     evidence: tuple[str, ...]
+    chains: tuple[Chained, ...] = ()
+    added: tuple[tuple[str, str], ...] = ()  # (table, "column TYPE") added after files were written without it
 
     def script(self) -> str:
-        return self.tables + "".join(
+        return self.tables + (HEADS if self.chains else "") + "".join(
             f"CREATE TRIGGER IF NOT EXISTS {table}_append_only_{suffix} BEFORE {change} ON {table}\n"
             f"    BEGIN SELECT RAISE(ABORT, '{self.title} is append-only ({table})'); END;\n"
             for table in self.evidence
@@ -71,10 +81,22 @@ def open_writer(file: Path, schema: Schema) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.executescript(schema.script())
+        _upgrade(db, schema)
     except sqlite3.Error as exc:
         db.close()
         raise problem(file, f"open {schema.title}", exc) from None
     return db
+
+
+def _upgrade(db: sqlite3.Connection, schema: Schema) -> None:
+    """Add the columns an older file lacks; the write lock only when one is missing (opening stays lock-free)."""
+    wanted = [*schema.added, *((c.table, column) for c in schema.chains for column in LINK_COLUMNS)]
+    if all(not missing_columns(db, table, [column]) for table, column in wanted):
+        return
+    with transaction(db):  # two writers upgrading one old file at once: the second finds it done
+        for table, column in wanted:
+            for lacking in missing_columns(db, table, [column]):
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {lacking}")
 
 
 def open_reader(file: Path, schema: Schema) -> sqlite3.Connection | None:
@@ -119,3 +141,14 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
+
+
+def adopt(file: Path, schema: Schema, key: bytes, check: Callable[[sqlite3.Connection], None] = lambda db: None) -> int:
+    """Seal every chain in `file` with `key` as it stands (`chained.adopt`), once `check` (what the store's readers
+    verify besides the links) passes, all in one transaction; how many chains. No file: 0, and none is made."""
+    if not file.exists():
+        return 0
+    with writing(file, schema) as db, transaction(db):
+        sealed = sum(chained_tables.adopt(db, file, table, key) for table in schema.chains)
+        check(db)
+    return sealed

@@ -311,4 +311,4 @@ def test_journal_tampered_after_the_fact_locks(dns_only):
         journal.db.execute("UPDATE observations SET answer = replace(answer, 'mx1.example.net', 'mx.evil.example')")
     verdict = gate(T0 + timedelta(hours=60, minutes=6))
     assert verdict.status == "locked" and verdict.requirements == {"dns": "fail"}
-    assert [c.id for c in verdict.checks] == ["dns.journal"]
+    assert [c.id for c in verdict.checks] == ["state.journal"]

@@ -68,7 +68,7 @@ def dns_evidence(first: datetime, latest: datetime, *, ttl: timedelta = timedelt
         times.append(latest)
     values = dict(
         domain=DOMAIN + ".", latest_status=status, latest_at=latest, latest_round=len(times), first_fully_seen=first,
-        first_ever_fully_seen=first, held=True, safe_after=first + ttl, eta=None, digest="0" * 64, digest_ok=True,
+        first_ever_fully_seen=first, held=True, safe_after=first + ttl, eta=None, digest="0" * 64,
         rounds=len(times), now=now, streak=tuple(times),
     )
     return DnsEvidence(**{**values, **changes})
