@@ -16,8 +16,8 @@ from tests.helpers.verify_lab import DOMAIN, TTL, Clock, by_id, load, problems, 
 def signed_migration(tmp_path, lab_migration):
     """Spec, desired zone and a world whose TLD delegates, with the DS, to the signed new host."""
 
-    def start(**world_kwargs):
-        spec, current, desired = load(write_spec(tmp_path))
+    def start(records=None, **world_kwargs):
+        spec, current, desired = load(write_spec(tmp_path, records=records))
         world = lab_migration(DOMAIN, current, desired, ttl=TTL, **world_kwargs)
         world.move_delegation(ds=world.ds_of("new"))
         return spec, desired, world
@@ -69,3 +69,17 @@ def test_a_zone_knot_signs_verifies_with_every_signature_and_denial_checked(sign
     assert result.authoritative_ok, problems(result)
     assert by_id(result, "dnssec.rrsig", "pass") and not by_id(result, "dnssec.rrsig", "fail")
     assert by_id(result, "dnssec.denial", "pass") and not by_id(result, "dnssec.denial", "fail")
+
+
+def test_txt_strings_keep_their_boundaries_under_the_signature(signed_migration, tmp_path):
+    """A signature covers the strings as written: re-split or joined, the record would not validate."""
+    service = "printer._ipp._tcp"
+    spec, desired, world = signed_migration(
+        records=[{"name": service, "type": "TXT", "value": '"txtvers=1" "rp=queue1" ""', "ttl": TTL}],
+        resolvers=0, new_signatures=Signatures(),
+    )
+    result = rounds_until(spec, desired, world, tmp_path / "state", Clock(), "converging", within=30)
+    assert result.authoritative_ok, problems(result)
+    subject = f"{service}.{DOMAIN} TXT"
+    signed = [c for c in by_id(result, "dnssec.rrsig") if c.subject == subject]
+    assert signed and all(c.status == "pass" for c in signed), problems(result)
