@@ -55,7 +55,7 @@ _HOSTNAME_TYPES = {"CNAME", "MX", "NS", "PTR"}
 
 
 class PreflightError(pulumi.RunError):
-    """The zone could not be listed: the program stops with this one line, no traceback."""
+    """The zone could not be listed, or holds records to deal with first: the program stops with this message, no traceback."""
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,8 @@ def _matches(record: dict, declared: CloudflareRecord) -> bool:
 
 def _microsoft(record: dict, domain: str) -> bool:
     kind, content = str(record.get("type", "")), str(record.get("content", ""))
-    value = {"MX": f"{record.get('priority', 0)} {content}.", "CNAME": f"{content}.", "NS": f"{content}.", "TXT": content}.get(kind)
+    priority = record.get("priority", 0)
+    value = {"MX": f"{priority} {content}.", "SRV": f"{priority} {content}.", "CNAME": f"{content}.", "NS": f"{content}.", "TXT": content}.get(kind)
     if value is None:
         return False
     try:
@@ -262,7 +263,7 @@ def checked(zone_id: pulumi.Output, declared: list[CloudflareRecord], domain: st
             return zone
         found = problems(existing(base_url, zone, creds), declared, zone, domain, frozenset(adopted))
         if found:
-            raise pulumi.RunError(message(found, zone))
+            raise PreflightError(message(found, zone))
         return zone
 
     # The credentials are secret; the zone id they let us check is not.

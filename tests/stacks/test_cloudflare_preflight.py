@@ -48,7 +48,7 @@ def test_scan_copies_fail_the_program_before_any_record_is_created(cloudflare_ap
     with pytest.raises(Exception) as raised:
         run_program(config(cloudflare_api), event_loop_for_pulumi, mocks)
     text = str(raised.value)
-    assert type(raised.value).__name__ in ("RunError", "PreflightError")
+    assert isinstance(raised.value, cloudflare_preflight.PreflightError)
     assert declared(mocks) == []  # every record waits for the check: none was registered
     # Every page was read, though the server's pages are smaller than asked for.
     assert [r["query"]["page"] for r in cloudflare_api.requests] == ["1", "2", "3"]
