@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from migrate import github
-from migrate.errors import MigrateError
+from migrate.errors import BadInput, MigrateError
 from migrate.gate.run import GateRun
 from migrate.report import Check, json_default
 from migrate.spec import Spec
@@ -33,6 +33,8 @@ def step(ci: str | None) -> Iterator[github.Step | None]:
     if ci is None:
         yield None
         return
+    if ci not in CI_SYSTEMS:
+        raise BadInput(f"--ci: unknown CI system {ci!r} (known: {', '.join(CI_SYSTEMS)})")
     with github.Step.open() as files:
         try:
             yield files
