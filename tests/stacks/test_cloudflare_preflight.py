@@ -22,6 +22,17 @@ DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
 DOMAIN = "nordlys-tekstil.dk"
 
 
+@pytest.fixture(autouse=True)
+def quiet_failed_programs(event_loop_for_pulumi):
+    """The mock runtime leaves a failed program's future unretrieved; asyncio would print it at exit."""
+
+    def handler(loop, context):
+        if not isinstance(context.get("exception"), cloudflare_preflight.PreflightError):
+            loop.default_exception_handler(context)
+
+    event_loop_for_pulumi.set_exception_handler(handler)
+
+
 def config(api, **more) -> dict:
     return {"m365-exit:spec": str(EXAMPLE), "m365-exit:zoneId": ZONE_ID, "cloudflare:baseUrl": api.url, "cloudflare:apiToken": TOKEN, **more}
 
