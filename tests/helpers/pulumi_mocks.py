@@ -37,8 +37,9 @@ def event_loop_for_pulumi():
     yield loop
 
 
-def run_program(config: dict, loop) -> Recorder:
-    mocks = Recorder()
+def run_program(config: dict, loop, mocks: Recorder | None = None) -> Recorder:
+    """Run the program with `config`; `mocks` (a new Recorder by default) keeps what was declared, also when the program fails."""
+    mocks = mocks or Recorder()
     pulumi.runtime.set_mocks(mocks, project="m365-exit", stack="test", preview=False)
     pulumi.runtime.set_all_config(config)
 
