@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from migrate import localtime
 from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import SpecArg, StateOpt, load, state_dir
@@ -23,7 +24,7 @@ def attest_command(
     note: Annotated[str | None, typer.Option("--note", help="Optional remark kept with the attestation.")] = None,
     state: StateOpt = None,
 ) -> None:
-    """Record who attests what, and when (UTC), in --state for the gate."""
+    """Record who attests what, and when, in --state for the gate."""
 
     def body() -> int:
         if what not in store.KINDS:
@@ -34,7 +35,7 @@ def attest_command(
         loaded = load(spec)
         folder = state_dir(loaded, state)
         record = store.attest(folder, what, domain_id(loaded.domain), name, datetime.now(timezone.utc), note)
-        output.message(f"recorded: {what} for {record.domain} by {record.by} at {record.at.strftime('%Y-%m-%d %H:%M UTC')} in {folder}")
+        output.message(f"recorded: {what} for {record.domain} by {record.by} at {localtime.format(record.at, loaded.tz)} in {folder}")
         return 0
 
     output.run(body)

@@ -2,15 +2,17 @@
 
 Exit 0 unlocked (and the cancel runbook is printed), 1 locked, 2 bad input.
 Every evaluation is appended to the audit trail in --state; `--explain`
-prints that history instead of evaluating.
+prints that history instead of evaluating. Times are shown in the spec's
+time zone.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, tzinfo
 from typing import Annotated
 
 import typer
+from migrate import localtime
 from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_dir
@@ -22,11 +24,11 @@ from migrate.names import domain_id
 _STYLE = {"pass": "green", "fail": "red", "pending": "yellow", "unknown": "magenta"}
 
 
-def _when(value: datetime | None) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if value else ""
+def _when(value: datetime | None, tz: tzinfo) -> str:
+    return localtime.format(value, tz) if value else ""
 
 
-def _show(verdict: Verdict) -> None:
+def _show(verdict: Verdict, tz: tzinfo) -> None:
     # One check per line, then its details indented: readable in a CI log of any width.
     # Every value is folded to one line (output.line), so only the tool's own last line reads as a verdict.
     for check in verdict.checks:
@@ -38,7 +40,7 @@ def _show(verdict: Verdict) -> None:
         if check.fix and check.status != "pass":
             output.line(f"         fix: {check.fix}")
         if check.eta:
-            output.line(f"         earliest: {_when(check.eta)}")
+            output.line(f"         earliest: {_when(check.eta, tz)}")
     # Requirement names are the spec's gate.require, validated against the known set; statuses are the engine's.
     summary = ", ".join(f"{name} {status}" for name, status in verdict.requirements.items())
     if verdict.unlocked:
@@ -46,7 +48,7 @@ def _show(verdict: Verdict) -> None:
     else:
         line = f"LOCKED: {summary}"
         if verdict.earliest_unlock:
-            line += f"; earliest unlock {_when(verdict.earliest_unlock)} if nothing else changes"
+            line += f"; earliest unlock {_when(verdict.earliest_unlock, tz)} if nothing else changes"
         output.line((line, "bold red"))
 
 
@@ -65,7 +67,7 @@ def _explain(spec, folder, as_json: bool) -> int:
         # What the store holds is shown, not trusted: each record folded to one line.
         for d in history:
             reqs = d.report.get("requirements", {})
-            output.line(f"#{d.id} {_when(d.at)} {d.status.upper()}: " + ", ".join(f"{k}={v}" for k, v in reqs.items()))
+            output.line(f"#{d.id} {_when(d.at, spec.tz)} {d.status.upper()}: " + ", ".join(f"{k}={v}" for k, v in reqs.items()))
             for name, value in sorted(d.evidence.items()):
                 output.line(f"    {name:<15} {value}")
             for check in d.report.get("checks", []):
@@ -94,7 +96,7 @@ def gate_command(
         if json:
             output.emit_json(outcome.to_dict())
         else:
-            _show(outcome.verdict)
+            _show(outcome.verdict, loaded.tz)
             if outcome.runbook:
                 output.stdout.rule("Cancel runbook")
                 output.stdout.print(outcome.runbook, markup=False, end="")

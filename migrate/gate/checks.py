@@ -7,9 +7,9 @@ it and, where time is the only thing missing, the earliest time it can pass.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
-from migrate import duration
+from migrate import duration, localtime
 from migrate.gate.evidence import Attestation, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence
 from migrate.report import Check
 
@@ -18,8 +18,8 @@ SELF_SERVICE_MAX = 25
 SHOW = 20  # how many names a detail line lists before "and N more"
 
 
-def _utc(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def _at(value: datetime, tz: tzinfo) -> str:
+    return localtime.format(value, tz)
 
 
 def _some(items: list[str]) -> str:
@@ -27,7 +27,7 @@ def _some(items: list[str]) -> str:
     return shown + (f" and {len(items) - SHOW} more" if len(items) > SHOW else "")
 
 
-def _from_the_future(check_id: str, subject: str, as_of: datetime | None, now: datetime | None) -> list[Check]:
+def _from_the_future(check_id: str, subject: str, as_of: datetime | None, now: datetime | None, tz: tzinfo) -> list[Check]:
     """Facts dated after `now` describe nothing yet observed (a typo, a wrong clock): unknown, never pass."""
     if as_of is None or now is None or as_of <= now:
         return []
@@ -36,8 +36,8 @@ def _from_the_future(check_id: str, subject: str, as_of: datetime | None, now: d
             id=check_id,
             status="unknown",
             subject=subject,
-            expected=f"facts read off the admin center before now ({_utc(now)})",
-            observed=f"as_of {_utc(as_of)} is in the future",
+            expected=f"facts read off the admin center before now ({_at(now, tz)})",
+            observed=f"as_of {_at(as_of, tz)} is in the future",
             fix="set as_of in the facts file to when you read the admin center (with its time zone), or check this machine's clock",
         )
     ]
@@ -46,9 +46,9 @@ def _from_the_future(check_id: str, subject: str, as_of: datetime | None, now: d
 # -- licences ---------------------------------------------------------------------
 
 
-def licences(ev: LicenceEvidence, now: datetime | None = None) -> list[Check]:
+def licences(ev: LicenceEvidence, now: datetime | None = None, tz: tzinfo = timezone.utc) -> list[Check]:
     """Every active subscription can be cancelled online: ≤ 25 licences, or it is the partner's to cancel."""
-    future = _from_the_future("licences.subscriptions", "tenant", ev.as_of, now)
+    future = _from_the_future("licences.subscriptions", "tenant", ev.as_of, now, tz)
     if future:
         return future
     active = [s for s in ev.subscriptions if s.active]
@@ -117,8 +117,8 @@ def licences(ev: LicenceEvidence, now: datetime | None = None) -> list[Check]:
 # -- domain_removed ------------------------------------------------------------------
 
 
-def domain_removed(ev: DomainEvidence, now: datetime | None = None) -> list[Check]:
-    future = _from_the_future("m365.domain-removed", ev.domain, ev.as_of, now)
+def domain_removed(ev: DomainEvidence, now: datetime | None = None, tz: tzinfo = timezone.utc) -> list[Check]:
+    future = _from_the_future("m365.domain-removed", ev.domain, ev.as_of, now, tz)
     if future:
         return future
     if not ev.exists:
@@ -158,7 +158,8 @@ def domain_removed(ev: DomainEvidence, now: datetime | None = None) -> list[Chec
 # -- data_saved ----------------------------------------------------------------------
 
 
-def data_saved(attestations: Iterable[Attestation], domain: str, *, mail_moved: datetime | None = None, now: datetime | None = None) -> list[Check]:
+def data_saved(attestations: Iterable[Attestation], domain: str, *, mail_moved: datetime | None = None, now: datetime | None = None,
+               tz: tzinfo = timezone.utc) -> list[Check]:
     """Someone attested that users saved their data, after the last mail reached Microsoft 365.
 
     Until the verifier's safe time (`mail_moved`) a cached MX can still deliver
@@ -174,7 +175,7 @@ def data_saved(attestations: Iterable[Attestation], domain: str, *, mail_moved: 
                 status="unknown",
                 subject=domain,
                 expected="an attestation made before now",
-                observed=f"attested by {future[0].by} at {_utc(future[0].at)}, in the future",
+                observed=f"attested by {future[0].by} at {_at(future[0].at, tz)}, in the future",
                 fix="check the clock of the machine that ran `migrate attest`, then attest again",
             )
         ]
@@ -185,11 +186,11 @@ def data_saved(attestations: Iterable[Attestation], domain: str, *, mail_moved: 
                 id="attest.data-saved",
                 status="fail",
                 subject=domain,
-                expected=f"an attestation made after {_utc(mail_moved)}, when no cache could still deliver mail to Microsoft 365",
-                observed=f"attested by {last.by} at {_utc(last.at)}",
+                expected=f"an attestation made after {_at(mail_moved, tz)}, when no cache could still deliver mail to Microsoft 365",
+                observed=f"attested by {last.by} at {_at(last.at, tz)}",
                 detail="mail may have reached the old mailboxes after the attestation (the verifier's safe time is later)",
                 eta=mail_moved,
-                fix=f"once users have saved the mail that arrived until {_utc(mail_moved)}: `migrate attest SPEC data-saved --by NAME` again",
+                fix=f"once users have saved the mail that arrived until {_at(mail_moved, tz)}: `migrate attest SPEC data-saved --by NAME` again",
             )
         ]
     if not mine:
@@ -210,7 +211,7 @@ def data_saved(attestations: Iterable[Attestation], domain: str, *, mail_moved: 
             status="pass",
             subject=domain,
             expected="an attestation that users saved their data",
-            observed=f"attested by {last.by} at {_utc(last.at)}",
+            observed=f"attested by {last.by} at {_at(last.at, tz)}",
             detail=(last.note or "") + (f" ({len(mine)} attestations)" if len(mine) > 1 else ""),
         )
     ]
@@ -219,11 +220,11 @@ def data_saved(attestations: Iterable[Attestation], domain: str, *, mail_moved: 
 # -- notice --------------------------------------------------------------------------
 
 
-def notice(ev: NoticeEvidence, cutover: datetime, days: int, now: datetime) -> list[Check]:
+def notice(ev: NoticeEvidence, cutover: datetime, days: int, now: datetime, tz: tzinfo = timezone.utc) -> list[Check]:
     """Every recipient got the announcement at least `days` days before the cutover."""
     deadline = cutover - timedelta(days=days)
     subject = f"wave {ev.wave}"
-    expected = f"every recipient reached by {_utc(deadline)} ({days} days before the cutover)"
+    expected = f"every recipient reached by {_at(deadline, tz)} ({days} days before the cutover)"
     if not ev.recipients:
         return [
             Check(
@@ -247,13 +248,13 @@ def notice(ev: NoticeEvidence, cutover: datetime, days: int, now: datetime) -> l
     if missing:
         details.append(f"not reached: {_some(missing)}")
         if now <= deadline:
-            fixes.append(f"send the wave before {_utc(deadline)}: `migrate notify SPEC --wave {ev.wave} --send`")
+            fixes.append(f"send the wave before {_at(deadline, tz)}: `migrate notify SPEC --wave {ev.wave} --send`")
         else:
             fixes.append(f"the deadline has passed: send the wave now and move the cutover to at least {days} days later")
     if late:
         latest = max(delivered[a] for a in late)
         details.append(f"reached after the deadline: {_some(late)}")
-        fixes.append(f"move the cutover to {_utc(latest + timedelta(days=days))} or later, or accept the shorter notice by removing `notice` from gate.require")
+        fixes.append(f"move the cutover to {_at(latest + timedelta(days=days), tz)} or later, or accept the shorter notice by removing `notice` from gate.require")
     return [
         Check(
             id="notice.delivered",
@@ -276,7 +277,7 @@ def _rounds(n: int) -> str:
     return f"{n} round{'s' if n != 1 else ''}"
 
 
-def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now: datetime) -> list[Check]:
+def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now: datetime, tz: tzinfo = timezone.utc) -> list[Check]:
     """The new DNS, judged from the verify journal (`evidence.DnsEvidence`).
 
     - `dns.journal`: the newest round's observations still hash to the digest
@@ -310,7 +311,7 @@ def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now:
                 fix="run `migrate verify SPEC` (scheduled, e.g. hourly) with the same --state",
             )
         ]
-    latest = f"round {ev.latest_round} {ev.latest_status} at {_utc(ev.latest_at)}"
+    latest = f"round {ev.latest_round} {ev.latest_status} at {_at(ev.latest_at, tz)}"
     if not ev.digest_ok:
         return [
             Check(
@@ -329,7 +330,7 @@ def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now:
     if since is None:
         history = ""
         if ev.first_ever_fully_seen is not None:
-            history = f"first fully seen at {_utc(ev.first_ever_fully_seen)}, lost since"
+            history = f"first fully seen at {_at(ev.first_ever_fully_seen, tz)}, lost since"
         results.append(
             Check(
                 id="dns.held",
@@ -342,8 +343,8 @@ def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now:
             )
         )
         return results
-    results.append(_held(ev, since, max_age))
-    results.append(_soak(ev, since, min_soak, now))
+    results.append(_held(ev, since, max_age, tz))
+    results.append(_soak(ev, since, min_soak, now, tz))
     return results
 
 
@@ -395,31 +396,31 @@ def _fresh(ev: DnsEvidence, max_age: timedelta, now: datetime) -> Check:
     return Check(id="dns.fresh", status="pass", subject=JOURNAL, expected=expected, observed=f"latest round {duration.format(age)} old")
 
 
-def _held(ev: DnsEvidence, since: datetime, max_age: timedelta) -> Check:
+def _held(ev: DnsEvidence, since: datetime, max_age: timedelta, tz: tzinfo) -> Check:
     watched = sum(1 for t in ev.streak if t >= since)
     notes = []
     if since != ev.first_fully_seen:
         notes.append(
-            f"fully seen since {_utc(ev.first_fully_seen)}, but rounds were more than {duration.format(max_age)} "
-            f"(gate.max_age) apart: continuity counts from {_utc(since)}"
+            f"fully seen since {_at(ev.first_fully_seen, tz)}, but rounds were more than {duration.format(max_age)} "
+            f"(gate.max_age) apart: continuity counts from {_at(since, tz)}"
         )
     if ev.lost:
         times = "once" if ev.lost == 1 else f"{ev.lost} times"
         notes.append(
-            f"the new state was lost {times} since first seen at {_utc(ev.first_ever_fully_seen)}; "
-            f"the soak restarted at {_utc(ev.first_fully_seen)}"
+            f"the new state was lost {times} since first seen at {_at(ev.first_ever_fully_seen, tz)}; "
+            f"the soak restarted at {_at(ev.first_fully_seen, tz)}"
         )
     return Check(
         id="dns.held",
         status="pass",
         subject=JOURNAL,
         expected=f"the new state at every authoritative server in every round, no two rounds more than {duration.format(max_age)} apart",
-        observed=f"held since {_utc(since)} ({_rounds(watched)}, largest gap {duration.format(ev.largest_gap)})",
+        observed=f"held since {_at(since, tz)} ({_rounds(watched)}, largest gap {duration.format(ev.largest_gap)})",
         detail="; ".join(notes),
     )
 
 
-def _soak(ev: DnsEvidence, since: datetime, min_soak: timedelta, now: datetime) -> Check:
+def _soak(ev: DnsEvidence, since: datetime, min_soak: timedelta, now: datetime, tz: tzinfo) -> Check:
     expected = "now ≥ safe after (TTL-derived) + gate.min_soak"
     if ev.safe_after is None or ev.safe_after < ev.first_fully_seen:
         return Check(
@@ -427,14 +428,14 @@ def _soak(ev: DnsEvidence, since: datetime, min_soak: timedelta, now: datetime) 
             status="unknown",
             subject="soak",
             expected=expected,
-            observed="no safe time recorded" if ev.safe_after is None else f"safe time {_utc(ev.safe_after)} precedes the run it belongs to",
-            detail=f"round {ev.latest_round} did not record a TTL-derived safe time for the run starting {_utc(ev.first_fully_seen)}",
+            observed="no safe time recorded" if ev.safe_after is None else f"safe time {_at(ev.safe_after, tz)} precedes the run it belongs to",
+            detail=f"round {ev.latest_round} did not record a TTL-derived safe time for the run starting {_at(ev.first_fully_seen, tz)}",
             fix="run `migrate verify SPEC` again with the same --state",
         )
     ttl_wait = ev.safe_after - ev.first_fully_seen
     earliest = since + ttl_wait + min_soak
     wait = (
-        f"held since {_utc(since)} + TTL wait {duration.format(ttl_wait)} (the verifier's safe time {_utc(ev.safe_after)}"
+        f"held since {_at(since, tz)} + TTL wait {duration.format(ttl_wait)} (the verifier's safe time {_at(ev.safe_after, tz)}"
         f"{'' if since == ev.first_fully_seen else ', moved with the start of continuity'}) + gate.min_soak {duration.format(min_soak)}"
     )
     if now < earliest:
@@ -442,13 +443,13 @@ def _soak(ev: DnsEvidence, since: datetime, min_soak: timedelta, now: datetime) 
             id="timing.soak",
             status="pending",
             subject="soak",
-            expected=f"now ≥ {_utc(earliest)}",
+            expected=f"now ≥ {_at(earliest, tz)}",
             observed=f"{duration.format(earliest - now)} to go",
             detail=wait,
             eta=earliest,
-            fix=f"wait until {_utc(earliest)} with the scheduled verify still passing",
+            fix=f"wait until {_at(earliest, tz)} with the scheduled verify still passing",
         )
-    return Check(id="timing.soak", status="pass", subject="soak", expected=f"now ≥ {_utc(earliest)}", observed="soak complete", detail=wait)
+    return Check(id="timing.soak", status="pass", subject="soak", expected=f"now ≥ {_at(earliest, tz)}", observed="soak complete", detail=wait)
 
 
 def _count(number: int, noun: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -15,6 +16,8 @@ from migrate.graph import GraphClient
 from migrate.notify.ledger import Ledger
 
 DOMAIN = "nordlys-tekstil.dk"
+TIMEZONE = "Europe/Copenhagen"
+TZ = ZoneInfo(TIMEZONE)  # the spec's: the gate's lines show times in it
 CUTOVER = datetime(2027, 1, 15, 7, 0, tzinfo=timezone(timedelta(hours=1)))
 NOW = datetime(2027, 1, 20, 12, 0, tzinfo=timezone.utc)
 ALL = ["dns", "notice", "licences", "domain_removed", "data_saved"]
@@ -34,7 +37,7 @@ def write_spec(folder: Path, *, graph: dict | None = None, require: list[str] | 
         "version": 1,
         "domain": DOMAIN,
         "cutover": CUTOVER.isoformat(),
-        "timezone": "Europe/Copenhagen",
+        "timezone": TIMEZONE,
         "source": {"provider": "microsoft365", "tenant": "nordlystekstil"},
         "mail": {"provider": "custom", "name": "Nyt Mail", "mx": [{"priority": 10, "host": "mx1.example.net"}]},
         "dns": {"host": "cloudflare", "nameservers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"]},
