@@ -164,7 +164,9 @@ def data_saved(attestations: Iterable[Attestation], domain: str, *, mail_moved: 
 
     Until the verifier's safe time (`mail_moved`) a cached MX can still deliver
     to the old mailboxes, so an attestation made before it does not cover that
-    mail. An attestation dated after `now` (a wrong clock) proves nothing.
+    mail: it is pending, never a pass, and so is one made while no verify
+    round has seen the new state (nothing says when mail stopped yet). An
+    attestation dated after `now` (a wrong clock) proves nothing.
     """
     mine = sorted((a for a in attestations if a.kind == "data-saved" and (now is None or a.at <= now)), key=lambda a: a.at)
     future = [a for a in attestations if a.kind == "data-saved" and now is not None and a.at > now]
@@ -179,20 +181,8 @@ def data_saved(attestations: Iterable[Attestation], domain: str, *, mail_moved: 
                 fix="check the clock of the machine that ran `migrate attest`, then attest again",
             )
         ]
-    if mine and mail_moved is not None and mine[-1].at < mail_moved:
-        last = mine[-1]
-        return [
-            Check(
-                id="attest.data-saved",
-                status="fail",
-                subject=domain,
-                expected=f"an attestation made after {_at(mail_moved, tz)}, when no cache could still deliver mail to Microsoft 365",
-                observed=f"attested by {last.by} at {_at(last.at, tz)}",
-                detail="mail may have reached the old mailboxes after the attestation (the verifier's safe time is later)",
-                eta=mail_moved,
-                fix=f"once users have saved the mail that arrived until {_at(mail_moved, tz)}: `migrate attest SPEC data-saved --by NAME` again",
-            )
-        ]
+    if mine and (mail_moved is None or mine[-1].at < mail_moved):
+        return [_early(mine[-1], domain, mail_moved, now, tz)]
     if not mine:
         return [
             Check(
@@ -215,6 +205,31 @@ def data_saved(attestations: Iterable[Attestation], domain: str, *, mail_moved: 
             detail=(last.note or "") + (f" ({len(mine)} attestations)" if len(mine) > 1 else ""),
         )
     ]
+
+
+def _early(last: Attestation, domain: str, mail_moved: datetime | None, now: datetime | None, tz: tzinfo) -> Check:
+    """An attestation made before mail stopped reaching Microsoft 365 (or before anything showed when): pending."""
+    again = "`migrate attest SPEC data-saved --by NAME` again"
+    if mail_moved is None:
+        expected = "an attestation made after verify's safe time, when no cache could still deliver mail to Microsoft 365"
+        detail = "made before mail stopped reaching Microsoft 365: no verify round has seen the new state yet, so nothing shows when that was"
+        fix = (f"run `migrate verify SPEC` with the same --state until it sees the new state everywhere; once its safe time "
+               f"has passed and users have saved their data: {again}")
+    else:
+        expected = f"an attestation made after {_at(mail_moved, tz)} (verify's safe time), when no cache could still deliver mail to Microsoft 365"
+        detail = "made before mail stopped reaching Microsoft 365: mail that reached the old mailboxes after it is not covered"
+        fix = f"once users have saved the mail that arrived until {_at(mail_moved, tz)}: {again}"
+    return Check(
+        id="attest.data-saved",
+        status="pending",
+        subject=domain,
+        expected=expected,
+        observed=f"attested by {last.by} at {_at(last.at, tz)}",
+        detail=detail,
+        # The earliest a new attestation can count; once it has passed, only attesting again helps.
+        eta=mail_moved if mail_moved is not None and (now is None or mail_moved > now) else None,
+        fix=fix,
+    )
 
 
 # -- notice --------------------------------------------------------------------------

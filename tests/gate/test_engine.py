@@ -42,9 +42,14 @@ def test_unlocked_only_when_everything_holds(world):
 
 def test_each_missing_requirement_locks_the_gate(world, tmp_path):
     graph, spec, state = world
-    # dns: not yet soaked
+    # dns: not yet soaked, and the day-old attestation predates the verifier's safe time: attest again
     verdict, _ = run(spec, state, dns=dns_evidence(NOW - timedelta(hours=2), NOW - timedelta(minutes=10)))
-    assert verdict.status == "locked" and verdict.requirements["dns"] == "pending"
+    assert verdict.status == "locked" and verdict.requirements["dns"] == "pending" and verdict.requirements["data_saved"] == "pending"
+    assert verdict.earliest_unlock is None
+    # attested after it: only the soak is left
+    store.attest(state, "data-saved", "nordlys-tekstil.dk", "Mette Jensen", NOW - timedelta(minutes=5))
+    verdict, _ = run(spec, state, dns=dns_evidence(NOW - timedelta(hours=2), NOW - timedelta(minutes=10)))
+    assert {k for k, v in verdict.requirements.items() if v != "pass"} == {"dns"}
     assert verdict.earliest_unlock == NOW - timedelta(hours=2) + timedelta(hours=49)
     # licences: 26 in one subscription
     graph.subscriptions = [company_subscription("O365_BUSINESS_PREMIUM", 26)]
