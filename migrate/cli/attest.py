@@ -1,4 +1,8 @@
-"""`migrate attest SPEC data-saved --by NAME`: record an attestation the gate can require."""
+"""`migrate attest SPEC data-saved|cancelled --by NAME`: record an attestation the gate and notify rely on.
+
+data-saved: users saved their data (the gate's data_saved requirement);
+cancelled: the subscription was cancelled (it opens the after-cancel wave).
+"""
 
 from __future__ import annotations
 
@@ -19,12 +23,13 @@ from migrate.names import domain_id
 @app.command("attest")
 def attest_command(
     spec: SpecArg,
-    what: Annotated[str, typer.Argument(help="What is attested: data-saved (users saved their OneDrive, SharePoint and mail data).", show_default=False)],
+    what: Annotated[str, typer.Argument(help="What is attested: data-saved (users saved their OneDrive, SharePoint and mail data) "
+                      "or cancelled (the subscription was cancelled: opens the after-cancel wave).", show_default=False)],
     by: Annotated[str, typer.Option("--by", help="Who attests it (a name the audit trail shows).", show_default=False)],
     note: Annotated[str | None, typer.Option("--note", help="Optional remark kept with the attestation.")] = None,
     state: StateOpt = None,
 ) -> None:
-    """Record who attests what, and when, in --state for the gate."""
+    """Record who attests what, and when, in --state for the gate and the after-cancel wave."""
 
     def body() -> int:
         if what not in store.KINDS:

@@ -2,8 +2,8 @@
 
 Exit 0 unlocked (and the cancel runbook is printed), 1 locked, 2 bad input.
 Every evaluation is appended to the audit trail in --state; `--explain`
-prints that history instead of evaluating. Times are shown in the spec's
-time zone.
+prints that history instead of evaluating, and the waves sent outside
+their window with --force. Times are shown in the spec's time zone.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from migrate.gate import run as gate_run
 from migrate.gate import store
 from migrate.gate.result import Verdict
 from migrate.names import domain_id
+from migrate.notify import ledger
 
 _STYLE = {"pass": "green", "fail": "red", "pending": "yellow", "unknown": "magenta"}
 
@@ -54,11 +55,13 @@ def _show(verdict: Verdict, tz: tzinfo) -> None:
 
 def _explain(spec, folder, as_json: bool) -> int:
     history = store.decisions(folder, domain_id(spec.domain))
+    forced = [s for s in ledger.sends(folder) if s.forced]
     if as_json:
         output.emit_json(
             {
                 "domain": domain_id(spec.domain),
                 "decisions": [{"id": d.id, "at": d.at, "status": d.status, "evidence": d.evidence, "report": d.report} for d in history],
+                "forced_sends": [{"at": s.at, "wave": s.wave, "window": s.forced} for s in forced],
             }
         )
     elif not history:
@@ -73,6 +76,9 @@ def _explain(spec, folder, as_json: bool) -> int:
             for check in d.report.get("checks", []):
                 if check.get("status") != "pass":
                     output.line(f"    - {check.get('id')} {check.get('status')}: {check.get('observed')} {check.get('detail') or ''}".rstrip())
+    if not as_json:
+        for s in forced:
+            output.line(f"forced: the {s.wave} wave was sent {_when(s.at, spec.tz)} with --force, outside its window ({s.forced})")
     if not history:
         return 1
     return 0 if history[-1].status == "unlocked" else 1

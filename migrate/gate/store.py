@@ -17,7 +17,10 @@ from migrate.state.codec import canonical_json, utc_text, utc_time
 from migrate.state.sqlite import Schema, reading, writing
 
 FILENAME = "gate.sqlite"
-KINDS = ("data-saved",)
+# data-saved: users saved their data (the gate's data_saved); cancelled: the subscription
+# was cancelled (opens the after-cancel wave, with an unlocked decision).
+CANCELLED = "cancelled"
+KINDS = ("data-saved", CANCELLED)
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS attestations (
@@ -81,6 +84,15 @@ def record(state_dir: Path, at: datetime, domain: str, status: str, evidence: di
             (utc_text(at), domain, status, canonical_json(evidence), canonical_json(report)),
         )
         return int(cursor.lastrowid)
+
+
+def first_unlocked(state_dir: Path, domain: str) -> datetime | None:
+    """When the gate first unlocked for `domain`, by the audit trail; None if it never did."""
+    with reading(_file(state_dir), SCHEMA) as db:
+        if db is None:
+            return None
+        row = db.execute("SELECT at FROM decisions WHERE domain = ? AND status = 'unlocked' ORDER BY id LIMIT 1", (domain,)).fetchone()
+    return utc_time(row[0]) if row else None
 
 
 def decisions(state_dir: Path, domain: str, limit: int = 50) -> list[Decision]:

@@ -31,6 +31,11 @@ Statuses and why ("never twice, never skipped"):
 Only one sending run per state folder at a time (an exclusive lock on
 `notify.lock`), so a `sending` row seen by a run is always a dead run's.
 
+`sends` is evidence too: one row per sending run of a wave, written before
+its first message, with the data deadline its messages name (the gate holds
+the users to it: `migrate.notify.promise`) and, for a run `--force` sent
+outside the wave's window, that window (`migrate.notify.windows`).
+
 Gate contract: `delivered(state_dir, wave) -> {address: time sent (UTC)}`,
 addresses in lower case, `sent` rows only (uncertain ones do not count).
 """
@@ -77,9 +82,16 @@ CREATE TABLE IF NOT EXISTS events (
     status   TEXT NOT NULL,
     detail   TEXT
 );
+CREATE TABLE IF NOT EXISTS sends (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    at             TEXT NOT NULL,
+    wave           TEXT NOT NULL,
+    data_deadline  TEXT,
+    forced         TEXT
+);
 """
-# Only `events` is evidence: `messages` is the mutable state machine (see the module docstring).
-SCHEMA = Schema("the notification ledger", _TABLES, evidence=("events",))
+# `messages` is the mutable state machine (see the module docstring); the rest is evidence.
+SCHEMA = Schema("the notification ledger", _TABLES, evidence=("events", "sends"))
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,16 @@ class Entry:
     sent_at: datetime | None
     error: str | None
     permanent: bool
+
+
+@dataclass(frozen=True)
+class Send:
+    """One sending run of a wave: when it began, the data deadline its messages name, why it was forced."""
+
+    at: datetime
+    wave: str
+    data_deadline: str | None  # ISO date (a whole day) or moment, as the messages name it
+    forced: str | None  # the window it was sent outside of, with --force
 
 
 def _now() -> datetime:
@@ -145,6 +167,11 @@ class Ledger:
             "INSERT INTO events (at, wave, address, status, detail) VALUES (?, ?, ?, ?, ?)",
             (utc_text(_now()), wave, address, status, detail),
         )
+
+    def begin(self, wave: str, *, data_deadline: str | None, forced: str | None) -> None:
+        """Record a sending run of `wave` before its first message goes out."""
+        self.db.execute("INSERT INTO sends (at, wave, data_deadline, forced) VALUES (?, ?, ?, ?)",
+                        (utc_text(_now()), wave, data_deadline, forced))
 
     def claim(self, wave: str, address: str, message_id: str, *, resend_uncertain: bool = False) -> bool:
         """Record `sending` before the SMTP transaction. False: sent already, or uncertain
@@ -204,3 +231,12 @@ def delivered(state_dir: Path, wave: str) -> dict[str, datetime]:
             return {}
         rows = db.execute("SELECT address, sent_at FROM messages WHERE wave = ? AND status = 'sent'", (wave,)).fetchall()
     return {address: utc_time(sent_at) for address, sent_at in rows}
+
+
+def sends(state_dir: Path) -> list[Send]:
+    """Every sending run recorded, oldest first. No ledger, or one written before runs were recorded: []."""
+    with reading(path(state_dir), SCHEMA) as db:
+        if db is None or db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sends'").fetchone() is None:
+            return []
+        rows = db.execute("SELECT at, wave, data_deadline, forced FROM sends ORDER BY id").fetchall()
+    return [Send(utc_time(at), wave, deadline, forced) for at, wave, deadline, forced in rows]

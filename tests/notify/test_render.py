@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
@@ -14,7 +14,15 @@ from migrate import spec as spec_module
 from migrate.cli import app
 from migrate.errors import BadInput
 from migrate.notify import dates, message, outbox, recipients, render, waves
-from tests.helpers.notify import write_spec
+from tests.helpers import notify as helpers
+
+# The dates these tests read in the messages: cutover Friday 15 January 2027, data deadline 22 February, cancelled 1 March.
+CUTOVER = datetime(2027, 1, 15, 7, 0, tzinfo=timezone(timedelta(hours=1)))
+
+
+def write_spec(folder, **options):
+    return helpers.write_spec(folder, cutover=CUTOVER, **options)
+
 
 runner = CliRunner()
 
