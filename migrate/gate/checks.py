@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone, tzinfo
 
 from migrate import duration, localtime
-from migrate.gate.evidence import Attestation, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence
+from migrate.gate.evidence import Attestation, Deadline, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence
 from migrate.report import Check
 
 # Microsoft's self-service limit: "25 or fewer licenses" in the subscription.
@@ -230,6 +230,36 @@ def _early(last: Attestation, domain: str, mail_moved: datetime | None, now: dat
         eta=mail_moved if mail_moved is not None and (now is None or mail_moved > now) else None,
         fix=fix,
     )
+
+
+def data_deadline(deadline: Deadline | None, now: datetime, tz: tzinfo = timezone.utc) -> list[Check]:
+    """Not before the end of the data deadline users were given: until then they were promised their files."""
+    subject = "data deadline"
+    if deadline is None:
+        return [
+            Check(
+                id="timing.data-deadline",
+                status="pass",
+                subject=subject,
+                expected="now after the data deadline users were given",
+                observed="no deadline given: no sent email named one, and notify.data_deadline and cancel_date are unset",
+            )
+        ]
+    expected = f"now ≥ {_at(deadline.ends, tz)}, the end of the deadline users were given ({deadline.named}, from {deadline.source})"
+    if now < deadline.ends:
+        return [
+            Check(
+                id="timing.data-deadline",
+                status="pending",
+                subject=subject,
+                expected=expected,
+                observed=f"{duration.format(deadline.ends - now)} to go",
+                eta=deadline.ends,
+                fix=f"wait until {_at(deadline.ends, tz)}: users were told they have until then to save their files, "
+                "and cancelling deletes what they have not saved",
+            )
+        ]
+    return [Check(id="timing.data-deadline", status="pass", subject=subject, expected=expected, observed="the deadline has passed")]
 
 
 # -- notice --------------------------------------------------------------------------

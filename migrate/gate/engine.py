@@ -70,8 +70,9 @@ REQUIREMENTS: dict[str, Requirement] = {
     "data_saved": Requirement(
         "data_saved",
         sources_module.data_saved,
-        lambda ev, spec, now: checks.data_saved(ev.attestations, domain_id(spec.domain), mail_moved=ev.mail_moved, now=now, tz=spec.tz),
-        "check that --state is the folder `migrate attest` wrote to",
+        lambda ev, spec, now: checks.data_saved(ev.attestations, domain_id(spec.domain), mail_moved=ev.mail_moved, now=now, tz=spec.tz)
+        + checks.data_deadline(ev.deadline, now, spec.tz),
+        "check that --state is the folder `migrate attest` and `migrate notify --send` wrote to",
     ),
 }
 

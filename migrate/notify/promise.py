@@ -1,15 +1,18 @@
-"""The data deadline users were given: which waves name it, and when it ends.
+"""The data deadline users were given: which waves name it, when it ends, and which one reached them.
 
 Pure rules on dates. The ledger records, for each sending run of a wave, the
-deadline its messages name (`ledger.Send`): users were told they may save
-their files until then.
+deadline its messages name (`ledger.Send`); here that record becomes the
+promise the gate keeps: users were told they may save their files until
+then, so nothing may be cancelled before it ends.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta, tzinfo
 
 from migrate.notify import waves
+from migrate.notify.ledger import Send
 
 # The waves whose messages name the data deadline (the built-in templates: "save your files by ...").
 NAMED_IN = (waves.ANNOUNCE, waves.CUTOVER, waves.DATA_DEADLINE)
@@ -35,3 +38,26 @@ def ends(value: date | datetime, tz: tzinfo) -> datetime:
         return value
     after = value + timedelta(days=1)
     return datetime(after.year, after.month, after.day, tzinfo=tz)
+
+
+def promised(sends: Iterable[Send], sent: Mapping[str, Iterable[datetime]], tz: tzinfo) -> tuple[str, str] | None:
+    """The latest-ending deadline a delivered message named, and the wave that named it; None when none did.
+
+    A run's messages are those of its wave sent from its start until the next
+    run of that wave began (a message confirmed later keeps the time it was
+    handed over, which is inside its run), so a deadline counts only when
+    someone was sent it. When users were told different dates (the spec
+    changed between runs), the latest holds: nobody loses the time promised.
+    """
+    runs = sorted(sends, key=lambda s: s.at)
+    best: tuple[datetime, str, str] | None = None
+    for i, run in enumerate(runs):
+        if run.data_deadline is None:
+            continue
+        until = next((later.at for later in runs[i + 1:] if later.wave == run.wave), None)
+        if not any(run.at <= at and (until is None or at < until) for at in sent.get(run.wave, ())):
+            continue
+        end = ends(parse(run.data_deadline), tz)
+        if best is None or end > best[0]:
+            best = (end, run.data_deadline, run.wave)
+    return (best[1], best[2]) if best else None

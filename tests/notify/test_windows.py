@@ -1,4 +1,4 @@
-"""When each wave may be sent (pure rules on the spec's dates), and the data deadline the messages name."""
+"""When each wave may be sent (pure rules on the spec's dates) and the promise the sent messages carry."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from migrate import spec as spec_module
 from migrate.notify import promise, waves, windows
+from migrate.notify.ledger import Send
 from tests.helpers.notify import TZ, write_spec
 
 # Friday 15 January 2027, 07:00 in Copenhagen (CET); users save their data by Monday 22 February.
@@ -107,3 +108,18 @@ def test_a_whole_day_ends_at_the_next_local_midnight_and_a_moment_when_it_says()
     moment = local(2027, 2, 22, 16, 0)
     assert promise.ends(promise.parse(promise.text(moment)), TZ) == moment
     assert promise.parse(promise.text(date(2027, 2, 22))) == date(2027, 2, 22)
+
+
+def test_promised_counts_only_deadlines_someone_was_sent_and_keeps_the_latest():
+    t = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    first = Send(t, "announce", "2027-02-22", None)
+    nobody = Send(t + timedelta(hours=1), "announce", "2027-03-31", None)  # a re-run that found everyone already sent
+    later = Send(t + timedelta(days=40), "data-deadline", "2027-02-26", None)
+    sent = {"announce": [t + timedelta(minutes=1), t + timedelta(minutes=2)], "data-deadline": [t + timedelta(days=40, minutes=1)]}
+    assert promise.promised([first, nobody], sent, TZ) == ("2027-02-22", "announce")
+    assert promise.promised([first, nobody, later], sent, TZ) == ("2027-02-26", "data-deadline")
+    # the re-run that did reach someone (a new user in the export) promised them the later date
+    sent["announce"].append(t + timedelta(hours=1, minutes=1))
+    assert promise.promised([first, nobody, later], sent, TZ) == ("2027-03-31", "announce")
+    assert promise.promised([Send(t, "reminder", None, None)], {"reminder": [t]}, TZ) is None
+    assert promise.promised([first], {}, TZ) is None  # nothing delivered: nothing promised
