@@ -21,7 +21,7 @@ from migrate.errors import BadInput
 from migrate.notify import send, wave as wave_module, waves
 
 WaveOpt = Annotated[str, typer.Option("--wave", help=f"Which notice: {', '.join(waves.WAVES)}.", show_default=False)]
-OutOpt = Annotated[Path | None, typer.Option("--out", help="Outbox folder for the .eml files (default: STATE/outbox/WAVE).")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Outbox folder: the .eml files go to OUT/WAVE (default: STATE/outbox/WAVE).")]
 SendOpt = Annotated[bool, typer.Option("--send", help="Send through the spec's SMTP relay, recording each message in the ledger.")]
 OnlyOpt = Annotated[str | None, typer.Option("--only", help="Only this recipient (an address from the recipients file).")]
 PreviewOpt = Annotated[str | None, typer.Option("--preview", help="Print this recipient's message (headers and text) and stop.")]
@@ -82,7 +82,8 @@ def notify_command(
         folder = state_dir(loaded, state)
         # Refused before anything is written: outside its window a wave is only rendered without --send.
         permit = wave_module.permit(notice, folder, datetime.now(timezone.utc), force=force) if send_ else None
-        box = out or folder / "outbox" / wave
+        # One folder per wave, also under --out: a wave never replaces another's files.
+        box = (out or folder / "outbox") / wave
         letters = wave_module.write(notice, box, owned=out is None, only=single)
         for letter in letters:
             output.record(str(letter.path))

@@ -1,4 +1,4 @@
-"""`migrate notify --send` holds each wave to its window, and `--force` is recorded.
+"""`migrate notify --send` holds each wave to its window, `--force` is recorded, `--out` keeps one folder per wave.
 
 Through the real commands, a real SMTP server (aiosmtpd) on loopback and the real stores.
 The spec's dates are set around today, so the windows are judged on the real clock.
@@ -7,6 +7,8 @@ The spec's dates are set around today, so the windows are judged on the real clo
 from __future__ import annotations
 
 import json
+from email import policy
+from email.parser import BytesParser
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from typer.testing import CliRunner
 
 from migrate import localtime
 from migrate.cli import app
-from migrate.notify import ledger
+from migrate.notify import ledger, outbox
 from tests.helpers.gate import mail_moved
 from tests.helpers.notify import ADDRESSES, SOON, TZ, Recorder, SmtpServer, write_spec
 
@@ -121,3 +123,19 @@ def test_after_cancel_opens_once_the_gate_unlocked_and_the_cancellation_is_recor
     assert sent.exit_code == 0, sent.output
     assert sorted(a.rcpt_tos[0] for a in recorder.arrivals) == sorted(ADDRESSES)
     assert [(run.wave, run.forced) for run in ledger.sends(state)] == [("after-cancel", None)]
+
+
+def test_out_renders_each_wave_into_its_own_folder(tmp_path):
+    spec = write_spec(tmp_path)
+    box = tmp_path / "box"
+    for wave in ("announce", "reminder", "announce"):
+        result = migrate("notify", spec, "--wave", wave, "--out", box)
+        assert result.exit_code == 0, result.output
+    names = sorted(outbox.filename(i, a) for i, a in enumerate(ADDRESSES, 1))
+    subjects = {}
+    for wave in ("announce", "reminder"):
+        folder = box / wave
+        assert sorted(p.name for p in folder.glob("*.eml")) == names and (folder / outbox.MARKER).exists()
+        subjects[wave] = str(BytesParser(policy=policy.default).parsebytes((folder / names[0]).read_bytes())["Subject"]).strip()
+    assert subjects["announce"].startswith("Din mail flytter") and subjects["reminder"].startswith("Påmindelse: Din mail flytter")
+    assert sorted(p.name for p in box.iterdir()) == ["announce", "reminder"]

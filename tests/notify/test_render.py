@@ -180,7 +180,7 @@ def test_outbox_and_preview_through_the_command(tmp_path):
     path = write_spec(tmp_path)
     result = runner.invoke(app, ["notify", str(path), "--wave", "announce", "--out", str(tmp_path / "box")])
     assert result.exit_code == 0, result.output
-    files = sorted((tmp_path / "box").glob("*.eml"))
+    files = sorted((tmp_path / "box" / "announce").glob("*.eml"))
     assert [f.name for f in files] == [
         "001-anne@nordlys-tekstil.dk.eml", "002-soren@nordlys-tekstil.dk.eml", "003-emma@nordlys-tekstil.dk.eml",
         "004-jens@nordlys-tekstil.dk.eml", "005-mette@nordlys-tekstil.dk.eml",
