@@ -1,4 +1,8 @@
-"""`migrate attest SPEC data-saved --by NAME`: record an attestation the gate can require."""
+"""`migrate attest SPEC data-saved|cancelled --by NAME`: record an attestation the gate and notify rely on.
+
+data-saved: users saved their data (the gate's data_saved requirement);
+cancelled: the subscription was cancelled (it opens the after-cancel wave).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from migrate import localtime
 from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import SpecArg, StateOpt, load, state_dir
@@ -18,12 +23,13 @@ from migrate.names import domain_id
 @app.command("attest")
 def attest_command(
     spec: SpecArg,
-    what: Annotated[str, typer.Argument(help="What is attested: data-saved (users saved their OneDrive, SharePoint and mail data).", show_default=False)],
+    what: Annotated[str, typer.Argument(help="What is attested: data-saved (users saved their OneDrive, SharePoint and mail data) "
+                      "or cancelled (the subscription was cancelled: opens the after-cancel wave).", show_default=False)],
     by: Annotated[str, typer.Option("--by", help="Who attests it (a name the audit trail shows).", show_default=False)],
     note: Annotated[str | None, typer.Option("--note", help="Optional remark kept with the attestation.")] = None,
     state: StateOpt = None,
 ) -> None:
-    """Record who attests what, and when (UTC), in --state for the gate."""
+    """Record who attests what, and when, in --state for the gate and the after-cancel wave."""
 
     def body() -> int:
         if what not in store.KINDS:
@@ -34,7 +40,7 @@ def attest_command(
         loaded = load(spec)
         folder = state_dir(loaded, state)
         record = store.attest(folder, what, domain_id(loaded.domain), name, datetime.now(timezone.utc), note)
-        output.message(f"recorded: {what} for {record.domain} by {record.by} at {record.at.strftime('%Y-%m-%d %H:%M UTC')} in {folder}")
+        output.message(f"recorded: {what} for {record.domain} by {record.by} at {localtime.format(record.at, loaded.tz)} in {folder}")
         return 0
 
     output.run(body)

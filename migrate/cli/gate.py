@@ -2,18 +2,21 @@
 
 Exit 0 unlocked (and the cancel runbook is printed), 1 locked, 2 bad input.
 Every evaluation is appended to the audit trail in --state; `--explain`
-prints that history instead of evaluating. `--ci github` also writes the
-step outputs and the job summary (`migrate.gate.github`), so a pipeline
-needs no exit-code logic; `--locked-ok` makes a locked gate exit 0 for a
-scheduled report whose job should stay green.
+prints that history instead of evaluating, and the waves sent outside
+their window with --force. Times are shown in the spec's time zone.
+`--ci github` also writes the step outputs and the job summary
+(`migrate.gate.github`), so a pipeline needs no exit-code logic;
+`--locked-ok` makes a locked gate exit 0 for a scheduled report whose job
+should stay green.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, tzinfo
 from typing import Annotated
 
 import typer
+from migrate import localtime
 from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_dir
@@ -23,15 +26,16 @@ from migrate.gate import run as gate_run
 from migrate.gate import store
 from migrate.gate.result import Verdict
 from migrate.names import domain_id
+from migrate.notify import ledger
 
 _STYLE = {"pass": "green", "fail": "red", "pending": "yellow", "unknown": "magenta"}
 
 
-def _when(value: datetime | None) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if value else ""
+def _when(value: datetime | None, tz: tzinfo) -> str:
+    return localtime.format(value, tz) if value else ""
 
 
-def _show(verdict: Verdict) -> None:
+def _show(verdict: Verdict, tz: tzinfo) -> None:
     # One check per line, then its details indented: readable in a CI log of any width.
     # Every value is folded to one line (output.line), so only the tool's own last line reads as a verdict.
     for check in verdict.checks:
@@ -43,7 +47,7 @@ def _show(verdict: Verdict) -> None:
         if check.fix and check.status != "pass":
             output.line(f"         fix: {check.fix}")
         if check.eta:
-            output.line(f"         earliest: {_when(check.eta)}")
+            output.line(f"         earliest: {_when(check.eta, tz)}")
     # Requirement names are the spec's gate.require, validated against the known set; statuses are the engine's.
     summary = ", ".join(f"{name} {status}" for name, status in verdict.requirements.items())
     if verdict.unlocked:
@@ -51,18 +55,20 @@ def _show(verdict: Verdict) -> None:
     else:
         line = f"LOCKED: {summary}"
         if verdict.earliest_unlock:
-            line += f"; earliest unlock {_when(verdict.earliest_unlock)} if nothing else changes"
+            line += f"; earliest unlock {_when(verdict.earliest_unlock, tz)} if nothing else changes"
         output.line((line, "bold red"))
 
 
 def _explain(spec, folder, as_json: bool) -> int:
     history = store.decisions(folder, domain_id(spec.domain))
+    forced = [s for s in ledger.sends(folder) if s.forced]
     if as_json:
         output.emit_json(
             {
                 "domain": domain_id(spec.domain),
                 "decisions": [{"id": d.id, "at": d.at, "status": d.status, "evidence": d.evidence, "report": d.report,
                                "heads": {name: head.to_dict() for name, head in d.heads.items()}} for d in history],
+                "forced_sends": [{"at": s.at, "wave": s.wave, "window": s.forced} for s in forced],
             }
         )
     elif not history:
@@ -71,7 +77,7 @@ def _explain(spec, folder, as_json: bool) -> int:
         # What the store holds is shown, not trusted: each record folded to one line.
         for d in history:
             reqs = d.report.get("requirements", {})
-            output.line(f"#{d.id} {_when(d.at)} {d.status.upper()}: " + ", ".join(f"{k}={v}" for k, v in reqs.items()))
+            output.line(f"#{d.id} {_when(d.at, spec.tz)} {d.status.upper()}: " + ", ".join(f"{k}={v}" for k, v in reqs.items()))
             for name, value in sorted(d.evidence.items()):
                 output.line(f"    {name:<15} {value}")
             if d.heads:  # the chains it rested on: entries, and the newest link
@@ -80,6 +86,9 @@ def _explain(spec, folder, as_json: bool) -> int:
             for check in d.report.get("checks", []):
                 if check.get("status") != "pass":
                     output.line(f"    - {check.get('id')} {check.get('status')}: {check.get('observed')} {check.get('detail') or ''}".rstrip())
+    if not as_json:
+        for s in forced:
+            output.line(f"forced: the {s.wave} wave was sent {_when(s.at, spec.tz)} with --force, outside its window ({s.forced})")
     if not history:
         return 1
     return 0 if history[-1].status == "unlocked" else 1
@@ -111,7 +120,7 @@ def gate_command(
             if json:
                 output.emit_json(outcome.to_dict())
             else:
-                _show(outcome.verdict)
+                _show(outcome.verdict, loaded.tz)
                 if outcome.runbook:
                     output.stdout.rule("Cancel runbook")
                     output.stdout.print(outcome.runbook, markup=False, end="")

@@ -2,7 +2,8 @@
 
 Data (the outbox files, the per-recipient results, a --preview) goes to
 stdout; skipped recipients and progress go to stderr. Exit 0 when every
-recipient has the message, 1 when some failed or are uncertain, 2 on bad input.
+recipient has the message, 1 when some failed or are uncertain, 2 on bad input
+(a --send outside the wave's window without --force among it).
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from migrate.errors import BadInput
 from migrate.notify import send, wave as wave_module, waves
 
 WaveOpt = Annotated[str, typer.Option("--wave", help=f"Which notice: {', '.join(waves.WAVES)}.", show_default=False)]
-OutOpt = Annotated[Path | None, typer.Option("--out", help="Outbox folder for the .eml files (default: STATE/outbox/WAVE).")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Outbox folder: the .eml files go to OUT/WAVE (default: STATE/outbox/WAVE).")]
 SendOpt = Annotated[bool, typer.Option("--send", help="Send through the spec's SMTP relay, recording each message in the ledger.")]
 OnlyOpt = Annotated[str | None, typer.Option("--only", help="Only this recipient (an address from the recipients file).")]
 PreviewOpt = Annotated[str | None, typer.Option("--preview", help="Print this recipient's message (headers and text) and stop.")]
 RecipientsOpt = Annotated[Path | None, typer.Option("--recipients", help="The admin center's Active users export (default: notify.recipients).")]
 ResendOpt = Annotated[bool, typer.Option("--resend-uncertain", help="Send again messages a crashed run may or may not have delivered.")]
 ConfirmOpt = Annotated[bool, typer.Option("--confirm-uncertain", help="Record uncertain messages as sent (the relay's log shows them accepted).")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Send even outside the wave's window; the ledger records that it was forced.")]
 
 
 def _preview(msg) -> None:
@@ -58,6 +60,7 @@ def notify_command(
     state: StateOpt = None,
     resend_uncertain: ResendOpt = False,
     confirm_uncertain: ConfirmOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Render one wave of user notices to .eml files, and optionally send them."""
 
@@ -67,6 +70,8 @@ def notify_command(
         for flag, given in (("--resend-uncertain", resend_uncertain), ("--confirm-uncertain", confirm_uncertain)):
             if given and not send_:
                 raise BadInput(f"{flag} needs --send: it settles uncertain messages while sending the wave")
+        if force and not send_:
+            raise BadInput("--force needs --send: rendering is allowed at any time, only sending has a window")
         loaded = load(spec)
         notice = wave_module.load(loaded, wave, recipients_file, on_note=_note)
         if preview:
@@ -75,7 +80,10 @@ def notify_command(
 
         single = notice.pick(only, "--only") if only else None
         folder = state_dir(loaded, state)
-        box = out or folder / "outbox" / wave
+        # Refused before anything is written: outside its window a wave is only rendered without --send.
+        permit = wave_module.permit(notice, folder, datetime.now(timezone.utc), force=force) if send_ else None
+        # One folder per wave, also under --out: a wave never replaces another's files.
+        box = (out or folder / "outbox") / wave
         letters = wave_module.write(notice, box, owned=out is None, only=single)
         for letter in letters:
             output.record(str(letter.path))
@@ -83,13 +91,12 @@ def notify_command(
         if not send_:
             return 0
 
-        late = wave_module.late(notice, datetime.now(timezone.utc))
-        if late:
-            _note("note", late)
+        if permit.forced:
+            output.message(f"--force: {permit.forced}; sending anyway, and the ledger records it", style="yellow")
         if confirm_uncertain:
             for recipient in wave_module.confirm_uncertain(notice, letters, folder):
                 output.message(f"confirmed as sent: {recipient.address}")
-        delivery = wave_module.send(notice, letters, folder, resend_uncertain=resend_uncertain, progress=_progress)
+        delivery = wave_module.send(notice, letters, folder, permit, resend_uncertain=resend_uncertain, progress=_progress)
         for outcome in delivery.outcomes:
             output.record(*filter(None, (outcome.status, outcome.address, outcome.detail)))
         counts = delivery.counts()

@@ -214,11 +214,10 @@ class Demo:
         screen.heading()
         screen.real_world("migrate notify migration.yaml --wave announce --send")
         notice = wave_module.load(spec, waves.ANNOUNCE, on_note=lambda kind, text: screen.note(f"{kind}: {text}"))
+        permit = wave_module.permit(notice, paths.state, datetime.now(timezone.utc))
+        screen.note(f"--send is refused outside the wave's window: the announce wave goes out {wave_module.window(notice, paths.state).rule}")
         letters = wave_module.write(notice, paths.outbox, owned=False)
-        late = wave_module.late(notice, datetime.now(timezone.utc))
-        if late:
-            screen.note(f"note: {late}")
-        delivery = wave_module.send(notice, letters, paths.state)
+        delivery = wave_module.send(notice, letters, paths.state, permit)
         screen.table([(outcome.status, letter.recipient.address, letter.recipient.language, str(letter.message["Subject"]), "")
                       for letter, outcome in zip(letters, delivery.outcomes)], {send.DELIVERED: "green"}, default="red")
         if delivery.missing:

@@ -7,10 +7,10 @@ it and, where time is the only thing missing, the earliest time it can pass.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
-from migrate import duration
-from migrate.gate.evidence import Attestation, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence
+from migrate import duration, localtime
+from migrate.gate.evidence import Attestation, Deadline, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence
 from migrate.report import Check
 
 # Microsoft's self-service limit: "25 or fewer licenses" in the subscription.
@@ -18,8 +18,8 @@ SELF_SERVICE_MAX = 25
 SHOW = 20  # how many names a detail line lists before "and N more"
 
 
-def _utc(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def _at(value: datetime, tz: tzinfo) -> str:
+    return localtime.format(value, tz)
 
 
 def _some(items: list[str]) -> str:
@@ -27,7 +27,7 @@ def _some(items: list[str]) -> str:
     return shown + (f" and {len(items) - SHOW} more" if len(items) > SHOW else "")
 
 
-def _from_the_future(check_id: str, subject: str, as_of: datetime | None, now: datetime | None) -> list[Check]:
+def _from_the_future(check_id: str, subject: str, as_of: datetime | None, now: datetime | None, tz: tzinfo) -> list[Check]:
     """Facts dated after `now` describe nothing yet observed (a typo, a wrong clock): unknown, never pass."""
     if as_of is None or now is None or as_of <= now:
         return []
@@ -36,8 +36,8 @@ def _from_the_future(check_id: str, subject: str, as_of: datetime | None, now: d
             id=check_id,
             status="unknown",
             subject=subject,
-            expected=f"facts read off the admin center before now ({_utc(now)})",
-            observed=f"as_of {_utc(as_of)} is in the future",
+            expected=f"facts read off the admin center before now ({_at(now, tz)})",
+            observed=f"as_of {_at(as_of, tz)} is in the future",
             fix="set as_of in the facts file to when you read the admin center (with its time zone), or check this machine's clock",
         )
     ]
@@ -46,9 +46,9 @@ def _from_the_future(check_id: str, subject: str, as_of: datetime | None, now: d
 # -- licences ---------------------------------------------------------------------
 
 
-def licences(ev: LicenceEvidence, now: datetime | None = None) -> list[Check]:
+def licences(ev: LicenceEvidence, now: datetime | None = None, tz: tzinfo = timezone.utc) -> list[Check]:
     """Every active subscription can be cancelled online: ≤ 25 licences, or it is the partner's to cancel."""
-    future = _from_the_future("licences.subscriptions", "tenant", ev.as_of, now)
+    future = _from_the_future("licences.subscriptions", "tenant", ev.as_of, now, tz)
     if future:
         return future
     active = [s for s in ev.subscriptions if s.active]
@@ -117,8 +117,8 @@ def licences(ev: LicenceEvidence, now: datetime | None = None) -> list[Check]:
 # -- domain_removed ------------------------------------------------------------------
 
 
-def domain_removed(ev: DomainEvidence, now: datetime | None = None) -> list[Check]:
-    future = _from_the_future("m365.domain-removed", ev.domain, ev.as_of, now)
+def domain_removed(ev: DomainEvidence, now: datetime | None = None, tz: tzinfo = timezone.utc) -> list[Check]:
+    future = _from_the_future("m365.domain-removed", ev.domain, ev.as_of, now, tz)
     if future:
         return future
     if not ev.exists:
@@ -158,12 +158,15 @@ def domain_removed(ev: DomainEvidence, now: datetime | None = None) -> list[Chec
 # -- data_saved ----------------------------------------------------------------------
 
 
-def data_saved(attestations: Iterable[Attestation], domain: str, *, mail_moved: datetime | None = None, now: datetime | None = None) -> list[Check]:
+def data_saved(attestations: Iterable[Attestation], domain: str, *, mail_moved: datetime | None = None, now: datetime | None = None,
+               tz: tzinfo = timezone.utc) -> list[Check]:
     """Someone attested that users saved their data, after the last mail reached Microsoft 365.
 
     Until the verifier's safe time (`mail_moved`) a cached MX can still deliver
     to the old mailboxes, so an attestation made before it does not cover that
-    mail. An attestation dated after `now` (a wrong clock) proves nothing.
+    mail: it is pending, never a pass, and so is one made while no verify
+    round has seen the new state (nothing says when mail stopped yet). An
+    attestation dated after `now` (a wrong clock) proves nothing.
     """
     mine = sorted((a for a in attestations if a.kind == "data-saved" and (now is None or a.at <= now)), key=lambda a: a.at)
     future = [a for a in attestations if a.kind == "data-saved" and now is not None and a.at > now]
@@ -174,24 +177,12 @@ def data_saved(attestations: Iterable[Attestation], domain: str, *, mail_moved: 
                 status="unknown",
                 subject=domain,
                 expected="an attestation made before now",
-                observed=f"attested by {future[0].by} at {_utc(future[0].at)}, in the future",
+                observed=f"attested by {future[0].by} at {_at(future[0].at, tz)}, in the future",
                 fix="check the clock of the machine that ran `migrate attest`, then attest again",
             )
         ]
-    if mine and mail_moved is not None and mine[-1].at < mail_moved:
-        last = mine[-1]
-        return [
-            Check(
-                id="attest.data-saved",
-                status="fail",
-                subject=domain,
-                expected=f"an attestation made after {_utc(mail_moved)}, when no cache could still deliver mail to Microsoft 365",
-                observed=f"attested by {last.by} at {_utc(last.at)}",
-                detail="mail may have reached the old mailboxes after the attestation (the verifier's safe time is later)",
-                eta=mail_moved,
-                fix=f"once users have saved the mail that arrived until {_utc(mail_moved)}: `migrate attest SPEC data-saved --by NAME` again",
-            )
-        ]
+    if mine and (mail_moved is None or mine[-1].at < mail_moved):
+        return [_early(mine[-1], domain, mail_moved, now, tz)]
     if not mine:
         return [
             Check(
@@ -210,20 +201,75 @@ def data_saved(attestations: Iterable[Attestation], domain: str, *, mail_moved: 
             status="pass",
             subject=domain,
             expected="an attestation that users saved their data",
-            observed=f"attested by {last.by} at {_utc(last.at)}",
+            observed=f"attested by {last.by} at {_at(last.at, tz)}",
             detail=(last.note or "") + (f" ({len(mine)} attestations)" if len(mine) > 1 else ""),
         )
     ]
 
 
+def _early(last: Attestation, domain: str, mail_moved: datetime | None, now: datetime | None, tz: tzinfo) -> Check:
+    """An attestation made before mail stopped reaching Microsoft 365 (or before anything showed when): pending."""
+    again = "`migrate attest SPEC data-saved --by NAME` again"
+    if mail_moved is None:
+        expected = "an attestation made after verify's safe time, when no cache could still deliver mail to Microsoft 365"
+        detail = "made before mail stopped reaching Microsoft 365: no verify round has seen the new state yet, so nothing shows when that was"
+        fix = (f"run `migrate verify SPEC` with the same --state until it sees the new state everywhere; once its safe time "
+               f"has passed and users have saved their data: {again}")
+    else:
+        expected = f"an attestation made after {_at(mail_moved, tz)} (verify's safe time), when no cache could still deliver mail to Microsoft 365"
+        detail = "made before mail stopped reaching Microsoft 365: mail that reached the old mailboxes after it is not covered"
+        fix = f"once users have saved the mail that arrived until {_at(mail_moved, tz)}: {again}"
+    return Check(
+        id="attest.data-saved",
+        status="pending",
+        subject=domain,
+        expected=expected,
+        observed=f"attested by {last.by} at {_at(last.at, tz)}",
+        detail=detail,
+        # The earliest a new attestation can count; once it has passed, only attesting again helps.
+        eta=mail_moved if mail_moved is not None and (now is None or mail_moved > now) else None,
+        fix=fix,
+    )
+
+
+def data_deadline(deadline: Deadline | None, now: datetime, tz: tzinfo = timezone.utc) -> list[Check]:
+    """Not before the end of the data deadline users were given: until then they were promised their files."""
+    subject = "data deadline"
+    if deadline is None:
+        return [
+            Check(
+                id="timing.data-deadline",
+                status="pass",
+                subject=subject,
+                expected="now after the data deadline users were given",
+                observed="no deadline given: no sent email named one, and notify.data_deadline and cancel_date are unset",
+            )
+        ]
+    expected = f"now ≥ {_at(deadline.ends, tz)}, the end of the deadline users were given ({deadline.named}, from {deadline.source})"
+    if now < deadline.ends:
+        return [
+            Check(
+                id="timing.data-deadline",
+                status="pending",
+                subject=subject,
+                expected=expected,
+                observed=f"{duration.format(deadline.ends - now)} to go",
+                eta=deadline.ends,
+                fix=f"wait until {_at(deadline.ends, tz)}: users were told they have until then to save their files, "
+                "and cancelling deletes what they have not saved",
+            )
+        ]
+    return [Check(id="timing.data-deadline", status="pass", subject=subject, expected=expected, observed="the deadline has passed")]
+
+
 # -- notice --------------------------------------------------------------------------
 
 
-def notice(ev: NoticeEvidence, cutover: datetime, days: int, now: datetime) -> list[Check]:
+def notice(ev: NoticeEvidence, cutover: datetime, days: int, now: datetime, tz: tzinfo = timezone.utc) -> list[Check]:
     """Every recipient got the announcement at least `days` days before the cutover."""
     deadline = cutover - timedelta(days=days)
     subject = f"wave {ev.wave}"
-    expected = f"every recipient reached by {_utc(deadline)} ({days} days before the cutover)"
+    expected = f"every recipient reached by {_at(deadline, tz)} ({days} days before the cutover)"
     if not ev.recipients:
         return [
             Check(
@@ -247,13 +293,13 @@ def notice(ev: NoticeEvidence, cutover: datetime, days: int, now: datetime) -> l
     if missing:
         details.append(f"not reached: {_some(missing)}")
         if now <= deadline:
-            fixes.append(f"send the wave before {_utc(deadline)}: `migrate notify SPEC --wave {ev.wave} --send`")
+            fixes.append(f"send the wave before {_at(deadline, tz)}: `migrate notify SPEC --wave {ev.wave} --send`")
         else:
             fixes.append(f"the deadline has passed: send the wave now and move the cutover to at least {days} days later")
     if late:
         latest = max(delivered[a] for a in late)
         details.append(f"reached after the deadline: {_some(late)}")
-        fixes.append(f"move the cutover to {_utc(latest + timedelta(days=days))} or later, or accept the shorter notice by removing `notice` from gate.require")
+        fixes.append(f"move the cutover to {_at(latest + timedelta(days=days), tz)} or later, or accept the shorter notice by removing `notice` from gate.require")
     return [
         Check(
             id="notice.delivered",
@@ -276,7 +322,7 @@ def _rounds(n: int) -> str:
     return f"{n} round{'s' if n != 1 else ''}"
 
 
-def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now: datetime) -> list[Check]:
+def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now: datetime, tz: tzinfo = timezone.utc) -> list[Check]:
     """The new DNS, judged from the verify journal (`evidence.DnsEvidence`).
 
     - `dns.verified`: the newest round is `verified` (pass); `converging`
@@ -310,13 +356,13 @@ def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now:
                 fix="run `migrate verify SPEC` (scheduled, e.g. hourly) with the same --state",
             )
         ]
-    latest = f"round {ev.latest_round} {ev.latest_status} at {_utc(ev.latest_at)}"
+    latest = f"round {ev.latest_round} {ev.latest_status} at {_at(ev.latest_at, tz)}"
     results = [_verified(ev, latest), _fresh(ev, max_age, now)]
     since = ev.continuous_since(max_age)
     if since is None:
         history = ""
         if ev.first_ever_fully_seen is not None:
-            history = f"first fully seen at {_utc(ev.first_ever_fully_seen)}, lost since"
+            history = f"first fully seen at {_at(ev.first_ever_fully_seen, tz)}, lost since"
         results.append(
             Check(
                 id="dns.held",
@@ -329,8 +375,8 @@ def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now:
             )
         )
         return results
-    results.append(_held(ev, since, max_age))
-    results.append(_soak(ev, since, min_soak, now))
+    results.append(_held(ev, since, max_age, tz))
+    results.append(_soak(ev, since, min_soak, now, tz))
     return results
 
 
@@ -382,31 +428,31 @@ def _fresh(ev: DnsEvidence, max_age: timedelta, now: datetime) -> Check:
     return Check(id="dns.fresh", status="pass", subject=JOURNAL, expected=expected, observed=f"latest round {duration.format(age)} old")
 
 
-def _held(ev: DnsEvidence, since: datetime, max_age: timedelta) -> Check:
+def _held(ev: DnsEvidence, since: datetime, max_age: timedelta, tz: tzinfo) -> Check:
     watched = sum(1 for t in ev.streak if t >= since)
     notes = []
     if since != ev.first_fully_seen:
         notes.append(
-            f"fully seen since {_utc(ev.first_fully_seen)}, but rounds were more than {duration.format(max_age)} "
-            f"(gate.max_age) apart: continuity counts from {_utc(since)}"
+            f"fully seen since {_at(ev.first_fully_seen, tz)}, but rounds were more than {duration.format(max_age)} "
+            f"(gate.max_age) apart: continuity counts from {_at(since, tz)}"
         )
     if ev.lost:
         times = "once" if ev.lost == 1 else f"{ev.lost} times"
         notes.append(
-            f"the new state was lost {times} since first seen at {_utc(ev.first_ever_fully_seen)}; "
-            f"the soak restarted at {_utc(ev.first_fully_seen)}"
+            f"the new state was lost {times} since first seen at {_at(ev.first_ever_fully_seen, tz)}; "
+            f"the soak restarted at {_at(ev.first_fully_seen, tz)}"
         )
     return Check(
         id="dns.held",
         status="pass",
         subject=JOURNAL,
         expected=f"the new state at every authoritative server in every round, no two rounds more than {duration.format(max_age)} apart",
-        observed=f"held since {_utc(since)} ({_rounds(watched)}, largest gap {duration.format(ev.largest_gap)})",
+        observed=f"held since {_at(since, tz)} ({_rounds(watched)}, largest gap {duration.format(ev.largest_gap)})",
         detail="; ".join(notes),
     )
 
 
-def _soak(ev: DnsEvidence, since: datetime, min_soak: timedelta, now: datetime) -> Check:
+def _soak(ev: DnsEvidence, since: datetime, min_soak: timedelta, now: datetime, tz: tzinfo) -> Check:
     expected = "now ≥ safe after (TTL-derived) + gate.min_soak"
     if ev.safe_after is None or ev.safe_after < ev.first_fully_seen:
         return Check(
@@ -414,14 +460,14 @@ def _soak(ev: DnsEvidence, since: datetime, min_soak: timedelta, now: datetime) 
             status="unknown",
             subject="soak",
             expected=expected,
-            observed="no safe time recorded" if ev.safe_after is None else f"safe time {_utc(ev.safe_after)} precedes the run it belongs to",
-            detail=f"round {ev.latest_round} did not record a TTL-derived safe time for the run starting {_utc(ev.first_fully_seen)}",
+            observed="no safe time recorded" if ev.safe_after is None else f"safe time {_at(ev.safe_after, tz)} precedes the run it belongs to",
+            detail=f"round {ev.latest_round} did not record a TTL-derived safe time for the run starting {_at(ev.first_fully_seen, tz)}",
             fix="run `migrate verify SPEC` again with the same --state",
         )
     ttl_wait = ev.safe_after - ev.first_fully_seen
     earliest = since + ttl_wait + min_soak
     wait = (
-        f"held since {_utc(since)} + TTL wait {duration.format(ttl_wait)} (the verifier's safe time {_utc(ev.safe_after)}"
+        f"held since {_at(since, tz)} + TTL wait {duration.format(ttl_wait)} (the verifier's safe time {_at(ev.safe_after, tz)}"
         f"{'' if since == ev.first_fully_seen else ', moved with the start of continuity'}) + gate.min_soak {duration.format(min_soak)}"
     )
     if now < earliest:
@@ -429,13 +475,13 @@ def _soak(ev: DnsEvidence, since: datetime, min_soak: timedelta, now: datetime) 
             id="timing.soak",
             status="pending",
             subject="soak",
-            expected=f"now ≥ {_utc(earliest)}",
+            expected=f"now ≥ {_at(earliest, tz)}",
             observed=f"{duration.format(earliest - now)} to go",
             detail=wait,
             eta=earliest,
-            fix=f"wait until {_utc(earliest)} with the scheduled verify still passing",
+            fix=f"wait until {_at(earliest, tz)} with the scheduled verify still passing",
         )
-    return Check(id="timing.soak", status="pass", subject="soak", expected=f"now ≥ {_utc(earliest)}", observed="soak complete", detail=wait)
+    return Check(id="timing.soak", status="pass", subject="soak", expected=f"now ≥ {_at(earliest, tz)}", observed="soak complete", detail=wait)
 
 
 def _count(number: int, noun: str) -> str:

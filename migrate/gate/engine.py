@@ -49,33 +49,34 @@ REQUIREMENTS: dict[str, Requirement] = {
     "dns": Requirement(
         "dns",
         lambda s: s.dns(),
-        lambda ev, spec, now: checks.dns(ev, min_soak=spec.gate.min_soak, max_age=spec.gate.max_age, now=now),
+        lambda ev, spec, now: checks.dns(ev, min_soak=spec.gate.min_soak, max_age=spec.gate.max_age, now=now, tz=spec.tz),
         "run `migrate verify SPEC` with the same --state",
         _journal_digest,
     ),
     "notice": Requirement(
         "notice",
         lambda s: s.notice(),
-        lambda ev, spec, now: checks.notice(ev, spec.cutover, spec.gate.notice_days, now),
+        lambda ev, spec, now: checks.notice(ev, spec.cutover, spec.gate.notice_days, now, spec.tz),
         "check notify.recipients and the notification ledger in --state",
     ),
     "licences": Requirement(
         "licences",
         lambda s: s.licences(),
-        lambda ev, spec, now: checks.licences(ev, now=now),
+        lambda ev, spec, now: checks.licences(ev, now=now, tz=spec.tz),
         "set up source.graph (and GRAPH_CLIENT_SECRET), or write the gate.facts file",
     ),
     "domain_removed": Requirement(
         "domain_removed",
         lambda s: s.domain(),
-        lambda ev, spec, now: checks.domain_removed(ev, now=now),
+        lambda ev, spec, now: checks.domain_removed(ev, now=now, tz=spec.tz),
         "set up source.graph (and GRAPH_CLIENT_SECRET), or write the gate.facts file",
     ),
     "data_saved": Requirement(
         "data_saved",
         sources_module.data_saved,
-        lambda ev, spec, now: checks.data_saved(ev.attestations, domain_id(spec.domain), mail_moved=ev.mail_moved, now=now),
-        "check that --state is the folder `migrate attest` wrote to",
+        lambda ev, spec, now: checks.data_saved(ev.attestations, domain_id(spec.domain), mail_moved=ev.mail_moved, now=now, tz=spec.tz)
+        + checks.data_deadline(ev.deadline, now, spec.tz),
+        "check that --state is the folder `migrate attest` and `migrate notify --send` wrote to",
     ),
 }
 

@@ -48,11 +48,22 @@ class Attestation:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """The date users were told to save their data by, and the moment that promise ends."""
+
+    named: str  # as the emails named it: an ISO date (the whole day) or moment
+    ends: datetime  # a whole day ends at the next midnight in the spec's time zone
+    source: str  # where it was read: the ledger (the waves that named it) or the spec
+
+
+@dataclass(frozen=True)
 class DataSavedEvidence:
-    """The attestations, and the verifier's safe time (when no cache can still send mail to Microsoft 365)."""
+    """The attestations, the verifier's safe time (when no cache can still send mail to Microsoft 365),
+    and the data deadline users were given."""
 
     attestations: tuple[Attestation, ...]
     mail_moved: datetime | None = None  # None: no verify journal to say when
+    deadline: Deadline | None = None  # None: no email named one and the spec sets none
 
 
 @dataclass(frozen=True)

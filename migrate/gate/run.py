@@ -36,9 +36,14 @@ def run(spec: Spec, state_dir: Path, *, now: datetime | None = None, sources: So
     `lang` is the runbook's language (default: the spec's notify.language).
     """
     now = now or datetime.now(timezone.utc)
-    verdict, gathered = engine.decide(spec, sources or sources_module.default(spec, state_dir, now=now), state_dir, now)
+    sources = sources or sources_module.default(spec, state_dir, now=now)
+    verdict, gathered = engine.decide(spec, sources, state_dir, now)
     if verdict.bad_input:
         # Its line, not a report resting on it.
         raise BadInput("; ".join(verdict.bad_input))
-    text = runbook.render(spec, verdict, gathered.get("licences"), now, lang) if verdict.unlocked else None
-    return GateRun(verdict, text)
+    if not verdict.unlocked:
+        return GateRun(verdict, None)
+    # The deadline data_saved rested on; read for the runbook alone when data_saved is not required.
+    saved = gathered.get("data_saved")
+    deadline = saved.deadline if saved is not None else sources.promised()
+    return GateRun(verdict, runbook.render(spec, verdict, gathered.get("licences"), now, lang, deadline))

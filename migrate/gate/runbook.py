@@ -1,7 +1,7 @@
 """The cancel runbook printed when the gate unlocks: templates/runbook/<lang>.md.j2.
 
-Everything the template prints is computed here: the dates (from `now` and
-the spec), the subscriptions split into admin-center and partner ones (from
+Everything the template prints is computed here: the dates (from `now`, the
+spec and the data deadline users were given), in the spec's time zone, the subscriptions split into admin-center and partner ones (from
 the licence evidence the gate rested on), and the language.
 """
 
@@ -13,9 +13,9 @@ import jinja2
 
 from migrate import TEMPLATES as TEMPLATE_ROOT, names, text
 from migrate.errors import BadInput
-from migrate.gate.evidence import LicenceEvidence
+from migrate.gate.evidence import Deadline, LicenceEvidence
 from migrate.gate.result import Verdict
-from migrate.notify import dates
+from migrate.notify import dates, promise
 
 TEMPLATES = TEMPLATE_ROOT / "runbook"
 LANGUAGES = ("da", "en")
@@ -31,7 +31,7 @@ def language(spec) -> str:
     return spec.notify.language if spec.notify is not None else "en"
 
 
-def context(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datetime, lang: str) -> dict:
+def context(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datetime, lang: str, deadline: Deadline | None = None) -> dict:
     local_now = now.astimezone(spec.tz)
     admin, partner = [], []
     for sub in (licences.subscriptions if licences else ()):
@@ -45,14 +45,13 @@ def context(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datet
             "product_key": sub.id in licences.product_keys,
         }
         (partner if sub.is_partner(licences.own_tenant_id) else admin).append(row)
-    deadline = spec.notify.data_deadline if spec.notify is not None else None
     return {
         "domain": names.unicode(spec.domain).rstrip("."),
         "generated_at": dates.moment(verdict.generated_at.astimezone(spec.tz), lang),
         "requirements": ", ".join(verdict.requirements),
         "provider": spec.mail.display_name,
         "cutover": dates.moment(spec.cutover.astimezone(spec.tz), lang),
-        "data_deadline": dates.moment(spec.local(deadline), lang) if deadline else None,
+        "data_deadline": dates.moment(spec.local(promise.parse(deadline.named)), lang) if deadline else None,
         "today": dates.day(local_now, lang),
         "delete_may_start_early": dates.day(local_now + DELETE_EARLY, lang),
         "delete_may_start": dates.day(local_now + DELETE_USUAL, lang),
@@ -62,7 +61,9 @@ def context(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datet
     }
 
 
-def render(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datetime, lang: str | None = None) -> str:
+def render(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datetime, lang: str | None = None,
+           deadline: Deadline | None = None) -> str:
+    """The runbook; `deadline` is the data deadline users were given (the gate's evidence)."""
     lang = lang or language(spec)
     if lang not in LANGUAGES:
         raise BadInput(f"language {lang!r}: the runbook exists in {', '.join(LANGUAGES)}")
@@ -74,6 +75,6 @@ def render(spec, verdict: Verdict, licences: LicenceEvidence | None, now: dateti
         trim_blocks=False,
     )
     try:
-        return env.get_template(f"{lang}.md.j2").render(**context(spec, verdict, licences, now, lang))
+        return env.get_template(f"{lang}.md.j2").render(**context(spec, verdict, licences, now, lang, deadline))
     except jinja2.TemplateError as exc:
         raise BadInput(f"{TEMPLATES / (lang + '.md.j2')}: {exc}") from None

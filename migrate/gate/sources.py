@@ -22,7 +22,7 @@ from migrate.gate import facts as facts_module
 from migrate.gate import store
 from migrate.gate.anchors import Anchors
 from migrate.gate.evidence import (
-    Attestation, DataSavedEvidence, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence,
+    Attestation, DataSavedEvidence, Deadline, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence,
 )
 from migrate.graph.client import GraphClient
 from migrate.names import domain_id
@@ -35,6 +35,7 @@ class Sources:
     attestations: Callable[[], list[Attestation]]
     notice: Callable[[], NoticeEvidence]
     dns: Callable[[], DnsEvidence | None]
+    promised: Callable[[], Deadline | None]
     close: Callable[[], None] = lambda: None
     anchors: Anchors = field(default_factory=Anchors)
 
@@ -91,14 +92,35 @@ def notice_evidence(spec, state_dir: Path, anchors: Anchors) -> NoticeEvidence:
     )
 
 
+def promised_deadline(spec, state_dir: Path) -> Deadline | None:
+    """The data deadline users were given: the latest one a delivered message named (the ledger), else the spec's.
+
+    The spec's is what the emails would name (notify.data_deadline, else
+    notify.cancel_date), for a state whose waves went out without a record of it.
+    """
+    from migrate.notify import ledger, promise, waves
+
+    runs = ledger.sends(state_dir)
+    sent = {wave: ledger.delivered(state_dir, wave).values() for wave in {r.wave for r in runs if r.data_deadline}}
+    found = promise.promised(runs, sent, spec.tz)
+    if found is not None:
+        named, wave = found
+        return Deadline(named, promise.ends(promise.parse(named), spec.tz), f"the {wave} wave, as the ledger records it")
+    value = waves.facts(spec).data_deadline if spec.notify is not None else None
+    if value is None:
+        return None
+    key = "notify.data_deadline" if spec.notify.data_deadline is not None else "notify.cancel_date"
+    return Deadline(promise.text(value), promise.ends(value, spec.tz), f"the spec's {key}")
+
+
 def data_saved(sources: Sources) -> DataSavedEvidence:
-    """The attestations, with the time mail stopped reaching Microsoft 365 as the verify journal says.
+    """The attestations, with the time mail stopped reaching Microsoft 365 as the verify journal says, and the deadline users were given.
 
     That time is the newest round's TTL-derived safe time; without a journal
     (or a run that saw the new state) there is nothing to compare with.
     """
     dns = sources.dns()
-    return DataSavedEvidence(tuple(sources.attestations()), dns.safe_after if dns is not None else None)
+    return DataSavedEvidence(tuple(sources.attestations()), dns.safe_after if dns is not None else None, sources.promised())
 
 
 def dns_from_journal(spec, state_dir: Path, now: datetime, anchors: Anchors) -> DnsEvidence:
@@ -146,6 +168,7 @@ def default(
         attestations=lambda: store.attestations(state_dir, domain_id(spec.domain), anchors.saw),
         notice=lambda: notice_evidence(spec, state_dir, anchors),
         dns=read_dns,
+        promised=lambda: promised_deadline(spec, state_dir),
         close=graph.close,
         anchors=anchors,
     )

@@ -26,7 +26,10 @@ from migrate.state.codec import canonical_json, utc_text, utc_time
 from migrate.state.sqlite import Schema, adopt, reading, transaction, writing
 
 FILENAME = "gate.sqlite"
-KINDS = ("data-saved",)
+# data-saved: users saved their data (the gate's data_saved); cancelled: the subscription
+# was cancelled (opens the after-cancel wave, with an unlocked decision).
+CANCELLED = "cancelled"
+KINDS = ("data-saved", CANCELLED)
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS attestations (
@@ -120,6 +123,11 @@ def _decision(row: tuple) -> Decision:
     i, at, domain, status, evidence, report, heads = row
     anchors = {store: Head.from_dict(head) for store, head in json.loads(heads).items()} if heads else {}
     return Decision(i, utc_time(at), domain, status, json.loads(evidence), json.loads(report), anchors)
+
+
+def first_unlocked(state_dir: Path, domain: str) -> datetime | None:
+    """When the gate first unlocked for `domain`, by the audit trail (verified whole); None if it never did."""
+    return next((d.at for d in decisions(state_dir, domain, limit=None) if d.status == "unlocked"), None)
 
 
 def last(state_dir: Path, domain: str) -> Decision | None:

@@ -2,6 +2,8 @@
 
 One module per job:
   waves       the five waves, the facts they tell and when each is due
+  windows     when each wave may be sent (refused outside, unless forced)
+  promise     the data deadline the sent messages gave users (the gate keeps it)
   dates       dates and times in Danish and English without system locales
   recipients  the admin center's "Active users" export -> who gets mail
   render      Jinja2 templates (templates/email/<lang>/) -> subject, text, HTML

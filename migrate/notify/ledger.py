@@ -38,6 +38,11 @@ Statuses and why ("never twice, never skipped"):
 Only one sending run per state folder at a time (an exclusive lock on
 `notify.lock`), so a `sending` row seen by a run is always a dead run's.
 
+`sends` is evidence too: one row per sending run of a wave, written before
+its first message, with the data deadline its messages name (the gate holds
+the users to it: `migrate.notify.promise`) and, for a run `--force` sent
+outside the wave's window, that window (`migrate.notify.windows`).
+
 Gate contract: `delivered(state_dir, wave) -> {address: time sent (UTC)}`,
 addresses in lower case, `sent` rows only (uncertain ones do not count).
 """
@@ -88,10 +93,19 @@ CREATE TABLE IF NOT EXISTS events (
     status   TEXT NOT NULL,
     detail   TEXT
 );
+CREATE TABLE IF NOT EXISTS sends (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    at             TEXT NOT NULL,
+    wave           TEXT NOT NULL,
+    data_deadline  TEXT,
+    forced         TEXT
+);
 """
 EVENTS = Chained("events", ("at", "wave", "address", "status", "detail", "entry"), "ledger", "notification events")
-# Only `events` is evidence: `messages` is the mutable state machine (see the module docstring).
-SCHEMA = Schema("the notification ledger", _TABLES, evidence=("events",), chains=(EVENTS,), added=(("events", "entry TEXT"),))
+SENDS = Chained("sends", ("at", "wave", "data_deadline", "forced"), "ledger", "sending runs")
+# `messages` is the mutable state machine (see the module docstring); the rest is evidence.
+SCHEMA = Schema("the notification ledger", _TABLES, evidence=("events", "sends"), chains=(EVENTS, SENDS),
+                added=(("events", "entry TEXT"),))
 
 
 @dataclass(frozen=True)
@@ -106,6 +120,16 @@ class Entry:
     sent_at: datetime | None
     error: str | None
     permanent: bool
+
+
+@dataclass(frozen=True)
+class Send:
+    """One sending run of a wave: when it began, the data deadline its messages name, why it was forced."""
+
+    at: datetime
+    wave: str
+    data_deadline: str | None  # ISO date (a whole day) or moment, as the messages name it
+    forced: str | None  # the window it was sent outside of, with --force
 
 
 def _now() -> datetime:
@@ -188,6 +212,12 @@ class Ledger:
         chained.append(self.db, self.file, EVENTS, None, [dict(
             at=utc_text(_now()), wave=wave, address=address, status=status, detail=detail, entry=_recorded(row))], self.key)
 
+    def begin(self, wave: str, *, data_deadline: str | None, forced: str | None) -> None:
+        """Record a sending run of `wave` before its first message goes out."""
+        with transaction(self.db):
+            chained.append(self.db, self.file, SENDS, None,
+                           [dict(at=utc_text(_now()), wave=wave, data_deadline=data_deadline, forced=forced)], self.key)
+
     def claim(self, wave: str, address: str, message_id: str, *, resend_uncertain: bool = False) -> bool:
         """Record `sending` before the SMTP transaction. False: sent already, or uncertain
         (unless resend_uncertain), so it must not be sent now."""
@@ -259,6 +289,16 @@ def delivered(state_dir: Path, wave: str, seen: Callable[[chained.Read], None] =
             rows = db.execute("SELECT address, sent_at FROM messages WHERE wave = ? AND status = 'sent'", (wave,)).fetchall()
     seen(read)
     return {address: utc_time(sent_at) for address, sent_at in rows}
+
+
+def sends(state_dir: Path) -> list[Send]:
+    """Every sending run recorded, oldest first, once their chain verified. No ledger, or one written before runs were recorded: []."""
+    file = path(state_dir)
+    with reading(file, SCHEMA) as db:
+        if db is None or db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sends'").fetchone() is None:
+            return []
+        rows = chained.rows(db, file, SENDS, None, keys.from_environment())[0]
+    return [Send(utc_time(at), wave, deadline, forced) for _, at, wave, deadline, forced in rows]
 
 
 def seal(state_dir: Path, key: bytes) -> int:

@@ -308,12 +308,17 @@ def send(
     items: list[tuple[Recipient, EmailMessage]],
     state_dir: Path,
     *,
+    data_deadline: str | None,
+    forced: str | None,
     resend_uncertain: bool = False,
     progress: Callable[[Outcome], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> list[Outcome]:
-    """Send each message once, in order. Returns one Outcome per item."""
+    """Send each message once, in order. Returns one Outcome per item.
+
+    The run is recorded first (`Ledger.begin`): the data deadline its messages
+    name and, for a send outside the wave's window, that window."""
     settings = spec.notify.smtp if spec.notify else None
     if settings is None:
         raise BadInput(f"{spec.path}: notify.smtp: --send needs an SMTP relay (host, port)")
@@ -329,6 +334,7 @@ def send(
             progress(outcome)
 
     with exclusive(state_dir), Ledger.open(state_dir) as ledger:
+        ledger.begin(wave, data_deadline=data_deadline, forced=forced)
         try:
             for recipient, msg in items:
                 entry = ledger.get(wave, recipient.key)

@@ -2,8 +2,9 @@
 
 `load` reads who is told (what it skips or fixes goes to `on_note`, for the
 caller to show), `write` renders the messages into an outbox under the
-outbox's ownership rules, `late` says when the announcement comes too late,
-`confirm_uncertain` and `send` go through the ledger. Nothing here prints.
+outbox's ownership rules, `permit` holds a send to the wave's window
+(`windows`), `confirm_uncertain` and `send` go through the ledger. Nothing
+here prints.
 
 Before sending, the ledger must still hold what the newest gate decision
 saw of it: a ledger verifies on its own against rows deleted from it, but
@@ -23,7 +24,8 @@ from typing import NamedTuple
 from migrate.errors import BadInput
 from migrate.gate import store
 from migrate.gate.anchors import Anchors
-from migrate.notify import ledger, message, outbox, recipients, render, send as smtp, waves
+from migrate.names import domain_id
+from migrate.notify import ledger, message, outbox, promise, recipients, render, send as smtp, waves, windows
 from migrate.notify.ledger import Ledger
 from migrate.notify.recipients import Recipient
 from migrate.spec import Spec
@@ -102,13 +104,28 @@ def write(wave: Wave, box: Path, *, owned: bool, only: Recipient | None = None) 
     return letters
 
 
-def late(wave: Wave, now: datetime) -> str | None:
-    """Why sending the announcement now is late, or None."""
-    due = waves.due(wave.spec, wave.name) if wave.name == waves.ANNOUNCE else None
-    if due is None or now <= due:
-        return None
-    left = wave.spec.cutover - now
-    return f"the announcement was due {due:%Y-%m-%d}; sent now it gives {max(left.days, 0)} days' notice"
+def window(wave: Wave, state_dir: Path) -> windows.Window:
+    """The wave's window; after-cancel's from what the gate store says of the gate and the cancellation."""
+    if wave.name != waves.AFTER_CANCEL:
+        return windows.window(wave.spec, wave.name)
+    domain = domain_id(wave.spec.domain)
+    cancelled = [a.at for a in store.attestations(state_dir, domain) if a.kind == store.CANCELLED]
+    return windows.window(wave.spec, wave.name, unlocked_at=store.first_unlocked(state_dir, domain), cancelled_at=min(cancelled, default=None))
+
+
+@dataclass(frozen=True)
+class Permit:
+    """Leave to send a wave now (`send` takes nothing else): inside its window, or outside it with --force."""
+
+    forced: str | None  # the window it is outside of, for the ledger
+
+
+def permit(wave: Wave, state_dir: Path, now: datetime, *, force: bool = False) -> Permit:
+    """Leave to send now, or BadInput naming the window (unless `force`: then the ledger records it)."""
+    refusal = window(wave, state_dir).refusal(now)
+    if refusal and not force:
+        raise BadInput(f"{refusal} (--force sends it anyway and the ledger records that)")
+    return Permit(refusal)
 
 
 def confirm_uncertain(wave: Wave, letters: list[Letter], state_dir: Path) -> list[Recipient]:
@@ -122,9 +139,10 @@ def confirm_uncertain(wave: Wave, letters: list[Letter], state_dir: Path) -> lis
     return confirmed
 
 
-def send(wave: Wave, letters: list[Letter], state_dir: Path, *, resend_uncertain: bool = False,
+def send(wave: Wave, letters: list[Letter], state_dir: Path, permit: Permit, *, resend_uncertain: bool = False,
          progress: Callable[[smtp.Outcome], None] | None = None) -> Delivery:
-    """Send each letter once through the spec's relay, recording it in the ledger.
+    """Send each letter once through the spec's relay, recording the run (the data deadline its
+    messages name, and why it was forced) and each message in the ledger.
 
     BrokenChain, and nothing sent, when the ledger does not verify or no longer extends what the gate saw.
     """
@@ -132,4 +150,6 @@ def send(wave: Wave, letters: list[Letter], state_dir: Path, *, resend_uncertain
     anchors.expect(store.last(state_dir, wave.spec.domain.rstrip(".")))
     anchors.saw(ledger.events_chain(state_dir))
     items = [(letter.recipient, letter.message) for letter in letters]
-    return Delivery(smtp.send(wave.spec, wave.name, items, state_dir, resend_uncertain=resend_uncertain, progress=progress))
+    deadline = promise.named(wave.facts, wave.name)
+    return Delivery(smtp.send(wave.spec, wave.name, items, state_dir, data_deadline=promise.text(deadline) if deadline is not None else None,
+                              forced=permit.forced, resend_uncertain=resend_uncertain, progress=progress))

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from tests.helpers.examples import ROOT
-from tests.helpers.gate import announce, write_spec
+from tests.helpers.gate import announce, mail_moved, write_spec
 from tests.helpers.graph_server import CLIENT_SECRET, company_subscription, user_reference
 
 NO_DNS = ["notice", "licences", "domain_removed", "data_saved"]
@@ -30,6 +31,7 @@ def test_gate_locks_then_unlocks_after_attestation_and_prints_the_runbook(graph,
     spec = write_spec(tmp_path, graph=graph.source(), require=NO_DNS)
     state = tmp_path / "state"
     announce(state)
+    mail_moved(state, datetime.now(timezone.utc) - timedelta(hours=1))  # verify's safe time: the attestation comes after it
 
     locked = migrate("gate", spec, "--state", state)
     assert locked.returncode == 1, locked.stderr

@@ -44,5 +44,5 @@ def test_two_renders_into_one_folder_take_turns(tmp_path):
     written = [sorted(Path(line).name for line in out.splitlines()) for out, _ in outputs]
     assert [len(names) for names in written] == [240, 100]
     # The folder holds one render whole (the one that went second), never a mix of both.
-    left = sorted(path.name for path in box.iterdir() if path.name != MARKER)
+    left = sorted(path.name for path in (box / "announce").iterdir() if path.name != MARKER)
     assert left in written

@@ -51,25 +51,28 @@ def test_state_that_is_a_file_is_bad_input(workdir, command):
 
 def test_notify_out_into_a_folder_of_the_users_own_mail_deletes_nothing(workdir):
     # The wave's re-render cleared *.eml in --out: a user's saved mail went with it.
-    mine = workdir / "Mail"
-    mine.mkdir()
+    # The wave renders into its own folder (Mail/announce); one holding the user's mail is refused.
+    mine = workdir / "Mail" / "announce"
+    mine.mkdir(parents=True)
     (mine / "contract.eml").write_text("From: boss\n\nkeep me\n")
+    (workdir / "Mail" / "invoice.eml").write_text("keep me too\n")
     result = migrate("notify", "migration.yaml", "--wave", "announce", "--out", "Mail", cwd=workdir)
     assert result.returncode == 2
     line = one_error_line(result)
-    assert "Mail" in line and "not empty" in line
+    assert "Mail/announce" in line and "not empty" in line
     assert (mine / "contract.eml").read_text() == "From: boss\n\nkeep me\n"
+    assert (workdir / "Mail" / "invoice.eml").read_text() == "keep me too\n"
 
 
 def test_notify_re_renders_its_own_outbox(workdir):
     first = migrate("notify", "migration.yaml", "--wave", "announce", "--out", "outbox", cwd=workdir)
     assert first.returncode == 0, first.stderr
-    written = sorted(p.name for p in (workdir / "outbox").glob("*.eml"))
-    stale = workdir / "outbox" / "999-gone@nordlys-tekstil.dk.eml"
+    written = sorted(p.name for p in (workdir / "outbox" / "announce").glob("*.eml"))
+    stale = workdir / "outbox" / "announce" / "999-gone@nordlys-tekstil.dk.eml"
     stale.write_text("stale")
     second = migrate("notify", "migration.yaml", "--wave", "announce", "--out", "outbox", cwd=workdir)
     assert second.returncode == 0, second.stderr
-    assert sorted(p.name for p in (workdir / "outbox").glob("*.eml")) == written
+    assert sorted(p.name for p in (workdir / "outbox" / "announce").glob("*.eml")) == written
 
 
 def test_notify_out_into_an_empty_or_new_folder_works(workdir):
@@ -77,7 +80,7 @@ def test_notify_out_into_an_empty_or_new_folder_works(workdir):
     for folder in ("empty", "new/deeper"):
         result = migrate("notify", "migration.yaml", "--wave", "announce", "--out", folder, cwd=workdir)
         assert result.returncode == 0, result.stderr
-        assert list((workdir / folder).glob("*.eml"))
+        assert list((workdir / folder / "announce").glob("*.eml"))
 
 
 def test_import_out_that_is_a_folder_is_bad_input_even_with_force(workdir):

@@ -80,7 +80,8 @@ def test_domain_gone_passes_and_present_lists_references():
 def test_data_saved_needs_an_attestation_and_shows_who_and_when():
     assert checks.data_saved([], "nordlys-tekstil.dk")[0].status == "fail"
     at = datetime(2027, 1, 18, 9, 30, tzinfo=timezone.utc)
-    (result,) = checks.data_saved([Attestation("data-saved", "nordlys-tekstil.dk", "Mette Jensen", at)], "nordlys-tekstil.dk")
+    moved = at - timedelta(hours=1)
+    (result,) = checks.data_saved([Attestation("data-saved", "nordlys-tekstil.dk", "Mette Jensen", at)], "nordlys-tekstil.dk", mail_moved=moved)
     assert result.status == "pass" and result.observed == "attested by Mette Jensen at 2027-01-18 09:30 UTC"
 
 

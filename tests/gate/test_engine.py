@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import pytest
 
+from migrate import localtime
 from migrate.gate import engine, sources, store
 from migrate.journal import Journal, Observation
-from tests.helpers.gate import ALL, CUTOVER, NOW, announce, dns_evidence, dns_holding, load, sources_for, write_spec
+from tests.helpers.gate import ALL, CUTOVER, NOW, TZ, announce, dns_evidence, dns_holding, load, sources_for, write_spec
 from tests.helpers.graph_server import CLIENT_SECRET, closed_port_url, company_subscription, user_reference
 
 @pytest.fixture
@@ -41,9 +42,14 @@ def test_unlocked_only_when_everything_holds(world):
 
 def test_each_missing_requirement_locks_the_gate(world, tmp_path):
     graph, spec, state = world
-    # dns: not yet soaked
+    # dns: not yet soaked, and the day-old attestation predates the verifier's safe time: attest again
     verdict, _ = run(spec, state, dns=dns_evidence(NOW - timedelta(hours=2), NOW - timedelta(minutes=10)))
-    assert verdict.status == "locked" and verdict.requirements["dns"] == "pending"
+    assert verdict.status == "locked" and verdict.requirements["dns"] == "pending" and verdict.requirements["data_saved"] == "pending"
+    assert verdict.earliest_unlock is None
+    # attested after it: only the soak is left
+    store.attest(state, "data-saved", "nordlys-tekstil.dk", "Mette Jensen", NOW - timedelta(minutes=5))
+    verdict, _ = run(spec, state, dns=dns_evidence(NOW - timedelta(hours=2), NOW - timedelta(minutes=10)))
+    assert {k for k, v in verdict.requirements.items() if v != "pass"} == {"dns"}
     assert verdict.earliest_unlock == NOW - timedelta(hours=2) + timedelta(hours=49)
     # licences: 26 in one subscription
     graph.subscriptions = [company_subscription("O365_BUSINESS_PREMIUM", 26)]
@@ -248,7 +254,7 @@ def test_journal_soak_locks_until_safe_after_plus_min_soak_then_unlocks(dns_only
     assert before.status == "locked" and before.requirements == {"dns": "pending"}
     assert before.earliest_unlock == earliest
     assert dns_check(before, "timing.soak").eta == earliest
-    assert dns_check(before, "dns.held").observed.startswith(f"held since {moved:%Y-%m-%d %H:%M} UTC")
+    assert dns_check(before, "dns.held").observed.startswith(f"held since {localtime.format(moved, TZ)}")
     after = gate(earliest)
     assert after.status == "unlocked", [c for c in after.checks if c.status != "pass"]
     # the audit record names the journal round the decision rested on
@@ -282,7 +288,7 @@ def test_journal_failing_round_in_the_middle_restarts_the_soak(dns_only):
     verdict = gate(would_have)
     assert verdict.status == "locked" and verdict.earliest_unlock == restart + TTL + SOAK
     held = dns_check(verdict, "dns.held")
-    assert held.status == "pass" and f"lost once since first seen at {T0:%Y-%m-%d %H:%M} UTC" in held.detail
+    assert held.status == "pass" and f"lost once since first seen at {localtime.format(T0, TZ)}" in held.detail
     rounds.hourly(would_have + timedelta(hours=1), restart + TTL + SOAK)
     assert gate(restart + TTL + SOAK).status == "unlocked"
 

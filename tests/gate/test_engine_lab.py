@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from migrate import localtime
 from migrate.gate import engine, sources, store
 from migrate.journal import Journal
 from tests.helpers.verify_lab import DOMAIN, TTL, Clock, load, problems, rounds_until, run, write_spec
@@ -58,7 +59,7 @@ def test_gate_unlocks_from_real_verify_rounds_only_after_safe_after_plus_min_soa
     soaking = gate()
     assert soaking.status == "locked" and soaking.requirements == {"dns": "pending"}
     assert soaking.earliest_unlock == earliest
-    assert check(soaking, "dns.held").observed.startswith(f"held since {first.finished_at:%Y-%m-%d %H:%M} UTC")
+    assert check(soaking, "dns.held").observed.startswith(f"held since {localtime.format(first.finished_at, spec.tz)}")
 
     advance_to(earliest - timedelta(minutes=30))
     last = verify("verified")

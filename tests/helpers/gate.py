@@ -1,10 +1,11 @@
 """Helpers for the gate tests: a spec on disk, a controlled clock, evidence that holds,
-an announcement recorded in the notify ledger."""
+an announcement recorded in the notify ledger, a verify round in the journal."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -12,9 +13,12 @@ from migrate import spec as spec_module
 from migrate.gate import sources as sources_module
 from migrate.gate.evidence import DnsEvidence
 from migrate.graph import GraphClient
+from migrate.journal import Journal, Observation
 from migrate.notify.ledger import Ledger
 
 DOMAIN = "nordlys-tekstil.dk"
+TIMEZONE = "Europe/Copenhagen"
+TZ = ZoneInfo(TIMEZONE)  # the spec's: the gate's lines show times in it
 CUTOVER = datetime(2027, 1, 15, 7, 0, tzinfo=timezone(timedelta(hours=1)))
 NOW = datetime(2027, 1, 20, 12, 0, tzinfo=timezone.utc)
 ALL = ["dns", "notice", "licences", "domain_removed", "data_saved"]
@@ -34,7 +38,7 @@ def write_spec(folder: Path, *, graph: dict | None = None, require: list[str] | 
         "version": 1,
         "domain": DOMAIN,
         "cutover": CUTOVER.isoformat(),
-        "timezone": "Europe/Copenhagen",
+        "timezone": TIMEZONE,
         "source": {"provider": "microsoft365", "tenant": "nordlystekstil"},
         "mail": {"provider": "custom", "name": "Nyt Mail", "mx": [{"priority": 10, "host": "mx1.example.net"}]},
         "dns": {"host": "cloudflare", "nameservers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"]},
@@ -93,3 +97,16 @@ def announce(state: Path, addresses=("anne@nordlys-tekstil.dk", "bo@nordlys-teks
         for address in addresses:
             ledger.claim("announce", address, f"<{address}.announce@test>")
             ledger.sent("announce", address, at=at)
+
+
+def mail_moved(state: Path, at: datetime) -> None:
+    """The verify journal under `state` holds one round that saw the new state everywhere, with `at` as its
+    safe time: from then on no cache could still deliver mail to Microsoft 365."""
+    seen = at - timedelta(hours=1)
+    observation = Observation("auth", {"server": "192.0.2.1", "qname": DOMAIN + ".", "qtype": "MX", "rd": False, "outcome": "answer",
+                                       "rcode": "NOERROR", "aa": True, "truncated": False, "tcp": False,
+                                       "answer": [{"name": DOMAIN + ".", "type": "MX", "ttl": 300, "values": ["10 mx1.example.net."]}],
+                                       "authority": [], "additional": [], "at": seen.isoformat()})
+    with Journal.open(state) as journal:
+        journal.record_round(domain=DOMAIN + ".", started_at=seen, finished_at=seen, status="converging", authoritative_ok=True,
+                             eta=at, safe_after=at, checks=[{"id": "timing.old-ttls", "status": "pending"}], observations=[observation])

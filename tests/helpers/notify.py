@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 from aiosmtpd.controller import Controller
@@ -21,6 +22,13 @@ from tests.helpers.examples import EXAMPLE_USERS  # noqa: F401 - the notify test
 from tests.helpers.ports import free_port
 
 DOMAIN = "nordlys-tekstil.dk"
+TZ = ZoneInfo("Europe/Copenhagen")
+# The spec's cutover 30 days from today at 07:00: the announce wave can be sent now (its
+# window closes 14 days before the cutover), whatever day the tests run.
+SOON = dt.datetime.combine(dt.datetime.now(TZ).date() + dt.timedelta(days=30), dt.time(7, 0), tzinfo=TZ)
+# Users save their data by 38 days after the cutover; the subscription is cancelled 45 days after it.
+DATA_DEADLINE_AFTER = dt.timedelta(days=38)
+CANCEL_AFTER = dt.timedelta(days=45)
 
 USERS_CSV = (
     "\ufeffBlock credential,Display name,First name,Last name,Licenses,Preferred language,User principal name\r\n"
@@ -40,8 +48,11 @@ ADDRESSES = [
 ]
 
 
-def write_spec(folder: Path, *, users: str | None = USERS_CSV, notify: dict | None = None, smtp: dict | None = None, domain: str = DOMAIN) -> Path:
-    """A valid spec (Google Workspace preset) with a notify section; returns its path."""
+def write_spec(folder: Path, *, users: str | None = USERS_CSV, notify: dict | None = None, smtp: dict | None = None, domain: str = DOMAIN,
+               cutover: dt.datetime = SOON) -> Path:
+    """A valid spec (Google Workspace preset) with a notify section; returns its path.
+
+    The data deadline and the cancellation are whole days `DATA_DEADLINE_AFTER` and `CANCEL_AFTER` after `cutover`."""
     if users is not None:
         (folder / "users.csv").write_text(users, encoding="utf-8", newline="")
     settings = {
@@ -49,15 +60,16 @@ def write_spec(folder: Path, *, users: str | None = USERS_CSV, notify: dict | No
         "from": "Nordlys IT <it@nordlys-tekstil.dk>",
         "recipients": "users.csv",
         "help_desk": "it@nordlys-tekstil.dk, tlf. 70 20 30 40",
-        "cancel_date": "2027-03-01",
-        "data_deadline": "2027-02-22",
+        # dates, as a user writes them (unquoted YAML): whole days
+        "cancel_date": (cutover + CANCEL_AFTER).date(),
+        "data_deadline": (cutover + DATA_DEADLINE_AFTER).date(),
         "smtp": {"host": "127.0.0.1", "port": 25, "starttls": False, "rate_per_minute": 600000, "retry_delay": 0, "timeout": 10, **(smtp or {})},
         **(notify or {}),
     }
     data = {
         "version": 1,
         "domain": domain,
-        "cutover": "2027-01-15T07:00:00+01:00",
+        "cutover": cutover.isoformat(),
         "timezone": "Europe/Copenhagen",
         "mail": {"provider": "google-workspace", "verification": "abc123", "dkim": [{"name": "google._domainkey", "type": "TXT", "value": "v=DKIM1; k=rsa; p=MIIB"}]},
         "dns": {"host": "cloudflare", "nameservers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"]},

@@ -48,7 +48,7 @@ def expected_headers(tmp_path: Path) -> Counter:
     spec = write_spec(tmp_path / "plain", users=HEADER + CLEAN)
     result = runner.invoke(app, ["notify", str(spec), "--wave", "announce", "--out", str(tmp_path / "plain" / "box")])
     assert result.exit_code == 0, result.output
-    (eml,) = (tmp_path / "plain" / "box").glob("*.eml")
+    (eml,) = (tmp_path / "plain" / "box" / "announce").glob("*.eml")
     names = header_names(eml.read_bytes())
     assert set(names) >= {"from", "to", "subject", "date", "message-id"} and "reply-to" not in names and "bcc" not in names
     return names
@@ -73,8 +73,8 @@ def hostile_spec(tmp_path: Path) -> Path:
 
 def test_hostile_display_names_add_no_header_to_the_outbox(tmp_path, hostile_spec):
     expected = expected_headers(tmp_path)
-    box = tmp_path / "box"
-    result = runner.invoke(app, ["notify", str(hostile_spec), "--wave", "announce", "--out", str(box)])
+    result = runner.invoke(app, ["notify", str(hostile_spec), "--wave", "announce", "--out", str(tmp_path / "box")])
+    box = tmp_path / "box" / "announce"
     assert result.exit_code == 0, result.output
     files = sorted(box.glob("*.eml"))
     assert len(files) == 5
@@ -106,7 +106,7 @@ def test_an_encoded_word_in_an_address_is_not_a_recipient(tmp_path):
     result = runner.invoke(app, ["notify", str(spec), "--wave", "announce", "--out", str(tmp_path / "box")])
     assert result.exit_code == 0, result.output
     assert "invalid-address (the part before @ is an RFC 2047 encoded-word" in result.output
-    assert len(list((tmp_path / "box").glob("*.eml"))) == 1
+    assert len(list((tmp_path / "box" / "announce").glob("*.eml"))) == 1
 
 
 def rewrite(spec: Path, section: str, **values) -> None:
@@ -141,7 +141,7 @@ def test_an_encoded_spec_name_reaches_the_subject_decoded_and_alone(tmp_path):
     rewrite(spec, "mail", name="=?utf-8?q?Nyt_Mail?=")
     result = runner.invoke(app, ["notify", str(spec), "--wave", "announce", "--out", str(tmp_path / "box")])
     assert result.exit_code == 0, result.output
-    (eml,) = (tmp_path / "box").glob("*.eml")
+    (eml,) = (tmp_path / "box" / "announce").glob("*.eml")
     data = eml.read_bytes()
     assert header_names(data) == expected
     assert "Nyt Mail" in str(BytesParser(policy=policy.default).parsebytes(data)["Subject"])
@@ -156,5 +156,5 @@ def test_a_subject_template_cannot_add_a_header_either(tmp_path):
     rewrite(spec, "notify", templates="templates")
     result = runner.invoke(app, ["notify", str(spec), "--wave", "announce", "--out", str(tmp_path / "box")])
     assert result.exit_code == 0, result.output
-    (eml,) = (tmp_path / "box").glob("*.eml")
+    (eml,) = (tmp_path / "box" / "announce").glob("*.eml")
     assert header_names(eml.read_bytes()) == expected

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
@@ -14,7 +14,15 @@ from migrate import spec as spec_module
 from migrate.cli import app
 from migrate.errors import BadInput
 from migrate.notify import dates, message, outbox, recipients, render, waves
-from tests.helpers.notify import write_spec
+from tests.helpers import notify as helpers
+
+# The dates these tests read in the messages: cutover Friday 15 January 2027, data deadline 22 February, cancelled 1 March.
+CUTOVER = datetime(2027, 1, 15, 7, 0, tzinfo=timezone(timedelta(hours=1)))
+
+
+def write_spec(folder, **options):
+    return helpers.write_spec(folder, cutover=CUTOVER, **options)
+
 
 runner = CliRunner()
 
@@ -172,7 +180,7 @@ def test_outbox_and_preview_through_the_command(tmp_path):
     path = write_spec(tmp_path)
     result = runner.invoke(app, ["notify", str(path), "--wave", "announce", "--out", str(tmp_path / "box")])
     assert result.exit_code == 0, result.output
-    files = sorted((tmp_path / "box").glob("*.eml"))
+    files = sorted((tmp_path / "box" / "announce").glob("*.eml"))
     assert [f.name for f in files] == [
         "001-anne@nordlys-tekstil.dk.eml", "002-soren@nordlys-tekstil.dk.eml", "003-emma@nordlys-tekstil.dk.eml",
         "004-jens@nordlys-tekstil.dk.eml", "005-mette@nordlys-tekstil.dk.eml",

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from migrate.cli import app
+from migrate.errors import BrokenChain
 from migrate.notify import ledger
 from tests.helpers.notify import ADDRESSES, Recorder, SmtpServer, write_spec
 from tests.helpers.tamper import tamper
@@ -82,3 +83,14 @@ def test_the_whole_ledger_emptied_after_a_gate_saw_it(sent):
     refused(notify(spec, state), recorder, "not what gate decision #1 saw", "0 entries now")
     (state / ledger.FILENAME).unlink()
     refused(notify(spec, state), recorder, "0 entries now")
+
+
+def test_a_deleted_sending_run_is_found_not_forgotten(tmp_path):
+    """The runs (and the data deadline their messages named, and any --force) are a chain like the events."""
+    with ledger.Ledger.open(tmp_path) as book:
+        book.begin("announce", data_deadline="2027-02-22", forced=None)
+        book.begin("cutover", data_deadline=None, forced="outside its window")
+    assert [s.wave for s in ledger.sends(tmp_path)] == ["announce", "cutover"]
+    tamper(tmp_path / ledger.FILENAME, "DELETE FROM sends WHERE wave = 'cutover'")
+    with pytest.raises(BrokenChain, match="sending runs"):
+        ledger.sends(tmp_path)

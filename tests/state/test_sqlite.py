@@ -38,6 +38,7 @@ def write_gate(state):
 
 def write_ledger(state):
     with Ledger.open(state) as book:
+        book.begin("announce", data_deadline="2027-02-22", forced=None)
         assert book.claim("announce", "anne@example.dk", "<1@example.dk>")
         book.sent("announce", "anne@example.dk")
 
@@ -61,7 +62,7 @@ def test_the_evidence_tables_are_every_table_that_records_what_happened():
     assert EVIDENCE == [
         ("journal", "rounds"), ("journal", "observations"), ("journal", "old_ttls"), ("journal", "old_servers"),
         ("gate", "attestations"), ("gate", "decisions"),
-        ("ledger", "events"),
+        ("ledger", "events"), ("ledger", "sends"),
     ]
 
 
@@ -154,6 +155,18 @@ def test_an_old_gate_store_keeps_its_rows_and_gains_the_triggers(tmp_path):
             db.execute("DELETE FROM decisions")
     finally:
         db.close()
+
+
+def test_a_ledger_from_before_sending_runs_were_recorded_has_none_and_gains_the_table(tmp_path):
+    write_ledger(tmp_path)
+    db = sqlite3.connect(tmp_path / ledger.FILENAME, isolation_level=None)
+    db.execute("DROP TABLE sends")  # as an older version left it (its triggers go with it) ...
+    db.execute("DELETE FROM chain_heads WHERE chain = 'sends'")  # ... with no chain of sending runs either
+    db.close()
+    assert ledger.sends(tmp_path) == [] and sorted(ledger.delivered(tmp_path, "announce")) == ["anne@example.dk"]
+    with Ledger.open(tmp_path) as book:
+        book.begin("reminder", data_deadline=None, forced="outside")
+    assert [(s.wave, s.forced) for s in ledger.sends(tmp_path)] == [("reminder", "outside")]
 
 
 def test_readers_take_a_missing_file_as_no_evidence_and_create_nothing(tmp_path):
