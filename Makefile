@@ -1,11 +1,11 @@
 # One entry point for people and CI. `make test` and `make plan` set everything
 # up on a fresh Debian/Ubuntu machine: the virtualenv, the project with its test
-# extras, and (when run as root) the DNS servers the lab needs.
+# extras, and (when run as root) the DNS servers the lab needs and PostgreSQL.
 
 VENV    ?= .venv
 PYTHON  ?= python3
 BIN      = $(VENV)/bin
-DEBS     = knot knot-dnsutils unbound dnsperf
+DEBS     = knot knot-dnsutils unbound dnsperf postgresql
 SPEC    ?= examples/migration.yaml
 
 .PHONY: all plan demo test venv debs clean

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from migrate.cli import output
 from migrate.cli.app import app
-from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_dir
+from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_location
 from migrate.gate import run as gate_run
 from migrate.gate import store
 from migrate.gate.result import Verdict
@@ -91,7 +91,7 @@ def gate_command(
 
     def body() -> int:
         loaded = load(spec)
-        folder = state_dir(loaded, state)
+        folder = state_location(loaded, state)
         if explain:
             return _explain(loaded, folder, json)
         outcome = gate_run.run(loaded, folder)

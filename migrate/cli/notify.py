@@ -15,7 +15,7 @@ import typer
 
 from migrate.cli import output
 from migrate.cli.app import app
-from migrate.cli.options import SpecArg, StateOpt, load, state_dir
+from migrate.cli.options import SpecArg, StateOpt, load, local_folder, state_location
 from migrate.errors import BadInput
 from migrate.notify import send, wave as wave_module, waves
 
@@ -74,8 +74,8 @@ def notify_command(
             return 0
 
         single = notice.pick(only, "--only") if only else None
-        folder = state_dir(loaded, state)
-        box = out or folder / "outbox" / wave
+        folder = state_location(loaded, state)
+        box = out or local_folder(loaded, folder) / "outbox" / wave
         letters = wave_module.write(notice, box, owned=out is None, only=single)
         for letter in letters:
             output.record(str(letter.path))
