@@ -3,77 +3,22 @@ bounded time against a dead server, and the runner role's limits."""
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import psycopg
 import pytest
 
 from migrate import journal
 from migrate.errors import BadInput, BrokenChain
-from migrate.gate import store
-from migrate.journal import Journal, Observation
-from migrate.notify import ledger
-from migrate.notify.ledger import Ledger
+from migrate.journal import Journal
 from migrate.state import location
 from migrate.stores import SCHEMAS
-from tests.helpers.examples import ROOT
-from tests.helpers.postgres import ADMIN_PASSWORD, RUNNER, RUNNER_PASSWORD
 from tests.helpers.ports import closed_port
-
-D = "example.dk."
-T0 = datetime(2027, 1, 15, 7, 0, tzinfo=timezone.utc)
-
-
-def migrate(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "migrate", *args], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, **(env or {})}, timeout=timeout)
-
-
-def one_line(result: subprocess.CompletedProcess) -> str:
-    """The one error line (notes a command printed before it, such as skipped recipients, aside)."""
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1 and "Traceback" not in result.stderr and "unexpected" not in result.stderr, result.stderr
-    return lines[0]
-
-
-def init(postgres, *extra: str) -> None:
-    done = migrate("state", "init", postgres.url, "--runner", RUNNER, *extra)
-    assert done.returncode == 0, done.stderr
-    assert ADMIN_PASSWORD not in done.stderr + done.stdout
-
-
-def write_all(state) -> None:
-    """One row or more in every store, through the stores' own writers."""
-    answer = {"server": "192.0.2.1", "qname": D, "qtype": "MX", "rd": False, "outcome": "answer", "rcode": "NOERROR",
-              "aa": True, "truncated": False, "tcp": False, "at": T0.isoformat(),
-              "answer": [{"name": D, "type": "MX", "ttl": 300, "values": ["10 mx.example.net."]}]}
-    with Journal.open(state) as book:
-        book.record_round(domain=D, started_at=T0, finished_at=T0, status="converging", authoritative_ok=True, eta=None,
-                          safe_after=T0 + timedelta(hours=1), checks=[{"id": "x", "status": "pass"}],
-                          observations=[Observation("auth", answer)], old_ttls=[("record", f"{D} MX", 3600, "198.51.100.1")],
-                          old_servers=["ns1.old.example.", "ns2.old.example."])
-    store.attest(state, "data-saved", "example.dk", "Mette", T0, "copied to the new drive")
-    store.record(state, T0, "example.dk", "locked", {"dns": "sha256:0"}, {"status": "locked"})
-    with Ledger.open(state) as book:
-        assert book.claim("announce", "anne@example.dk", "<1@example.dk>")
-        book.sent("announce", "anne@example.dk", at=T0)
-
-
-def read_all(state) -> tuple:
-    """What the stores' readers return: equal for equal states."""
-    with Journal(location.of(state), create=False) as book:
-        rounds = [(r.id, r.status, r.digest) for r in book.rounds(D)]
-        old = (book.old_servers(D), [(t.subject, t.ttl) for t in book.old_ttls(D)])
-    return (rounds, old, [(a.by, a.at, a.note) for a in store.attestations(state, "example.dk")],
-            [(d.id, d.status) for d in store.decisions(state, "example.dk")], ledger.delivered(state, "announce"),
-            journal.dns_evidence(state, D, T0 + timedelta(days=1)).digest)
-
+from tests.helpers.postgres import ADMIN_PASSWORD, RUNNER, RUNNER_PASSWORD
+from tests.helpers.state import D, T0, init, migrate, one_line, read_all, write_all
 
 # -- a state is created only by `state init` ------------------------------------------------
 
@@ -135,8 +80,8 @@ def test_the_runner_writes_and_reads_every_store(postgres):
     write_all(state)
     rounds, old, attested, decided, delivered, digest = read_all(state)
     assert [status for _, status, _ in rounds] == ["converging"] and old[0] == ["ns1.old.example.", "ns2.old.example."]
-    assert attested == [("Mette", T0, "copied to the new drive")] and decided == [(1, "locked")]
-    assert delivered == {"anne@example.dk": T0} and digest == rounds[0][2]
+    assert attested == [("Mette 1", T0, "copied to the new drive")] and decided == [(1, "locked")]
+    assert delivered == {"user1@example.dk": T0} and digest == rounds[0][2]
 
 
 EVIDENCE = [(schema, table) for schema in SCHEMAS for table in schema.evidence]
