@@ -13,7 +13,7 @@ pytest.register_assert_rewrite("tests.helpers")
 # Fixtures that start real servers (the DNS lab, the loopback Graph server, PostgreSQL)
 # and the Pulumi mock runtime, shared by every test module.
 pytest_plugins = ["tests.helpers.lab_fixture", "tests.helpers.graph_server", "tests.helpers.pulumi_mocks",
-                  "tests.helpers.postgres"]
+                  "tests.helpers.postgres", "tests.helpers.state"]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

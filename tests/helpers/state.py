@@ -7,6 +7,8 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from migrate import journal
 from migrate.gate import store
 from migrate.journal import Journal, Observation
@@ -30,6 +32,16 @@ def one_line(result: subprocess.CompletedProcess) -> str:
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "Traceback" not in result.stderr and "unexpected" not in result.stderr, result.stderr
     return lines[0]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared_state(request, tmp_path) -> str:
+    """A state that separate processes share, as `--state` names it: a folder, or a database the runner role writes."""
+    if request.param == "sqlite":
+        return str(tmp_path / "state")
+    postgres = request.getfixturevalue("postgres")
+    init(postgres)
+    return postgres.runner_url
 
 
 def init(postgres, *extra: str) -> None:

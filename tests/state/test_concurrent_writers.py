@@ -13,24 +13,13 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from migrate.state import location
 from migrate.state.access import reading, verify
 from migrate.stores import SCHEMAS
 from tests.helpers.examples import ROOT
-from tests.helpers.state import init, read_all
+from tests.helpers.state import read_all
 
 WRITERS, EACH = 4, 25
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def shared_state(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "state")
-    postgres = request.getfixturevalue("postgres")
-    init(postgres)
-    return postgres.runner_url
 
 
 def test_concurrent_writers_never_lose_or_duplicate_a_row(shared_state):
