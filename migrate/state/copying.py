@@ -34,8 +34,8 @@ class Copied:
 
 
 def _columns(source: Db, target: Db, table: str) -> list[str]:
-    # A column an older source lacks stays NULL; PostgreSQL's rowid is its own insertion order, never copied.
-    return sorted((source.columns(table) & target.columns(table)) - {"rowid"})
+    # A column (or a table) an older source lacks stays NULL (empty); PostgreSQL's rowid is its own insertion order.
+    return sorted((source.columns(table) & target.columns(table)) - {"rowid"}) if source.has_table(table) else []
 
 
 def _order(schema: Schema, table: str, columns: list[str]) -> str | None:
@@ -51,6 +51,8 @@ def _select(schema: Schema, table: str, columns: list[str]) -> str:
 
 def _copy(source: Db, target: Db, schema: Schema, table: str) -> int:
     columns = _columns(source, target, table)
+    if not columns:
+        return 0
     insert = f"INSERT INTO {table} ({', '.join(map(quoted, columns))}) VALUES ({', '.join('?' for _ in columns)})"
     cursor = source.execute(_select(schema, table, columns))
     count = 0
@@ -71,7 +73,7 @@ def _digest(db: Db, schema: Schema, table: str, columns: list[str]) -> str:
 def _compare(source: Db, target: Db, schema: Schema) -> None:
     for table in schema.table_names():
         columns = _columns(source, target, table)
-        if _digest(source, schema, table, columns) != _digest(target, schema, table, columns):
+        if columns and _digest(source, schema, table, columns) != _digest(target, schema, table, columns):
             raise EnvironmentProblem(f"{target.where}: {table} does not hold what {source.where} holds after the copy")
 
 

@@ -72,9 +72,9 @@ def lock_key(name: str) -> int:
 
 @functools.lru_cache(maxsize=256)
 def _dialect(statement: str) -> str:
-    """SQLite's `?` placeholders as psycopg's `%s` (and a literal `%` doubled), outside quoted strings."""
-    parts = statement.split("'")
-    return "'".join(part if i % 2 else part.replace("%", "%%").replace("?", "%s") for i, part in enumerate(parts))
+    """SQLite's `?` placeholders as psycopg's `%s` outside quoted strings; every literal `%` doubled (psycopg reads them all)."""
+    parts = statement.replace("%", "%%").split("'")
+    return "'".join(part if i % 2 else part.replace("?", "%s") for i, part in enumerate(parts))
 
 
 class PostgresDb(Db):

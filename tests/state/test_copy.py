@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 
+from migrate.gate import store
 from migrate.state import location
 from tests.helpers.postgres import ADMIN_PASSWORD
 from tests.helpers.tamper import tamper
-from tests.helpers.state import D, init, migrate, one_line, read_all, write_all
+from tests.helpers.state import D, T0, init, migrate, one_line, read_all, write_all
 
 
 def test_a_folder_into_a_database_and_back_reads_the_same_everywhere(tmp_path, postgres):
@@ -33,6 +34,26 @@ def test_a_folder_into_a_database_and_back_reads_the_same_everywhere(tmp_path, p
     # The copy goes on as a state of its own: new rows continue after the copied ones.
     write_all(location.parse(postgres.url), 3)
     assert len(read_all(location.parse(postgres.url))[0]) == 3
+
+
+def test_a_folder_written_before_chains_copies_and_reads_the_same(tmp_path, postgres):
+    folder = tmp_path / "old"
+    folder.mkdir()
+    old = sqlite3.connect(folder / "gate.sqlite", isolation_level=None)
+    old.executescript("CREATE TABLE attestations (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, domain TEXT "
+                      "NOT NULL, by TEXT NOT NULL, at TEXT NOT NULL, note TEXT);"
+                      "CREATE TABLE decisions (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, domain TEXT NOT NULL,"
+                      " status TEXT NOT NULL, evidence TEXT NOT NULL, report TEXT NOT NULL);")
+    old.execute("INSERT INTO attestations (kind, domain, by, at) VALUES ('data-saved', 'example.dk', 'Mette', ?)",
+                ("2027-01-14T06:00:00+00:00",))
+    old.close()
+    init(postgres)
+    result = migrate("state", "copy", str(folder), postgres.url)
+    assert result.returncode == 0, result.stderr
+    state = location.parse(postgres.url)
+    assert [a.by for a in store.attestations(state, "example.dk")] == ["Mette"]
+    store.attest(state, "data-saved", "example.dk", "Anne", T0)  # the legacy row is the chain's prefix from now on
+    assert [a.by for a in store.attestations(state, "example.dk")] == ["Mette", "Anne"]
 
 
 def test_copy_refuses_a_target_that_holds_a_state(tmp_path, postgres):

@@ -4,6 +4,8 @@ bounded time against a dead server, and the runner role's limits."""
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -15,7 +17,9 @@ from migrate import journal
 from migrate.errors import BadInput, BrokenChain
 from migrate.journal import Journal
 from migrate.state import location
+from migrate.state.access import reading
 from migrate.stores import SCHEMAS
+from tests.helpers.examples import ROOT
 from tests.helpers.ports import closed_port
 from tests.helpers.postgres import ADMIN_PASSWORD, RUNNER, RUNNER_PASSWORD
 from tests.helpers.state import D, T0, init, migrate, one_line, read_all, write_all
@@ -69,6 +73,16 @@ def test_a_folder_named_by_the_environment_must_hold_a_state(tmp_path, example_s
     assert migrate("state", "init", str(missing)).returncode == 0
     assert sorted(p.name for p in missing.iterdir()) == sorted(s.file for s in SCHEMAS)
     assert migrate("attest", str(example_spec_path), "data-saved", "--by", "Mette", env={location.ENV: str(missing)}).returncode == 0
+
+
+def test_psycopg_loads_only_for_a_state_in_a_database(tmp_path, example_spec_path):
+    probe = ("import sys; from migrate.cli import app; from typer.testing import CliRunner; "
+             "CliRunner().invoke(app, ['attest', sys.argv[1], 'data-saved', '--by', 'M', '--state', sys.argv[2]]); "
+             "print('psycopg' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe, str(example_spec_path), str(tmp_path / "state")],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.stdout.strip() == "False", result.stderr
+    assert (tmp_path / "state" / "gate.sqlite").exists()
 
 
 # -- the stores in the database --------------------------------------------------------------
@@ -178,3 +192,20 @@ def test_a_url_state_is_not_a_folder_and_an_unknown_scheme_is_bad_input():
     assert str(location.parse("postgresql://u:p%40ss@h:5/db?sslmode=require&password=q")) == "postgresql://u@h:5/db?sslmode=require"
     with pytest.raises(BadInput, match="neither a folder"):
         location.parse("sqlite://x")
+
+
+def test_the_url_sets_the_bounds_and_the_password_is_nowhere_in_the_state(postgres, example_spec_path):
+    init(postgres)
+    url = postgres.runner_url + "?connect_timeout=3&options=-c%20statement_timeout%3D4500"
+    with reading(location.parse(url), SCHEMAS[0]) as db:
+        assert db.execute("SHOW statement_timeout").fetchone()[0] == "4500ms"
+        assert db.execute("SHOW lock_timeout").fetchone()[0] == "30s"
+        assert db.execute("SHOW search_path").fetchone()[0] == "m365_exit_journal"
+    gated = migrate("gate", str(example_spec_path), "--state", url)
+    assert gated.returncode == 1, gated.stderr
+    attested = migrate("attest", str(example_spec_path), "data-saved", "--by", "Mette", "--state", url)
+    assert attested.returncode == 0 and f"postgresql://runner@127.0.0.1:{postgres.server.port}/" in attested.stderr
+    dump = "".join(str(row) for schema in SCHEMAS for table in schema.table_names()
+                   for row in postgres.sql(f"SELECT * FROM m365_exit_{schema.name}.{table}"))
+    assert "Mette" in dump and "locked" in dump
+    assert RUNNER_PASSWORD not in dump + gated.stdout + gated.stderr + attested.stderr
