@@ -158,7 +158,7 @@ def _where(where: str, schema: Schema | None) -> str:
 def _failed(where: str, exc: psycopg.Error, secrets: Sequence[str]) -> Exception:
     """A connection that failed as one line: a database or role that is not there is a wrong URL (bad input)."""
     text = scrub(" ".join(str(exc).split()), *secrets)
-    if re.search(r'(database|role) "[^"]*" does not exist|password authentication failed|no password supplied', text):
+    if re.search(r'(database|role) "[^"]*" does not exist|password authentication failed|no password supplied|invalid .*value', text):
         return BadInput(f"{where}: cannot connect ({text})")
     return EnvironmentProblem(f"{where}: cannot connect ({text}); is the database up and reachable?")
 
@@ -170,7 +170,10 @@ def connect(url: str, where: str, secrets: Sequence[str], schema: Schema | None,
     `marked`: the database must hold a state (`init`): otherwise bad input,
     and nothing is created.
     """
-    given = conninfo_to_dict(url)
+    try:
+        given = conninfo_to_dict(url)
+    except psycopg.Error as exc:
+        raise BadInput(f"{where}: not a PostgreSQL URL libpq can read ({scrub(' '.join(str(exc).split()), *secrets)})") from None
     options = [f"-c statement_timeout={STATEMENT_TIMEOUT}", f"-c lock_timeout={LOCK_TIMEOUT}", given.get("options") or ""]
     if schema is not None:
         options.append(f"-c search_path={namespace(schema)}")

@@ -209,3 +209,11 @@ def test_the_url_sets_the_bounds_and_the_password_is_nowhere_in_the_state(postgr
                    for row in postgres.sql(f"SELECT * FROM m365_exit_{schema.name}.{table}"))
     assert "Mette" in dump and "locked" in dump
     assert RUNNER_PASSWORD not in dump + gated.stdout + gated.stderr + attested.stderr
+
+
+@pytest.mark.parametrize("url", ["postgresql://u:s3cret-Pw@h/db?bogus=1", "postgresql://u:s3cret-Pw@127.0.0.1:notaport/db",
+                                 "postgresql://u@h/db?password=s3cret-Pw&nonsense=2"])
+def test_a_url_libpq_cannot_read_is_bad_input_without_the_password(example_spec_path, url):
+    result = migrate("gate", str(example_spec_path), "--state", url)
+    assert result.returncode == 2 and "s3cret-Pw" not in result.stderr + result.stdout
+    assert "postgresql://u@" in one_line(result)
