@@ -58,11 +58,12 @@ class Server:
         return psycopg.connect(self.url(database), autocommit=True)
 
 
-def _run(command: list[str], user: str | None) -> None:
+def _run(command: list[str], user: str | None, *, check: bool = True) -> bool:
     prefix = ["runuser", "-u", user, "--"] if user else []
     done = subprocess.run(prefix + command, capture_output=True, text=True, timeout=120)
-    if done.returncode:
+    if done.returncode and check:
         pytest.fail(f"{' '.join(command)} failed: {done.stderr.strip() or done.stdout.strip()}", pytrace=False)
+    return done.returncode == 0
 
 
 @pytest.fixture(scope="session")
@@ -82,11 +83,13 @@ def postgres_server() -> Iterator[Server]:
     password_file.chmod(0o644)
     _run([str(binaries / "initdb"), "-D", str(data), "-U", ADMIN, f"--pwfile={password_file}", "--auth-local=trust",
           "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], user)
-    port = free_port()
-    settings = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={sockets} -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
-    _run([str(binaries / "pg_ctl"), "-D", str(data), "-l", str(logs / "server.log"), "-w", "-t", "60", "-o", settings,
-          "start"], user)
+    for attempt in (1, 2, 3):  # a free port may be taken before the server binds it: another one then
+        port = free_port()
+        settings = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={sockets} -c fsync=off "
+                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
+        if _run([str(binaries / "pg_ctl"), "-D", str(data), "-l", str(logs / "server.log"), "-w", "-t", "60", "-o",
+                 settings, "start"], user, check=attempt == 3):
+            break
     server = Server(port)
     try:
         with server.admin() as db:
