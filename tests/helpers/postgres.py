@@ -72,31 +72,33 @@ def postgres_server() -> Iterator[Server]:
     user = "postgres" if os.geteuid() == 0 else None
     # Under /tmp, not the checkout: a `mktemp -d` checkout is 0700 and the server's user could not enter it.
     home = Path(tempfile.mkdtemp(prefix="m365-exit-pg-"))
-    home.chmod(0o755)
     data, sockets, logs = home / "data", home / "sockets", home / "logs"
-    for folder in (data, sockets, logs):
-        folder.mkdir(mode=0o700)
-        if user:
-            shutil.chown(folder, user, pwd.getpwnam(user).pw_gid)
-    password_file = home / "password"
-    password_file.write_text(ADMIN_PASSWORD + "\n")
-    password_file.chmod(0o644)
-    _run([str(binaries / "initdb"), "-D", str(data), "-U", ADMIN, f"--pwfile={password_file}", "--auth-local=trust",
-          "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], user)
-    for attempt in (1, 2, 3):  # a free port may be taken before the server binds it: another one then
-        port = free_port()
-        settings = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={sockets} -c fsync=off "
-                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
-        if _run([str(binaries / "pg_ctl"), "-D", str(data), "-l", str(logs / "server.log"), "-w", "-t", "60", "-o",
-                 settings, "start"], user, check=attempt == 3):
-            break
-    server = Server(port)
+    pg_ctl = [str(binaries / "pg_ctl"), "-D", str(data)]
     try:
+        home.chmod(0o755)
+        for folder in (data, sockets, logs):
+            folder.mkdir(mode=0o700)
+            if user:
+                shutil.chown(folder, user, pwd.getpwnam(user).pw_gid)
+        password_file = home / "password"
+        password_file.write_text(ADMIN_PASSWORD + "\n")
+        password_file.chmod(0o644)
+        _run([str(binaries / "initdb"), "-D", str(data), "-U", ADMIN, f"--pwfile={password_file}", "--auth-local=trust",
+              "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], user)
+        for attempt in (1, 2, 3):  # a free port may be taken before the server binds it: another one then
+            port = free_port()
+            settings = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={sockets} -c fsync=off "
+                        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
+            if _run([*pg_ctl, "-l", str(logs / "server.log"), "-w", "-t", "60", "-o", settings, "start"], user,
+                    check=attempt == 3):
+                break
+        server = Server(port)
         with server.admin() as db:
             db.execute(f"CREATE ROLE {RUNNER} LOGIN PASSWORD '{RUNNER_PASSWORD}'")
         yield server
     finally:
-        _run([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], user)
+        if (data / "postmaster.pid").exists():
+            _run([*pg_ctl, "-m", "immediate", "-w", "stop"], user, check=False)
         shutil.rmtree(home, ignore_errors=True)
 
 
