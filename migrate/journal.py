@@ -1,4 +1,4 @@
-"""The verification journal: every round's observations, append-only, in SQLite under --state.
+"""The verification journal: every round's observations, append-only, in the state (`--state`: SQLite or PostgreSQL).
 
 Why a journal: "safe to cancel" is a statement about time (the new state has
 been served everywhere authoritative for longer than any old TTL), so it
@@ -6,7 +6,7 @@ needs a record of *when* things were seen, and of the old state's TTLs
 measured while the old host still answered. One round is one transaction
 (crash-safe with WAL: a round is either wholly there or not at all), and
 triggers refuse UPDATE and DELETE on every table, so evidence is never
-rewritten by mistake (`migrate.state.sqlite`). Deliberate rewriting is
+rewritten by mistake (`migrate.state.access`). Deliberate rewriting is
 caught by hash chains (`migrate.state.chained`), one per domain: rounds,
 old TTLs and old name servers each link to their predecessor, and each
 round's digest covers its observations. Every read of rounds, old TTLs or
@@ -28,7 +28,6 @@ The gate reads `dns_evidence(state_dir, domain, now, seen)`.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -37,10 +36,13 @@ from functools import cached_property
 from pathlib import Path
 
 from migrate.gate.evidence import DnsEvidence
-from migrate.state import chained, keys
+from migrate.state import chained, keys, location
+from migrate.state.access import adopt, reported
 from migrate.state.chained import Chained
 from migrate.state.codec import canonical_json, digest, utc_text, utc_time
-from migrate.state.sqlite import Schema, adopt, open_reader, open_writer, problem, reported, transaction
+from migrate.state.db import Db, problem
+from migrate.state.location import Location
+from migrate.state.schema import Schema
 
 FILENAME = "journal.sqlite"
 
@@ -101,8 +103,6 @@ OLD_TTLS = Chained("old_ttls", ("round_id", "domain", "kind", "subject", "ttl", 
                    "old TTLs", scope="domain")
 OLD_SERVERS = Chained("old_servers", ("domain", "name", "first_seen"), "journal", "old name servers", scope="domain",
                       order="rowid")
-SCHEMA = Schema("the journal", _TABLES, evidence=("rounds", "observations", "old_ttls", "old_servers"),
-                chains=(ROUNDS, OLD_TTLS, OLD_SERVERS))
 
 
 def _digest(observations: Iterable[str], verdict: str) -> str:
@@ -170,17 +170,17 @@ class MeasuredTTL:
 
 
 class Journal:
-    """One SQLite file per state folder; open, use, close (or use as a context manager)."""
+    """The journal of one state; open, use, close (or use as a context manager)."""
 
-    def __init__(self, path: Path, create: bool = True) -> None:
-        self.path = Path(path)
+    def __init__(self, state: Location | Path, create: bool = True) -> None:
+        where = location.of(state)
         self.key = keys.from_environment()
-        # create=False: read-only, and `db` is None when there is no file.
-        self.db = open_writer(self.path, SCHEMA) if create else open_reader(self.path, SCHEMA)
+        # create=False: read-only, and `db` is None when a state folder has no journal file.
+        self.db = where.writer(SCHEMA) if create else where.reader(SCHEMA)
 
     @classmethod
-    def open(cls, state_dir: Path | str) -> Journal:
-        return cls(Path(state_dir) / FILENAME)
+    def open(cls, state: Location | Path | str) -> Journal:
+        return cls(location.of(state))
 
     def close(self) -> None:
         self.db.close()
@@ -190,8 +190,8 @@ class Journal:
 
     def __exit__(self, kind, exc, traceback) -> None:
         self.close()
-        if isinstance(exc, sqlite3.Error):  # a read that failed (writes say so themselves): one line naming the file
-            raise problem(self.path, "read the journal", exc) from None
+        if isinstance(exc, self.db.errors):  # a read that failed (writes say so themselves): one line naming the store
+            raise problem(self.db.where, "read the journal", self.db.describe(exc)) from None
 
     # -- writing -------------------------------------------------------------
 
@@ -217,9 +217,9 @@ class Journal:
         round_digest = _digest(texts, _verdict(status, authoritative_ok, started_at, finished_at, eta, safe_after, checks_json))
         # Locked by another writer, disk full, a damaged file: one line naming the file; nothing was written.
         # A broken chain is its own line (BrokenChain): verify does not build on altered evidence.
-        with reported(self.path, "write the round to the journal", "is another `migrate verify` using this --state?"), \
-                transaction(self.db):
-            (round_id,) = chained.append(self.db, self.path, ROUNDS, domain, [dict(
+        with reported(self.db, "write the round to the journal", "is another `migrate verify` using this --state?"), \
+                self.db.transaction():
+            (round_id,) = chained.append(self.db, ROUNDS, domain, [dict(
                 domain=domain, started_at=utc_text(started_at), finished_at=utc_text(finished_at), status=status,
                 authoritative_ok=int(authoritative_ok), eta=utc_text(eta), safe_after=utc_text(safe_after),
                 digest=round_digest, observations=len(rows), checks=checks_json)], self.key)
@@ -233,13 +233,13 @@ class Journal:
                     for r, text in zip(rows, texts)
                 ],
             )
-            chained.append(self.db, self.path, OLD_TTLS, domain, [
+            chained.append(self.db, OLD_TTLS, domain, [
                 dict(round_id=round_id, domain=domain, kind=kind, subject=subject, ttl=ttl, server=server,
                      measured_at=utc_text(finished_at))
                 for kind, subject, ttl, server in old_ttls
             ], self.key)
             known = {name for (name,) in self.db.execute("SELECT name FROM old_servers WHERE domain = ?", (domain,))}
-            chained.append(self.db, self.path, OLD_SERVERS, domain, [
+            chained.append(self.db, OLD_SERVERS, domain, [
                 dict(domain=domain, name=name, first_seen=utc_text(finished_at))
                 for name in dict.fromkeys(old_servers) if name not in known
             ], self.key)
@@ -264,7 +264,7 @@ class Journal:
 
     def rounds(self, domain: str) -> list[RoundRow]:
         """The domain's rounds, oldest first, once their chain verified."""
-        return [self._row(r) for r in chained.rows(self.db, self.path, ROUNDS, domain, self.key)[0]]
+        return [self._row(r) for r in chained.rows(self.db, ROUNDS, domain, self.key)[0]]
 
     def latest(self, domain: str) -> RoundRow | None:
         row = self.db.execute(f"SELECT {self._COLUMNS} FROM rounds WHERE domain = ? ORDER BY id DESC LIMIT 1", (domain,)).fetchone()
@@ -283,11 +283,11 @@ class Journal:
         return _holds(row, texts)
 
     def old_ttls(self, domain: str) -> list[MeasuredTTL]:
-        rows = chained.rows(self.db, self.path, OLD_TTLS, domain, self.key)[0]
+        rows = chained.rows(self.db, OLD_TTLS, domain, self.key)[0]
         return [MeasuredTTL(k, s, t, srv, utc_time(m)) for _, _, _, k, s, t, srv, m in rows]
 
     def old_servers(self, domain: str) -> list[str]:
-        return sorted(name for _, _, name, _ in chained.rows(self.db, self.path, OLD_SERVERS, domain, self.key)[0])
+        return sorted(name for _, _, name, _ in chained.rows(self.db, OLD_SERVERS, domain, self.key)[0])
 
     def streak_start(self, domain: str, *, current_ok: bool, current_at: datetime) -> datetime | None:
         """When the current unbroken run of authoritative-ok rounds began, counting a round not yet recorded.
@@ -303,7 +303,7 @@ class Journal:
 
     def evidence(self, domain: str, now: datetime, seen: Callable[[chained.Read], None] = lambda read: None) -> DnsEvidence:
         """What the gate needs about `domain`, from rounds whose whole chain verified; `seen` hears of that chain."""
-        rows, read = _verified(self.db, self.path, domain, self.key)
+        rows, read = _verified(self.db, domain, self.key)
         seen(read)
         rounds = [self._row(r) for r in rows]
         if not rounds:
@@ -354,31 +354,35 @@ def _streak(rounds: list[RoundRow], *, current_at: datetime | None = None) -> tu
     return tuple(reversed(streak))
 
 
-def _verified(db: sqlite3.Connection, file: Path, domain: str, key: bytes | None) -> tuple[list[tuple], chained.Read]:
+def _verified(db: Db, domain: str, key: bytes | None) -> tuple[list[tuple], chained.Read]:
     """The domain's rounds as stored, once their chain verified and every round's observations hash to its digest."""
     texts: dict[int, list[str]] = defaultdict(list)
-    with chained.snapshot(db):
-        rows, read = chained.rows(db, file, ROUNDS, domain, key)
+    with db.snapshot():
+        rows, read = chained.rows(db, ROUNDS, domain, key)
         for round_id, text in db.execute(
             "SELECT o.round_id, o.answer FROM observations o JOIN rounds r ON r.id = o.round_id WHERE r.domain = ?", (domain,)
         ):
             texts[round_id].append(text)
     for row in rows:
         if not _holds(row, texts[row[0]]):
-            raise chained.broken(file, ROUNDS, domain, f"its observations or verdict no longer hash to its digest "
+            raise chained.broken(db.where, ROUNDS, domain, f"its observations or verdict no longer hash to its digest "
                                  f"sha256:{row[8]} (altered after verify wrote them)", f"round #{row[0]}")
     return rows, read
 
 
-def seal(state_dir: Path | str, key: bytes) -> int:
-    """Put the journal in `state_dir` under `key` as it stands, once every round still hashes to its digest; how many chains."""
-    file = Path(state_dir) / FILENAME
+def _check(db: Db, key: bytes | None) -> None:
+    """Every round of every domain still hashes to its digest (what a reader verifies besides the chains)."""
+    for (domain,) in db.execute("SELECT DISTINCT domain FROM rounds").fetchall():
+        _verified(db, domain, key)
 
-    def check(db: sqlite3.Connection) -> None:
-        for (domain,) in db.execute("SELECT DISTINCT domain FROM rounds").fetchall():
-            _verified(db, file, domain, key)
 
-    return adopt(file, SCHEMA, key, check)
+SCHEMA = Schema("the journal", FILENAME, _TABLES, evidence=("rounds", "observations", "old_ttls", "old_servers"),
+                chains=(ROUNDS, OLD_TTLS, OLD_SERVERS), check=_check)
+
+
+def seal(state: Location | Path | str, key: bytes) -> int:
+    """Put the journal under `key` as it stands, once every round still hashes to its digest; how many chains."""
+    return adopt(location.of(state), SCHEMA, key)
 
 
 def _holds(row: tuple, observations: list[str]) -> bool:
@@ -394,16 +398,17 @@ def _first_ttl(row: dict) -> int | None:
     return None
 
 
-def dns_evidence(state_dir: Path | str, domain: str, now: datetime,
+def dns_evidence(state: Location | Path | str, domain: str, now: datetime,
                  seen: Callable[[chained.Read], None] = lambda read: None) -> DnsEvidence:
-    """The gate's view of DNS for `domain` from the journal in `state_dir` (read-only); `seen` hears of the chain.
+    """The gate's view of DNS for `domain` from the state's journal (read-only); `seen` hears of the chain.
 
-    A missing journal is not an error: it is evidence of nothing (no rounds,
-    not held, not safe), and the gate stays locked.
+    A missing journal file is not an error: it is evidence of nothing (no
+    rounds, not held, not safe), and the gate stays locked.
     """
-    journal = Journal(Path(state_dir) / FILENAME, create=False)
+    where = location.of(state)
+    journal = Journal(where, create=False)
     if journal.db is None:
-        seen(chained.nothing(journal.path, ROUNDS, domain))
+        seen(chained.nothing(where.file(SCHEMA), ROUNDS, domain))
         return DnsEvidence.nothing(domain, now)
     with journal:
         return journal.evidence(domain, now, seen)

@@ -11,22 +11,21 @@ with the key in one transaction per file.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from migrate import journal
 from migrate.errors import BadInput
 from migrate.gate import store
 from migrate.notify import ledger
 from migrate.state import keys
+from migrate.state.location import Location
 
 
-def seal(state_dir: Path) -> dict[str, int]:
-    """Seal every store in `state_dir` with the key in the environment; {store: chains sealed}."""
+def seal(state: Location) -> dict[str, int]:
+    """Seal every store of the state with the key in the environment; {store: chains sealed}."""
     key = keys.from_environment()
     if key is None:
         raise BadInput(f"{keys.ENV} is not set: it is the key to seal the state with")
     return {
-        "journal": journal.seal(state_dir, key),
-        "gate store": store.seal(state_dir, key),
-        "ledger": ledger.seal(state_dir, key),
+        "journal": journal.seal(state, key),
+        "gate store": store.seal(state, key),
+        "ledger": ledger.seal(state, key),
     }

@@ -20,7 +20,8 @@ MASK = "***"
 
 # Every variable a secret enters the program through; a spec may name another
 # one for the TSIG secret (dns.rfc2136.secret_env), which callers pass along.
-ENVIRONMENT = ("GRAPH_CLIENT_SECRET", "SMTP_PASSWORD", "M365_EXIT_TSIG_SECRET", "CLOUDFLARE_API_TOKEN", "M365_EXIT_STATE_KEY")
+ENVIRONMENT = ("GRAPH_CLIENT_SECRET", "SMTP_PASSWORD", "M365_EXIT_TSIG_SECRET", "CLOUDFLARE_API_TOKEN", "M365_EXIT_STATE_KEY",
+               "PGPASSWORD")
 
 _JSON_SHORT = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 

@@ -10,10 +10,11 @@ import pytest
 # Helpers assert too: rewrite them so a failure shows its values.
 pytest.register_assert_rewrite("tests.helpers")
 
-# Fixtures that start real servers (the DNS lab, the loopback Graph server) and
-# the Pulumi mock runtime, shared by every test module.
+# Fixtures that start real servers (the DNS lab, the loopback Graph server, PostgreSQL,
+# a loopback Cloudflare API) and the Pulumi mock runtime, shared by every test module.
 pytest_plugins = [
     "tests.helpers.lab_fixture", "tests.helpers.graph_server", "tests.helpers.pulumi_mocks", "tests.helpers.cloudflare_api",
+    "tests.helpers.postgres", "tests.helpers.state",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

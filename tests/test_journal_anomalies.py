@@ -95,7 +95,7 @@ def test_a_journal_locked_by_another_writer_is_one_clear_error(tmp_path):
     other = sqlite3.connect(tmp_path / "journal.sqlite", isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     try:
-        with Journal(tmp_path / "journal.sqlite") as journal:
+        with Journal.open(tmp_path) as journal:
             journal.db.execute("PRAGMA busy_timeout = 100")
             with pytest.raises(EnvironmentProblem, match="journal"):
                 add(journal, 1, "converging", True)

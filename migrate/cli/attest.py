@@ -14,7 +14,7 @@ import typer
 from migrate import localtime
 from migrate.cli import output
 from migrate.cli.app import app
-from migrate.cli.options import SpecArg, StateOpt, load, state_dir
+from migrate.cli.options import SpecArg, StateOpt, load, state_location
 from migrate.errors import BadInput
 from migrate.gate import store
 from migrate.names import domain_id
@@ -38,7 +38,7 @@ def attest_command(
         if not name:
             raise BadInput("--by: give the name of the person attesting")
         loaded = load(spec)
-        folder = state_dir(loaded, state)
+        folder = state_location(loaded, state)
         record = store.attest(folder, what, domain_id(loaded.domain), name, datetime.now(timezone.utc), note)
         output.message(f"recorded: {what} for {record.domain} by {record.by} at {localtime.format(record.at, loaded.tz)} in {folder}")
         return 0

@@ -19,7 +19,7 @@ import typer
 from migrate import localtime
 from migrate.cli import output
 from migrate.cli.app import app
-from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_dir
+from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_location
 from migrate.errors import BadInput
 from migrate.gate import github as gate_github
 from migrate.gate import run as gate_run
@@ -113,7 +113,7 @@ def gate_command(
             raise BadInput("--ci reports an evaluation; --explain evaluates nothing: choose one")
         with gate_github.step(ci) as step:
             loaded = load(spec)
-            folder = state_dir(loaded, state)
+            folder = state_location(loaded, state)
             if explain:
                 return _explain(loaded, folder, json)
             outcome = gate_run.run(loaded, folder)

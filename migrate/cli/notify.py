@@ -16,7 +16,7 @@ import typer
 
 from migrate.cli import output
 from migrate.cli.app import app
-from migrate.cli.options import SpecArg, StateOpt, load, state_dir
+from migrate.cli.options import SpecArg, StateOpt, load, local_folder, state_location
 from migrate.errors import BadInput
 from migrate.notify import send, wave as wave_module, waves
 
@@ -79,11 +79,11 @@ def notify_command(
             return 0
 
         single = notice.pick(only, "--only") if only else None
-        folder = state_dir(loaded, state)
+        folder = state_location(loaded, state)
         # Refused before anything is written: outside its window a wave is only rendered without --send.
         permit = wave_module.permit(notice, folder, datetime.now(timezone.utc), force=force) if send_ else None
         # One folder per wave, also under --out: a wave never replaces another's files.
-        box = (out or folder / "outbox") / wave
+        box = (out or local_folder(loaded, folder) / "outbox") / wave
         letters = wave_module.write(notice, box, owned=out is None, only=single)
         for letter in letters:
             output.record(str(letter.path))

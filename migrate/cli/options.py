@@ -11,11 +11,15 @@ import typer
 from migrate import spec as spec_module
 from migrate.errors import BadInput
 from migrate.spec import Spec
+from migrate.state import location
+from migrate.state.location import Location
+from migrate.stores import SCHEMAS
 
 SpecArg = Annotated[Path, typer.Argument(help="The migration spec (migration.yaml).", show_default=False)]
 StateOpt = Annotated[
-    Path | None,
-    typer.Option("--state", help="Folder for the journal and ledgers (default: .migrate/ next to the spec)."),
+    str | None,
+    typer.Option("--state", help="Where the journal, ledger and gate store live: a folder (SQLite) or a postgresql:// URL "
+                 f"(default: ${location.ENV}, else .migrate/ next to the spec).", show_default=False),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
@@ -24,10 +28,31 @@ def load(path: Path) -> Spec:
     return spec_module.load(path)
 
 
-def state_dir(spec: Spec, state: Path | None) -> Path:
+def state_location(spec: Spec, state: str | None) -> Location:
+    """Where the state lives: --state, else M365_EXIT_STATE, else the folder next to the spec.
+
+    A URL, or a place named by the environment, must hold a state already
+    (bad input otherwise: `migrate state init` creates one). A folder given
+    by --state, or the default one, is created if need be.
+    """
+    from_env = os.environ.get(location.ENV) if state is None else None
+    if not (state or from_env):
+        return location.Folder(_folder(spec.default_state(), "the state folder (default .migrate/ next to the spec)"))
+    origin = "--state" if state else location.ENV
+    where = location.parse(state or from_env, origin=origin, named=bool(from_env))
+    if isinstance(where, location.Folder) and not where.named:
+        return location.Folder(_folder(where.path, origin))
+    where.check(SCHEMAS)
+    return where
+
+
+def local_folder(spec: Spec, where: Location) -> Path:
+    """Where a command keeps files of its own (the outbox): the state folder, or for a database the default folder."""
+    return where.path if isinstance(where, location.Folder) else spec.default_state()
+
+
+def _folder(folder: Path, option: str) -> Path:
     """The state folder, created if need be; a file in the way, or no right to create it, is bad input."""
-    folder = state or spec.default_state()
-    option = "--state" if state else "the state folder (default .migrate/ next to the spec)"
     if folder.exists() and not folder.is_dir():
         raise BadInput(f"{option}: {folder} is a file, not a folder")
     try:

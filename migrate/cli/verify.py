@@ -21,7 +21,7 @@ from rich.text import Text
 from migrate import duration, plan as planner
 from migrate.cli import output
 from migrate.cli.app import app
-from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_dir
+from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_location
 from migrate.errors import BadInput
 from migrate.report import NOTE
 from migrate.verify import report, watch as watcher
@@ -125,7 +125,7 @@ def verify_command(
         # One plan for every round: the zone file is read once, and what a round probes
         # for residue (current) is the zone the desired one was computed from.
         built = planner.build(loaded)
-        folder = state_dir(loaded, state)
+        folder = state_location(loaded, state)
 
         def one() -> RoundResult:
             return watcher.one_round(loaded, settings, folder, desired=built.desired, current=built.current)

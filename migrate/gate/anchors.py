@@ -42,7 +42,7 @@ class Anchors:
         anchor = self.previous.get(store)
         why = read.chain.extends(anchor) if anchor else None
         if why:
-            raise BrokenChain(f"{read.file}: {read.title} are not what gate decision #{self.decision} saw, grown: {why}", store)
+            raise BrokenChain(f"{read.where}: {read.title} are not what gate decision #{self.decision} saw, grown: {why}", store)
         self.seen[store] = read.chain.head
 
     def heads(self) -> dict[str, Head]:

@@ -1,8 +1,8 @@
-"""The gate's own SQLite file under --state: attestations and the decision audit trail.
+"""The gate's own store in the state: attestations and the decision audit trail.
 
-Kept apart from the verify journal and the notification ledger (`gate.sqlite`),
-so each writer owns its file. Append-only: triggers refuse UPDATE and DELETE
-on both tables (`migrate.state.sqlite`), and each table is a hash chain per
+Kept apart from the verify journal and the notification ledger (`gate.sqlite`
+in a state folder), so each writer owns its file. Append-only: triggers
+refuse UPDATE and DELETE on both tables (`migrate.state`), and each table is a hash chain per
 domain (`migrate.state.chained`) that every read verifies whole.
 
 Each decision records the heads of the chains it rested on (`heads`: the
@@ -19,11 +19,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from migrate.gate.evidence import Attestation
-from migrate.state import chained, keys
+from migrate.state import chained, keys, location
+from migrate.state.access import adopt, reading, writing
 from migrate.state.chain import Head
 from migrate.state.chained import Chained
 from migrate.state.codec import canonical_json, utc_text, utc_time
-from migrate.state.sqlite import Schema, adopt, reading, transaction, writing
+from migrate.state.location import Location
+from migrate.state.schema import Schema
 
 FILENAME = "gate.sqlite"
 # data-saved: users saved their data (the gate's data_saved); cancelled: the subscription
@@ -36,7 +38,7 @@ CREATE TABLE IF NOT EXISTS attestations (
     id      INTEGER PRIMARY KEY AUTOINCREMENT,
     kind    TEXT NOT NULL,
     domain  TEXT NOT NULL,
-    by      TEXT NOT NULL,
+    "by"    TEXT NOT NULL,
     at      TEXT NOT NULL,
     note    TEXT
 );
@@ -52,34 +54,29 @@ CREATE TABLE IF NOT EXISTS decisions (
 ATTESTATIONS = Chained("attestations", ("kind", "domain", "by", "at", "note"), "attestations", "attestations", scope="domain")
 DECISIONS = Chained("decisions", ("at", "domain", "status", "evidence", "report", "heads"), "decisions", "gate decisions",
                     scope="domain")
-SCHEMA = Schema("the gate store", _TABLES, evidence=("attestations", "decisions"), chains=(ATTESTATIONS, DECISIONS),
+SCHEMA = Schema("the gate store", FILENAME, _TABLES, evidence=("attestations", "decisions"), chains=(ATTESTATIONS, DECISIONS),
                 added=(("decisions", "heads TEXT"),))
-
-
-def _file(state_dir: Path) -> Path:
-    return Path(state_dir) / FILENAME
 
 
 # -- attestations -------------------------------------------------------------------
 
 
-def attest(state_dir: Path, kind: str, domain: str, by: str, at: datetime, note: str | None = None) -> Attestation:
+def attest(state: Location | Path, kind: str, domain: str, by: str, at: datetime, note: str | None = None) -> Attestation:
     key = keys.from_environment()
-    with writing(_file(state_dir), SCHEMA) as db, transaction(db):
-        chained.append(db, _file(state_dir), ATTESTATIONS, domain,
+    with writing(state, SCHEMA) as db, db.transaction():
+        chained.append(db, ATTESTATIONS, domain,
                        [dict(kind=kind, domain=domain, by=by, at=utc_text(at), note=note)], key)
     return Attestation(kind=kind, domain=domain, by=by, at=at.astimezone(timezone.utc), note=note)
 
 
-def attestations(state_dir: Path, domain: str, seen: Callable[[chained.Read], None] = lambda read: None) -> list[Attestation]:
+def attestations(state: Location | Path, domain: str, seen: Callable[[chained.Read], None] = lambda read: None) -> list[Attestation]:
     """The domain's attestations, once their whole chain verified; `seen` hears of that chain."""
-    file = _file(state_dir)
     key = keys.from_environment()
-    with reading(file, SCHEMA) as db:
+    with reading(state, SCHEMA) as db:
         if db is None:
-            seen(chained.nothing(file, ATTESTATIONS, domain))
+            seen(chained.nothing(location.of(state).file(SCHEMA), ATTESTATIONS, domain))
             return []
-        rows, read = chained.rows(db, file, ATTESTATIONS, domain, key)
+        rows, read = chained.rows(db, ATTESTATIONS, domain, key)
     seen(read)
     return [Attestation(kind=k, domain=d, by=b, at=utc_time(a), note=n) for _, k, d, b, a, n in rows]
 
@@ -98,24 +95,23 @@ class Decision:
     heads: dict[str, Head] = field(default_factory=dict)  # store -> the chain head the decision rested on
 
 
-def record(state_dir: Path, at: datetime, domain: str, status: str, evidence: dict[str, str], report: dict,
+def record(state: Location | Path, at: datetime, domain: str, status: str, evidence: dict[str, str], report: dict,
            heads: dict[str, Head] | None = None) -> int:
     key = keys.from_environment()
-    with writing(_file(state_dir), SCHEMA) as db, transaction(db):
-        (decision,) = chained.append(db, _file(state_dir), DECISIONS, domain, [dict(
+    with writing(state, SCHEMA) as db, db.transaction():
+        (decision,) = chained.append(db, DECISIONS, domain, [dict(
             at=utc_text(at), domain=domain, status=status, evidence=canonical_json(evidence), report=canonical_json(report),
             heads=canonical_json({store: head.to_dict() for store, head in (heads or {}).items()}))], key)
         return decision
 
 
-def decisions(state_dir: Path, domain: str, limit: int | None = 50) -> list[Decision]:
+def decisions(state: Location | Path, domain: str, limit: int | None = 50) -> list[Decision]:
     """The newest `limit` decisions (all with None), oldest first, once the whole chain of them verified."""
-    file = _file(state_dir)
     key = keys.from_environment()
-    with reading(file, SCHEMA) as db:
+    with reading(state, SCHEMA) as db:
         if db is None:
             return []
-        rows = chained.rows(db, file, DECISIONS, domain, key)[0]
+        rows = chained.rows(db, DECISIONS, domain, key)[0]
     return [_decision(row) for row in (rows[-limit:] if limit else rows)]
 
 
@@ -125,17 +121,17 @@ def _decision(row: tuple) -> Decision:
     return Decision(i, utc_time(at), domain, status, json.loads(evidence), json.loads(report), anchors)
 
 
-def first_unlocked(state_dir: Path, domain: str) -> datetime | None:
+def first_unlocked(state: Location | Path, domain: str) -> datetime | None:
     """When the gate first unlocked for `domain`, by the audit trail (verified whole); None if it never did."""
-    return next((d.at for d in decisions(state_dir, domain, limit=None) if d.status == "unlocked"), None)
+    return next((d.at for d in decisions(state, domain, limit=None) if d.status == "unlocked"), None)
 
 
-def last(state_dir: Path, domain: str) -> Decision | None:
+def last(state: Location | Path, domain: str) -> Decision | None:
     """The newest decision (after the whole chain verified): what the next gate run must find still true."""
-    found = decisions(state_dir, domain, limit=1)
+    found = decisions(state, domain, limit=1)
     return found[-1] if found else None
 
 
-def seal(state_dir: Path, key: bytes) -> int:
-    """Put the attestations and decisions in `state_dir` under `key` as they stand; how many chains."""
-    return adopt(_file(state_dir), SCHEMA, key)
+def seal(state: Location | Path, key: bytes) -> int:
+    """Put the attestations and decisions under `key` as they stand; how many chains."""
+    return adopt(state, SCHEMA, key)

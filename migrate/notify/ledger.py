@@ -1,10 +1,10 @@
-"""The send ledger: what was sent to whom, in SQLite under `--state`.
+"""The send ledger: what was sent to whom, in the state (`--state`: SQLite or PostgreSQL).
 
 One row per (wave, recipient address), with the Message-ID, the status, the
 time sent (UTC), the number of attempts and the last error. Every change is
 also appended to `events` for the history.
 
-`events` is evidence: append-only (`migrate.state.sqlite` refuses UPDATE and
+`events` is evidence: append-only (the state layer refuses UPDATE and
 DELETE) and a hash chain (`migrate.state.chained`). `messages` is not, by
 design: it is the state machine below, and each step (sending -> data -> sent
 or failed) updates its row in place, in the same transaction as the event
@@ -35,21 +35,21 @@ Statuses and why ("never twice, never skipped"):
 - `failed`: the server refused it (5xx, or 4xx after all retries) or it
   never got to the body: not delivered, so a re-run sends it again.
 - no row: never attempted; a re-run sends it.
-Only one sending run per state folder at a time (an exclusive lock on
-`notify.lock`), so a `sending` row seen by a run is always a dead run's.
+Only one sending run per state at a time (`send.exclusive`: a lock file in
+a folder, an advisory lock in PostgreSQL), so a `sending` row seen by a run
+is always a dead run's.
 
 `sends` is evidence too: one row per sending run of a wave, written before
 its first message, with the data deadline its messages name (the gate holds
 the users to it: `migrate.notify.promise`) and, for a run `--force` sent
 outside the wave's window, that window (`migrate.notify.windows`).
 
-Gate contract: `delivered(state_dir, wave) -> {address: time sent (UTC)}`,
+Gate contract: `delivered(state, wave) -> {address: time sent (UTC)}`,
 addresses in lower case, `sent` rows only (uncertain ones do not count).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from collections.abc import Callable
@@ -58,10 +58,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from migrate.errors import BrokenChain
-from migrate.state import chained, keys
+from migrate.state import chained, keys, location
+from migrate.state.access import adopt, reading, writing
 from migrate.state.chained import Chained
 from migrate.state.codec import canonical_json, utc_text, utc_time
-from migrate.state.sqlite import Schema, adopt, reading, transaction, writing
+from migrate.state.db import Db
+from migrate.state.location import Location
+from migrate.state.schema import Schema
 
 FILENAME = "notify.sqlite"
 
@@ -103,9 +106,6 @@ CREATE TABLE IF NOT EXISTS sends (
 """
 EVENTS = Chained("events", ("at", "wave", "address", "status", "detail", "entry"), "ledger", "notification events")
 SENDS = Chained("sends", ("at", "wave", "data_deadline", "forced"), "ledger", "sending runs")
-# `messages` is the mutable state machine (see the module docstring); the rest is evidence.
-SCHEMA = Schema("the notification ledger", _TABLES, evidence=("events", "sends"), chains=(EVENTS, SENDS),
-                added=(("events", "entry TEXT"),))
 
 
 @dataclass(frozen=True)
@@ -136,8 +136,9 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def path(state_dir: Path) -> Path:
-    return Path(state_dir) / FILENAME
+def path(folder: Location | Path) -> Path:
+    """The ledger's file in a state folder."""
+    return location.of(folder).file(SCHEMA)
 
 
 def _recorded(row: tuple) -> str:
@@ -145,10 +146,10 @@ def _recorded(row: tuple) -> str:
     return canonical_json(list(row))
 
 
-def verified(db: sqlite3.Connection, file: Path, key: bytes | None) -> chained.Read:
+def verified(db: Db, key: bytes | None) -> chained.Read:
     """The events chain, once it verified whole and `messages` is what its newest event per recipient says."""
-    with chained.snapshot(db):
-        rows, read = chained.rows(db, file, EVENTS, None, key)
+    with db.snapshot():
+        rows, read = chained.rows(db, EVENTS, None, key)
         messages = {(row[0], row[1]): row for row in db.execute(f"SELECT {_COLUMNS} FROM messages")}
     newest = {(wave, address): (status, entry) for _, _, wave, address, status, _, entry in rows}
     for (wave, address), (status, entry) in newest.items():
@@ -159,28 +160,32 @@ def verified(db: sqlite3.Connection, file: Path, key: bytes | None) -> chained.R
             continue
         else:
             why = f"its row says {row[3]}, its newest event says {status}" if row[3] != status else "its row was edited"
-        raise BrokenChain(f"{file}: the message to {address} ({wave}) does not match the events: {why}", EVENTS.store)
+        raise BrokenChain(f"{db.where}: the message to {address} ({wave}) does not match the events: {why}", EVENTS.store)
     if messages:
         wave, address = next(iter(messages))
-        raise BrokenChain(f"{file}: the message to {address} ({wave}) has no event (written outside the ledger)", EVENTS.store)
+        raise BrokenChain(f"{db.where}: the message to {address} ({wave}) has no event (written outside the ledger)", EVENTS.store)
     return read
 
 
+# `messages` is the mutable state machine (see the module docstring); the rest is evidence.
+SCHEMA = Schema("the notification ledger", FILENAME, _TABLES, evidence=("events", "sends"), chains=(EVENTS, SENDS),
+                added=(("events", "entry TEXT"),), check=verified)
+
+
 class Ledger:
-    def __init__(self, connection: sqlite3.Connection, file: Path, key: bytes | None) -> None:
-        self.db = connection
-        self.file = file
+    def __init__(self, db: Db, key: bytes | None) -> None:
+        self.db = db
         self.key = key
 
     @classmethod
     @contextmanager
-    def open(cls, state_dir: Path) -> Iterator[Ledger]:
+    def open(cls, state: Location | Path) -> Iterator[Ledger]:
         """The ledger to send through, once it verified (`verified`): nothing is sent on a trimmed or edited one."""
-        # synchronous=FULL (the state layer's default) matters here: a commit is on disk before we go on to talk SMTP.
+        # Durable commits (SQLite's synchronous=FULL, PostgreSQL's commit) matter here: a claim is stored before we talk SMTP.
         key = keys.from_environment()
-        with writing(path(state_dir), SCHEMA) as db:
-            verified(db, path(state_dir), key)
-            yield cls(db, path(state_dir), key)
+        with writing(state, SCHEMA) as db:
+            verified(db, key)
+            yield cls(db, key)
 
     # -- reading -----------------------------------------------------------
 
@@ -209,20 +214,20 @@ class Ledger:
 
     def _event(self, wave: str, address: str, status: str, detail: str | None = None) -> None:
         row = self.db.execute(f"SELECT {_COLUMNS} FROM messages WHERE wave = ? AND address = ?", (wave, address)).fetchone()
-        chained.append(self.db, self.file, EVENTS, None, [dict(
+        chained.append(self.db, EVENTS, None, [dict(
             at=utc_text(_now()), wave=wave, address=address, status=status, detail=detail, entry=_recorded(row))], self.key)
 
     def begin(self, wave: str, *, data_deadline: str | None, forced: str | None) -> None:
         """Record a sending run of `wave` before its first message goes out."""
-        with transaction(self.db):
-            chained.append(self.db, self.file, SENDS, None,
-                           [dict(at=utc_text(_now()), wave=wave, data_deadline=data_deadline, forced=forced)], self.key)
+        with self.db.transaction():
+            chained.append(self.db, SENDS, None, [dict(at=utc_text(_now()), wave=wave, data_deadline=data_deadline, forced=forced)],
+                           self.key)
 
     def claim(self, wave: str, address: str, message_id: str, *, resend_uncertain: bool = False) -> bool:
         """Record `sending` before the SMTP transaction. False: sent already, or uncertain
         (unless resend_uncertain), so it must not be sent now."""
         key = address.lower()
-        with transaction(self.db):
+        with self.db.transaction():
             row = self.db.execute("SELECT status, phase FROM messages WHERE wave = ? AND address = ?", (wave, key)).fetchone()
             status, phase = row if row else (None, None)
             uncertain = status == SENDING and phase == "data"
@@ -232,7 +237,7 @@ class Ledger:
                 """INSERT INTO messages (wave, address, message_id, status, attempts, claimed_at)
                    VALUES (?, ?, ?, 'sending', 1, ?)
                    ON CONFLICT (wave, address) DO UPDATE SET
-                     message_id = excluded.message_id, status = 'sending', phase = 'envelope', attempts = attempts + 1,
+                     message_id = excluded.message_id, status = 'sending', phase = 'envelope', attempts = messages.attempts + 1,
                      claimed_at = excluded.claimed_at, error = NULL, permanent = 0""",
                 (wave, key, message_id, utc_text(_now())),
             )
@@ -242,7 +247,7 @@ class Ledger:
 
     def _update(self, wave: str, address: str, status: str, sets: str, args: tuple, detail: str | None) -> None:
         key = address.lower()
-        with transaction(self.db):
+        with self.db.transaction():
             self.db.execute(f"UPDATE messages SET status = ?, {sets} WHERE wave = ? AND address = ?", (status, *args, wave, key))
             self._event(wave, key, status, detail)
 
@@ -268,39 +273,36 @@ class Ledger:
         self._update(wave, address, SENT, "sent_at = claimed_at, error = NULL", (), "confirmed by the operator")
 
 
-def events_chain(state_dir: Path) -> chained.Read:
+def events_chain(state: Location | Path) -> chained.Read:
     """The ledger's events chain, once it verified with its messages (`verified`), read-only; empty without a ledger."""
-    file = path(state_dir)
-    with reading(file, SCHEMA) as db:
-        return chained.nothing(file, EVENTS, None) if db is None else verified(db, file, keys.from_environment())
+    with reading(state, SCHEMA) as db:
+        return chained.nothing(path(state), EVENTS, None) if db is None else verified(db, keys.from_environment())
 
 
-def delivered(state_dir: Path, wave: str, seen: Callable[[chained.Read], None] = lambda read: None) -> dict[str, datetime]:
+def delivered(state: Location | Path, wave: str, seen: Callable[[chained.Read], None] = lambda read: None) -> dict[str, datetime]:
     """Gate contract: {lower-case address: time sent, UTC} for every message of `wave`
     the relay accepted. Uncertain and failed messages are absent. No ledger: {}.
     Only from a ledger that verified (`verified`); `seen` hears of its events chain."""
-    file = path(state_dir)
-    with reading(file, SCHEMA) as db:
+    with reading(state, SCHEMA) as db:
         if db is None:
-            seen(chained.nothing(file, EVENTS, None))
+            seen(chained.nothing(path(state), EVENTS, None))
             return {}
-        with chained.snapshot(db):
-            read = verified(db, file, keys.from_environment())
+        with db.snapshot():
+            read = verified(db, keys.from_environment())
             rows = db.execute("SELECT address, sent_at FROM messages WHERE wave = ? AND status = 'sent'", (wave,)).fetchall()
     seen(read)
     return {address: utc_time(sent_at) for address, sent_at in rows}
 
 
-def sends(state_dir: Path) -> list[Send]:
+def sends(state: Location | Path) -> list[Send]:
     """Every sending run recorded, oldest first, once their chain verified. No ledger, or one written before runs were recorded: []."""
-    file = path(state_dir)
-    with reading(file, SCHEMA) as db:
-        if db is None or db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sends'").fetchone() is None:
+    with reading(state, SCHEMA) as db:
+        if db is None or not db.has_table("sends"):
             return []
-        rows = chained.rows(db, file, SENDS, None, keys.from_environment())[0]
+        rows = chained.rows(db, SENDS, None, keys.from_environment())[0]
     return [Send(utc_time(at), wave, deadline, forced) for _, at, wave, deadline, forced in rows]
 
 
-def seal(state_dir: Path, key: bytes) -> int:
-    """Put the ledger in `state_dir` under `key` as it stands, once its messages match its events; how many chains."""
-    return adopt(path(state_dir), SCHEMA, key, lambda db: verified(db, path(state_dir), key))
+def seal(state: Location | Path, key: bytes) -> int:
+    """Put the ledger under `key` as it stands, once its messages match its events; how many chains."""
+    return adopt(state, SCHEMA, key)

@@ -23,7 +23,6 @@ MESSAGE_STEPS for one message (MAIL FROM to the answer after the body).
 
 from __future__ import annotations
 
-import fcntl
 import re
 import smtplib
 import ssl
@@ -42,6 +41,8 @@ from migrate.notify.ledger import SENT, Ledger
 from migrate.notify.recipients import Recipient
 from migrate.secrets import scrub
 from migrate.spec import Smtp, Spec
+from migrate.state import location
+from migrate.state.location import Location
 from migrate.watchdog import Watchdog
 
 # Outcome statuses, as the command reports them.
@@ -271,18 +272,10 @@ class Transport:
 
 
 @contextmanager
-def exclusive(state_dir: Path) -> Iterator[None]:
-    """One sending run per state folder: a second one would see the first's claims as a dead run's."""
-    Path(state_dir).mkdir(parents=True, exist_ok=True)
-    with open(Path(state_dir) / "notify.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise EnvironmentProblem(f"{state_dir}: another `migrate notify --send` is running with this state folder") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def exclusive(state: Location | Path) -> Iterator[None]:
+    """One sending run per state: a second one would see the first's claims as a dead run's."""
+    with location.of(state).exclusive("notify", "another `migrate notify --send` is running with this state"):
+        yield
 
 
 class Pacer:
@@ -306,7 +299,7 @@ def send(
     spec: Spec,
     wave: str,
     items: list[tuple[Recipient, EmailMessage]],
-    state_dir: Path,
+    state: Location | Path,
     *,
     data_deadline: str | None,
     forced: str | None,
@@ -333,7 +326,7 @@ def send(
         if progress:
             progress(outcome)
 
-    with exclusive(state_dir), Ledger.open(state_dir) as ledger:
+    with exclusive(state), Ledger.open(state) as ledger:
         ledger.begin(wave, data_deadline=data_deadline, forced=forced)
         try:
             for recipient, msg in items:

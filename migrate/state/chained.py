@@ -1,4 +1,4 @@
-"""Chained tables in a store's SQLite file: appending a linked row, and reading a chain that verifies.
+"""Chained tables in a store: appending a linked row, and reading a chain that verifies.
 
 A store names each chained table in its `Schema` (`Chained`): the columns a
 link covers, and the column (if any) that splits the table into one chain
@@ -12,22 +12,25 @@ one its head names (a writer never extends a trimmed chain, which would
 hide the trim). Reading verifies the whole chain and its head. A file
 written before chains existed reads as a legacy prefix (see `chain`); a
 read-only reader of such a file finds no link columns and no heads table,
-and reads every row as legacy. With the key, a head must be sealed with it:
+and reads every row as legacy. Everything goes through `Db`, so a chain in
+PostgreSQL is the same chain, link for link, as in SQLite. With the key, a head must be sealed with it:
 `adopt` seals a state written before the key was set, on purpose.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrate.errors import BrokenChain, EnvironmentProblem
 from migrate.state import chain
 from migrate.state.codec import canonical_json
 from migrate.state.keys import ENV
+
+if TYPE_CHECKING:
+    from migrate.state.db import Db
 
 HEADS = """
 CREATE TABLE IF NOT EXISTS chain_heads (
@@ -64,7 +67,7 @@ class Read:
     """A chain as a reader verified it: what the gate anchors on."""
 
     chained: Chained
-    file: Path
+    where: str  # the store, as messages name it
     scope: str | None
     chain: chain.Verified
 
@@ -78,66 +81,44 @@ def content(values: Iterable) -> str:
     return canonical_json([int(v) if isinstance(v, bool) else v for v in values])
 
 
-def broken(file: Path, chained: Chained, scope: str | None, reason: str, where: str = "") -> BrokenChain:
-    """The one line a chain that does not verify becomes: the file, the chain, the row (`where`), what is wrong."""
-    return BrokenChain(f"{file}: {chained.title(scope)}{where and ', ' + where}: {reason}", chained.store)
+def broken(store: str, chained: Chained, scope: str | None, reason: str, where: str = "") -> BrokenChain:
+    """The one line a chain that does not verify becomes: the store, the chain, the row (`where`), what is wrong."""
+    return BrokenChain(f"{store}: {chained.title(scope)}{where and ', ' + where}: {reason}", chained.store)
 
 
-def _key_needed(file: Path, chained: Chained, scope: str | None) -> EnvironmentProblem:
-    return EnvironmentProblem(f"{file}: {chained.title(scope)} are sealed with a key (HMAC-SHA256): set {ENV} to the key they were written with")
+def _key_needed(store: str, chained: Chained, scope: str | None) -> EnvironmentProblem:
+    return EnvironmentProblem(f"{store}: {chained.title(scope)} are sealed with a key (HMAC-SHA256): set {ENV} to the key they were written with")
 
 
-def _unsealed(file: Path, chained: Chained, scope: str | None) -> BrokenChain:
-    return broken(file, chained, scope, f"not sealed with the key in {ENV}: made or rewritten without it; if it was "
+def _unsealed(store: str, chained: Chained, scope: str | None) -> BrokenChain:
+    return broken(store, chained, scope, f"not sealed with the key in {ENV}: made or rewritten without it; if it was "
                   "written before the key was set, check it and run `migrate state seal SPEC` once")
 
 
 @contextmanager
-def _reported(file: Path, chained: Chained, scope: str | None, found: list[tuple]) -> Iterator[None]:
-    """The chain module's exceptions as one line naming the file, the chain and the entry."""
+def _reported(store: str, chained: Chained, scope: str | None, found: list[tuple]) -> Iterator[None]:
+    """The chain module's exceptions as one line naming the store, the chain and the entry."""
     try:
         yield
     except chain.Broken as exc:
         where = f"entry {exc.position} of {len(found)} (#{found[exc.position - 1][0]})" if exc.position else ""
-        raise broken(file, chained, scope, exc.reason, where) from None
+        raise broken(store, chained, scope, exc.reason, where) from None
     except chain.KeyNeeded:
-        raise _key_needed(file, chained, scope) from None
+        raise _key_needed(store, chained, scope) from None
     except chain.Unsealed:
-        raise _unsealed(file, chained, scope) from None
+        raise _unsealed(store, chained, scope) from None
 
 
-def _present(db: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+def quoted(column: str) -> str:
+    # "by" is a reserved word in PostgreSQL; a quoted name means the same column in SQLite.
+    return f'"{column}"'
 
 
-@contextmanager
-def snapshot(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """Several SELECTs as of one moment (inside a caller's transaction: that one).
-
-    A writer committing between reading a chain and its head, or the
-    ledger's events and its messages, would make a whole store look broken.
-    """
-    if db.in_transaction:
-        yield db
-        return
-    db.execute("BEGIN")
-    try:
-        yield db
-    finally:
-        db.execute("ROLLBACK")  # it only read
-
-
-def missing_columns(db: sqlite3.Connection, table: str, columns: Iterable[str]) -> list[str]:
-    """The "name TYPE" columns `table` lacks (a file written by an older version)."""
-    present = _present(db, table)
-    return [column for column in columns if column.split()[0] not in present]
-
-
-def _select(db: sqlite3.Connection, chained: Chained) -> str:
+def _select(db: Db, chained: Chained) -> str:
     # A reader may hold an old file it must not change: columns it lacks read as NULL.
-    present = _present(db, chained.table)
+    present = db.columns(chained.table)
     wanted = (chained.order, *chained.columns, "link", "link_kind")
-    return ", ".join(c if c in present or c == "rowid" else "NULL" for c in wanted)
+    return ", ".join(quoted(c) if c in present else "rowid" if c == "rowid" else "NULL" for c in wanted)
 
 
 def _where(chained: Chained) -> str:
@@ -148,63 +129,70 @@ def _args(chained: Chained, scope: str | None) -> tuple:
     return (scope,) if chained.scope else ()
 
 
-def _head(db: sqlite3.Connection, name: str) -> tuple[chain.Head, str, str] | None:
+def _head(db: Db, name: str) -> tuple[chain.Head, str, str] | None:
     """The stored head of chain `name`: (head, seal kind, seal); None without one (or without a heads table)."""
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chain_heads'").fetchone():
+    if not db.has_table("chain_heads"):
         return None
     row = db.execute("SELECT count, link, kind, seal FROM chain_heads WHERE chain = ?", (name,)).fetchone()
     return (chain.Head(row[0], row[1]), row[2], row[3]) if row else None
 
 
-def _put_head(db: sqlite3.Connection, chained: Chained, scope: str | None, head: chain.Head, key: bytes | None) -> None:
+def _put_head(db: Db, chained: Chained, scope: str | None, head: chain.Head, key: bytes | None) -> None:
     name, kind = chained.name(scope), chain.kind_for(key)
     db.execute("INSERT INTO chain_heads (chain, count, link, kind, seal) VALUES (?, ?, ?, ?, ?)"
                " ON CONFLICT (chain) DO UPDATE SET count = excluded.count, link = excluded.link, kind = excluded.kind,"
                " seal = excluded.seal", (name, head.count, head.link, kind, chain.seal(name, head, kind, key)))
 
 
-def rows(db: sqlite3.Connection, file: Path, chained: Chained, scope: str | None, key: bytes | None, *,
+def rows(db: Db, chained: Chained, scope: str | None, key: bytes | None, *,
          adopting: bool = False) -> tuple[list[tuple], Read]:
     """Every row of the chain (its order column, then its content columns), after the whole chain and its head verified.
 
     `adopting`: a head not sealed with the key is accepted (see `adopt`).
     """
-    with snapshot(db):
+    with db.snapshot():
         found = db.execute(f"SELECT {_select(db, chained)} FROM {chained.table}{_where(chained)} ORDER BY {chained.order}",
                            _args(chained, scope)).fetchall()
         stored = _head(db, chained.name(scope))
     n = len(chained.columns)
-    with _reported(file, chained, scope, found):
+    with _reported(db.where, chained, scope, found):
         verified = chain.verify(((content(r[1:1 + n]), r[1 + n], r[2 + n]) for r in found), key)
         chain.check_head(chained.name(scope), verified, stored, key, adopting=adopting)
-    return [r[:1 + n] for r in found], Read(chained, file, scope, verified)
+    return [r[:1 + n] for r in found], Read(chained, db.where, scope, verified)
 
 
-def nothing(file: Path, chained: Chained, scope: str | None) -> Read:
+def nothing(where: object, chained: Chained, scope: str | None) -> Read:
     """The chain of a store that has no file: empty."""
-    return Read(chained, file, scope, chain.Verified((), False))
+    return Read(chained, str(where), scope, chain.Verified((), False))
 
 
-def _tip(db: sqlite3.Connection, file: Path, chained: Chained, scope: str | None, key: bytes | None) -> chain.Head:
+def scopes(db: Db, chained: Chained) -> list[str | None]:
+    """Every chain the table holds: one per value of its scope column, or the table's one."""
+    if chained.scope is None:
+        return [None]
+    return [s for (s,) in db.execute(f"SELECT DISTINCT {chained.scope} FROM {chained.table} ORDER BY 1")]
+
+
+def _tip(db: Db, chained: Chained, scope: str | None, key: bytes | None) -> chain.Head:
     """The head to append after: the stored one, once its seal and the newest row agree with it."""
     stored = _head(db, chained.name(scope))
     where, args = _where(chained), _args(chained, scope)
     newest = db.execute(f"SELECT link FROM {chained.table}{where} ORDER BY {chained.order} DESC LIMIT 1", args).fetchone()
     if stored is None or newest is None or newest[0] is None:
         # A new chain, legacy rows (adopted or not), or something amiss: read it all once.
-        return rows(db, file, chained, scope, key)[1].chain.head
+        return rows(db, chained, scope, key)[1].chain.head
     head, kind, sealed = stored
-    with _reported(file, chained, scope, []):
+    with _reported(db.where, chained, scope, []):
         chain.check_seal(chained.name(scope), head, kind, sealed, key)
     # Only the end is checked here (a count would cost a scan per append): a gap
     # further back stays in the chain for every read to find.
     if newest[0] != head.link:
-        raise broken(file, chained, scope, f"its newest entry is not the one its head names (entry {head.count}): "
+        raise broken(db.where, chained, scope, f"its newest entry is not the one its head names (entry {head.count}): "
                      "rows were deleted or replaced; nothing more is written to it")
     return head
 
 
-def append(db: sqlite3.Connection, file: Path, chained: Chained, scope: str | None, values: list[dict], key: bytes | None) -> list[int]:
+def append(db: Db, chained: Chained, scope: str | None, values: list[dict], key: bytes | None) -> list[int]:
     """Insert rows (column -> value, as stored) at the end of their chain, linked; inside the caller's transaction.
 
     The new links are keyed when there is a key. A keyed chain is never
@@ -214,32 +202,29 @@ def append(db: sqlite3.Connection, file: Path, chained: Chained, scope: str | No
     """
     if not values:
         return []
-    head = _tip(db, file, chained, scope, key)
+    head = _tip(db, chained, scope, key)
     kind = chain.kind_for(key)
-    columns = ", ".join(chained.columns)
+    columns = ", ".join(map(quoted, chained.columns))
     marks = ", ".join("?" for _ in chained.columns)
     ids = []
     for row in values:
         cells = [row[c] for c in chained.columns]
         head = chain.Head(head.count + 1, chain.link(kind, key, head.link, head.count + 1, content(cells)))
-        cursor = db.execute(f"INSERT INTO {chained.table} ({columns}, link, link_kind) VALUES ({marks}, ?, ?)",
-                            (*cells, head.link, kind))
-        ids.append(int(cursor.lastrowid))
+        ids.append(db.insert(f"INSERT INTO {chained.table} ({columns}, link, link_kind) VALUES ({marks}, ?, ?)",
+                             (*cells, head.link, kind), chained.order))
     _put_head(db, chained, scope, head, key)
     return ids
 
 
-def adopt(db: sqlite3.Connection, file: Path, chained: Chained, key: bytes) -> int:
+def adopt(db: Db, chained: Chained, key: bytes) -> int:
     """Seal every chain of the table with `key` as it is now (links verified, head unsealed accepted); how many.
 
     For a state written before the key was set: whoever runs it vouches for
     what the state holds at that moment. Inside the caller's transaction.
     """
-    scopes = [None] if chained.scope is None else \
-        [s for (s,) in db.execute(f"SELECT DISTINCT {chained.scope} FROM {chained.table} ORDER BY 1")]
     sealed = 0
-    for scope in scopes:
-        read = rows(db, file, chained, scope, key, adopting=True)[1]
+    for scope in scopes(db, chained):
+        read = rows(db, chained, scope, key, adopting=True)[1]
         if read.chain.links:
             _put_head(db, chained, scope, read.chain.head, key)
             sealed += 1

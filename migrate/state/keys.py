@@ -4,8 +4,9 @@ It comes from M365_EXIT_STATE_KEY: the file holder can recompute a plain
 chain, not a keyed one, so the key must live where the state files do not
 (a CI secret, the verify host's service environment). Every store asks
 `from_environment()` when it opens and passes the key down to the chain
-functions (`key=`), so a backend with a key of its own (PostgreSQL) is one
-change here, and the stores never learn where a key comes from.
+functions (`key=`), so the stores never learn where a key comes from. In
+PostgreSQL the same key applies; there the roles add what no key gives (a
+runner that cannot delete: see `postgres`).
 """
 
 from __future__ import annotations

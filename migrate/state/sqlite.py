@@ -1,4 +1,4 @@
-"""SQLite files under the state folder: the one way every store opens its file.
+"""SQLite files in a state folder: the default backend.
 
 Writers get, on every connection:
 - WAL: readers never block the writer, and after a crash a transaction is
@@ -24,131 +24,109 @@ file (`EnvironmentProblem`), never a traceback.
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from migrate.errors import EnvironmentProblem
-from migrate.state import chained as chained_tables
-from migrate.state.chained import HEADS, LINK_COLUMNS, Chained, missing_columns
+from migrate.state.chained import HEADS
+from migrate.state.db import Db, problem
+from migrate.state.schema import Schema
 
 BUSY_TIMEOUT = 30  # seconds a writer waits for another one before giving up
 
 
-@dataclass(frozen=True)
-class Schema:
-    """One store's file: its name in messages, its tables, which of them are evidence (append-only) and chained."""
+class SqliteDb(Db):
+    errors = (sqlite3.Error,)
 
-    title: str  # "the journal": how error messages name the store
-    tables: str  # CREATE TABLE / INDEX ... IF NOT EXISTS statements
-    evidence: tuple[str, ...]
-    chains: tuple[Chained, ...] = ()
-    added: tuple[tuple[str, str], ...] = ()  # (table, "column TYPE") added after files were written without it
+    def execute(self, sql: str, args: Iterable = ()) -> sqlite3.Cursor:
+        return self.raw.execute(sql, tuple(args))
 
-    def script(self) -> str:
-        return self.tables + (HEADS if self.chains else "") + "".join(
-            f"CREATE TRIGGER IF NOT EXISTS {table}_append_only_{suffix} BEFORE {change} ON {table}\n"
-            f"    BEGIN SELECT RAISE(ABORT, '{self.title} is append-only ({table})'); END;\n"
-            for table in self.evidence
-            for suffix, change in (("u", "UPDATE"), ("d", "DELETE"))
-        )
+    def executemany(self, sql: str, rows: Iterable[Iterable]) -> None:
+        self.raw.executemany(sql, rows)
 
+    def insert(self, sql: str, args: Iterable, key: str) -> int:
+        return int(self.raw.execute(sql, tuple(args)).lastrowid)  # the id, or the rowid of a table without one
 
-def problem(file: Path, doing: str, exc: BaseException, hint: str = "") -> EnvironmentProblem:
-    """The one line a sqlite (or file system) error becomes: the file, what failed, why, and what to check."""
-    return EnvironmentProblem(f"{file}: cannot {doing} ({exc})" + (f"; {hint}" if hint else ""))
+    def _present(self, table: str) -> set[str]:
+        return {row[1] for row in self.raw.execute(f"PRAGMA table_info({table})")}
 
+    def has_table(self, table: str) -> bool:
+        return self.raw.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone() is not None
 
-@contextmanager
-def reported(file: Path, doing: str, hint: str = "") -> Iterator[None]:
-    """Turn a sqlite error raised inside the block into `problem(...)`."""
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise problem(file, doing, exc, hint) from None
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.in_transaction
+
+    def _begin_writing(self) -> None:
+        self.raw.execute("BEGIN IMMEDIATE")
 
 
-def open_writer(file: Path, schema: Schema) -> sqlite3.Connection:
-    """A connection that writes `file` (created with its folder when missing); autocommit, see `transaction`."""
+def script(schema: Schema) -> str:
+    """The store's tables, chain heads and append-only triggers, all IF NOT EXISTS."""
+    return schema.tables + (HEADS if schema.chains else "") + "".join(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_append_only_{suffix} BEFORE {change} ON {table}\n"
+        f"    BEGIN SELECT RAISE(ABORT, '{schema.title} is append-only ({table})'); END;\n"
+        for table in schema.evidence
+        for suffix, change in (("u", "UPDATE"), ("d", "DELETE"))
+    )
+
+
+def open_writer(file: Path, schema: Schema) -> SqliteDb:
+    """A connection that writes `file` (created with its folder when missing); autocommit, see `Db.transaction`."""
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(file, timeout=BUSY_TIMEOUT, isolation_level=None)
+        raw = sqlite3.connect(file, timeout=BUSY_TIMEOUT, isolation_level=None)
     except (OSError, sqlite3.Error) as exc:
         raise problem(file, f"open {schema.title}", exc) from None
+    db = SqliteDb(raw, str(file))
     try:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.executescript(schema.script())
+        raw.execute("PRAGMA journal_mode=WAL")
+        raw.execute("PRAGMA synchronous=FULL")
+        raw.executescript(script(schema))
         _upgrade(db, schema)
     except sqlite3.Error as exc:
-        db.close()
+        raw.close()
         raise problem(file, f"open {schema.title}", exc) from None
     return db
 
 
-def _upgrade(db: sqlite3.Connection, schema: Schema) -> None:
+def _lacking(db: SqliteDb, schema: Schema) -> list[tuple[str, str]]:
+    return [(table, column) for table, column in schema.later_columns() if column.split()[0] not in db._present(table)]
+
+
+def _upgrade(db: SqliteDb, schema: Schema) -> None:
     """Add the columns an older file lacks; the write lock only when one is missing (opening stays lock-free)."""
-    wanted = [*schema.added, *((c.table, column) for c in schema.chains for column in LINK_COLUMNS)]
-    if all(not missing_columns(db, table, [column]) for table, column in wanted):
+    if not _lacking(db, schema):
         return
-    with transaction(db):  # two writers upgrading one old file at once: the second finds it done
-        for table, column in wanted:
-            for lacking in missing_columns(db, table, [column]):
-                db.execute(f"ALTER TABLE {table} ADD COLUMN {lacking}")
+    with db.transaction():  # two writers upgrading one old file at once: the second finds it done
+        for table, column in _lacking(db, schema):
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
 
-def open_reader(file: Path, schema: Schema) -> sqlite3.Connection | None:
+def open_reader(file: Path, schema: Schema) -> SqliteDb | None:
     """A read-only connection to `file`, or None when there is no file (no evidence)."""
     if not file.exists():
         return None
-    with reported(file, f"read {schema.title}"):
-        return sqlite3.connect(f"{file.absolute().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT, isolation_level=None)
+    try:
+        raw = sqlite3.connect(f"{file.absolute().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise problem(file, f"read {schema.title}", exc) from None
+    return SqliteDb(raw, str(file))
 
 
 @contextmanager
-def writing(file: Path, schema: Schema) -> Iterator[sqlite3.Connection]:
-    """`open_writer` for the length of a block; a sqlite error inside it is one line naming the file."""
-    db = open_writer(file, schema)
-    try:
-        with reported(file, f"write {schema.title}"):
-            yield db
-    finally:
-        db.close()
-
-
-@contextmanager
-def reading(file: Path, schema: Schema) -> Iterator[sqlite3.Connection | None]:
-    """`open_reader` for the length of a block (None: no file); a sqlite error inside it is one line naming the file."""
-    db = open_reader(file, schema)
-    try:
-        with reported(file, f"read {schema.title}"):
-            yield db
-    finally:
-        if db is not None:
-            db.close()
-
-
-@contextmanager
-def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE (the write lock up front, so two writers never both read then write) ... COMMIT, or ROLLBACK on any exception."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
-
-
-def adopt(file: Path, schema: Schema, key: bytes, check: Callable[[sqlite3.Connection], None] = lambda db: None) -> int:
-    """Seal every chain in `file` with `key` as it stands (`chained.adopt`), once `check` (what the store's readers
-    verify besides the links) passes, all in one transaction; how many chains. No file: 0, and none is made."""
-    if not file.exists():
-        return 0
-    with writing(file, schema) as db, transaction(db):
-        sealed = sum(chained_tables.adopt(db, file, table, key) for table in schema.chains)
-        check(db)
-    return sealed
+def exclusive(folder: Path, name: str, busy: str) -> Iterator[None]:
+    """Hold `name`.lock in `folder` for the block; held already by another process: `busy`, at once."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{name}.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise EnvironmentProblem(f"{folder}: {busy}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -3,6 +3,8 @@
 The sender runs as a real subprocess against a real SMTP server (aiosmtpd).
 The server holds one transaction open at a chosen point, the test kills the
 sender there, and a re-run has to sort out what the dead run left behind.
+Each test runs with the state in a folder (SQLite) and in PostgreSQL (as the
+runner role), where the one-sender lock is the database's.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ runner = CliRunner()
 THIRD = ADDRESSES[2]
 
 
-def start_sender(path: Path, state: Path) -> subprocess.Popen:
+def start_sender(path: Path, state: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
     return subprocess.Popen(
         [sys.executable, "-m", "migrate", "notify", str(path), "--wave", "announce", "--state", str(state), "--send"],
@@ -45,16 +47,16 @@ def kill_when_held(proc: subprocess.Popen, recorder: Recorder) -> None:
     recorder.release.set()
 
 
-def rerun(path: Path, state: Path, *args: str):
+def rerun(path: Path, state: str, *args: str):
     return runner.invoke(app, ["notify", str(path), "--wave", "announce", "--state", str(state), "--send", *args])
 
 
-def test_killed_before_the_body_is_resent_automatically(tmp_path):
+def test_killed_before_the_body_is_resent_automatically(tmp_path, shared_state):
     # Held at RCPT of the third message: its claim is on disk, its body never left.
     recorder = Recorder(Script(hold_rcpt=THIRD))
     with SmtpServer(recorder) as server:
         path = write_spec(tmp_path, smtp={"port": server.port})
-        state = tmp_path / "state"
+        state = shared_state
         kill_when_held(start_sender(path, state), recorder)
         assert [a.rcpt_tos[0] for a in recorder.arrivals] == ADDRESSES[:2]
         with Ledger.open(state) as book:
@@ -69,13 +71,13 @@ def test_killed_before_the_body_is_resent_automatically(tmp_path):
     assert sorted(ledger.delivered(state, "announce")) == sorted(ADDRESSES)
 
 
-def test_killed_after_the_body_is_uncertain_until_confirmed(tmp_path):
+def test_killed_after_the_body_is_uncertain_until_confirmed(tmp_path, shared_state):
     # Held after the third body arrived and was stored: the server has it, the
     # sender never heard the 250.
     recorder = Recorder(Script(hold_data=THIRD, after_hold="250 OK queued"))
     with SmtpServer(recorder) as server:
         path = write_spec(tmp_path, smtp={"port": server.port})
-        state = tmp_path / "state"
+        state = shared_state
         kill_when_held(start_sender(path, state), recorder)
         assert [a.rcpt_tos[0] for a in recorder.arrivals] == ADDRESSES[:3]
 
@@ -101,12 +103,12 @@ def test_killed_after_the_body_is_uncertain_until_confirmed(tmp_path):
     assert sorted(sent) == sorted(ADDRESSES)
 
 
-def test_killed_after_the_body_the_server_refused_so_resend(tmp_path):
+def test_killed_after_the_body_the_server_refused_so_resend(tmp_path, shared_state):
     # This time the server would have refused the held message (451): it never got it.
     recorder = Recorder(Script(hold_data=THIRD, after_hold="451 4.3.0 try again"))
     with SmtpServer(recorder) as server:
         path = write_spec(tmp_path, smtp={"port": server.port})
-        state = tmp_path / "state"
+        state = shared_state
         kill_when_held(start_sender(path, state), recorder)
         assert recorder.count(THIRD) == 0
 
@@ -122,3 +124,22 @@ def test_killed_after_the_body_the_server_refused_so_resend(tmp_path):
     with Ledger.open(state) as book:
         assert book.get("announce", THIRD).message_id == third["Message-ID"]
         assert book.get("announce", THIRD).attempts == 2
+
+
+def test_a_second_sender_is_refused_while_the_first_runs_and_not_after_it_died(tmp_path, shared_state):
+    recorder = Recorder(Script(hold_rcpt=THIRD))
+    with SmtpServer(recorder) as server:
+        path = write_spec(tmp_path, smtp={"port": server.port})
+        first = start_sender(path, shared_state)
+        assert recorder.holding.wait(timeout=60), first.communicate()[1]
+        second = start_sender(path, shared_state)
+        _, err = second.communicate(timeout=60)
+        assert second.returncode == 1 and "another `migrate notify --send` is running" in err.decode()
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+        recorder.script.hold_rcpt = None
+        recorder.release.set()
+        third = start_sender(path, shared_state)  # the dead sender's lock went with it
+        out, err = third.communicate(timeout=60)
+        assert third.returncode == 0, err.decode()
+    assert [recorder.count(a) for a in ADDRESSES] == [1, 1, 1, 1, 1]

@@ -14,7 +14,8 @@ from migrate.gate import store
 from migrate.journal import Journal, Observation
 from migrate.notify import ledger
 from migrate.notify.ledger import Ledger
-from migrate.state.sqlite import Schema, open_writer, transaction
+from migrate.state.schema import Schema
+from migrate.state.sqlite import open_writer
 
 D = "example.dk."
 T0 = datetime(2027, 1, 15, 7, 0, tzinfo=timezone.utc)
@@ -194,17 +195,17 @@ def test_a_damaged_store_is_one_line_naming_its_file(tmp_path, name):
         assert str(tmp_path / filename) in str(caught.value) and "\n" not in str(caught.value)
 
 
-SCRATCH = Schema("the scratch store", "CREATE TABLE IF NOT EXISTS t (v INTEGER);", evidence=("t",))
+SCRATCH = Schema("the scratch store", "scratch.sqlite", "CREATE TABLE IF NOT EXISTS t (v INTEGER);", evidence=("t",))
 
 
 def test_a_transaction_is_all_or_nothing(tmp_path):
     db = open_writer(tmp_path / "scratch.sqlite", SCRATCH)
     try:
         with pytest.raises(RuntimeError):
-            with transaction(db):
+            with db.transaction():
                 db.execute("INSERT INTO t VALUES (1)")
                 raise RuntimeError("stopped halfway")
-        with transaction(db):
+        with db.transaction():
             db.execute("INSERT INTO t VALUES (2)")
         assert db.execute("SELECT v FROM t").fetchall() == [(2,)] and not db.in_transaction
     finally:
