@@ -4,12 +4,13 @@ One round of checks (or, with --watch, rounds until verified or the
 timeout), each appended to the journal under --state. Exit codes: 0
 verified, 1 failing or unknown (what could not be established counts
 against), 3 converging (only caches and TTLs left; the ETA is printed),
-2 bad input.
+2 bad input. A watch that times out exits with its last completed round's
+code, 1 when no round completed.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import asyncio
 from typing import Annotated
 
 import typer
@@ -22,13 +23,13 @@ from migrate import duration, plan as planner
 from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_location
+from migrate.cli.watch_view import STATUS_STYLE, Screen, ending, when
 from migrate.errors import BadInput
 from migrate.report import NOTE
 from migrate.verify import report, watch as watcher
 from migrate.verify.round import RoundResult, Settings
 
 _STYLE = {"pass": "green", "fail": "bold red", "pending": "yellow", "unknown": "magenta"}
-_STATUS = {"verified": "bold green", "converging": "bold yellow", "failing": "bold red", "unknown": "bold magenta"}
 
 
 def _settings(spec, resolvers: list[str], root_hints: list[str]) -> Settings:
@@ -43,25 +44,18 @@ def _settings(spec, resolvers: list[str], root_hints: list[str]) -> Settings:
     return Settings.from_spec(spec, resolvers, root_hints)
 
 
-def _when(value: datetime | None) -> str:
-    if value is None:
-        return "-"
-    left = value - datetime.now(timezone.utc)
-    return f"{value.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}Z (in {duration.format(left)})" if left.total_seconds() > 0 else f"{value:%Y-%m-%d %H:%M:%S}Z"
-
-
-def render(result: RoundResult, note: str = "") -> Group:
+def render(result: RoundResult) -> Group:
     """The round as the terminal shows it: a headline, the problems and notes, then the passing matrix folded."""
     head = Text.assemble(
         (f"{result.domain.rstrip('.')}: ", "bold"),
-        (result.status.upper(), _STATUS.get(result.status, "bold")),
+        (result.status.upper(), STATUS_STYLE.get(result.status, "bold")),
         f"  round {result.round_id or '-'}, {len(result.checks)} checks, {result.queries} queries",
     )
     lines = [head]
     if result.eta:
-        lines.append(Text(f"ETA {_when(result.eta)}"))
+        lines.append(Text(f"ETA {when(result.eta)}"))
     if result.safe_after:
-        lines.append(Text(f"safe after {_when(result.safe_after)} (new state first seen everywhere {_when(result.first_fully_seen)})"))
+        lines.append(Text(f"safe after {when(result.safe_after)} (new state first seen everywhere {when(result.first_fully_seen)})"))
     table = Table(show_header=True, header_style="bold", expand=False)
     for column in ("status", "check", "subject", "server", "detail"):
         table.add_column(column, overflow="fold")
@@ -76,31 +70,23 @@ def render(result: RoundResult, note: str = "") -> Group:
     for check_id, count in sorted(passes.items()):
         table.add_row(Text("pass", "green"), check_id, f"{count} cell{'s' if count != 1 else ''}", "", "")
     lines.append(table)
-    if note:
-        lines.append(Text(note, "dim"))
     return Group(*lines)
 
 
-def _watch(one, interval: float, limit: float | None, live: bool) -> RoundResult:
-    """The rounds, shown as one live table on stderr (nothing with --json: stdout carries the report)."""
+def _watch(rounds, domain: str, interval: float, limit: float | None, live: bool) -> watcher.Outcome:
+    """The rounds, shown live on stderr when it is a terminal (stdout may carry the JSON report)."""
     if not live:
-        return watcher.watch(one, interval=interval, timeout=limit)
-    screen: Live | None = None
+        return watcher.watch(lambda: rounds(None), interval=interval, timeout=limit)
+    screen = Screen(domain)
 
-    def show(result: RoundResult, note: str = "") -> None:
-        nonlocal screen
-        if screen is None:
-            screen = Live(render(result, note), console=output.stderr, refresh_per_second=2)
-            screen.start()
-        else:
-            screen.update(render(result, note))
+    def next_round():
+        screen.round_started()
+        return rounds(screen.round_progress)
 
-    try:
-        return watcher.watch(one, interval=interval, timeout=limit, on_round=show,
-                             on_wait=lambda result, seconds: show(result, f"next round in {int(seconds)}s"))
-    finally:
-        if screen is not None:
-            screen.stop()
+    with Live(screen, console=output.stderr, refresh_per_second=4):
+        outcome = watcher.watch(next_round, interval=interval, timeout=limit, on_round=screen.round_done, on_wait=screen.waiting)
+        screen.end(ending(outcome, limit))
+    return outcome
 
 
 @app.command("verify")
@@ -127,19 +113,29 @@ def verify_command(
         built = planner.build(loaded)
         folder = state_location(loaded, state)
 
-        def one() -> RoundResult:
-            return watcher.one_round(loaded, settings, folder, desired=built.desired, current=built.current)
+        def rounds(progress):
+            return watcher.recorded_round(loaded, settings, folder, desired=built.desired, current=built.current,
+                                          progress=progress)
 
-        if watch:
-            result = _watch(one, loaded.verify.interval.total_seconds(), limit, live=not json)
-        else:
-            result = one()
-        if json:
+        if not watch:
+            result = asyncio.run(rounds(None))
+            if json:
+                output.emit_json(report.build(result))
+            else:
+                output.stdout.print(render(result))
+            if result.status == "converging" and result.eta is not None:
+                output.message(f"converging: ETA {when(result.eta)}")
+            return report.exit_code(result.status)
+        live = not json and output.stderr.is_terminal
+        outcome = _watch(rounds, loaded.domain, loaded.verify.interval.total_seconds(), limit, live)
+        result = outcome.last
+        if json and result is not None:
             output.emit_json(report.build(result))
-        elif not watch:
-            output.stdout.print(render(result))
-        if result.status == "converging" and result.eta is not None:
-            output.message(f"converging: ETA {_when(result.eta)}")
-        return report.exit_code(result.status)
+        if not live:
+            # No terminal to keep a live view on (a log, a pipe): the last round in full, then how it ended.
+            if not json and result is not None:
+                output.stderr.print(render(result))
+            output.message(ending(outcome, limit))
+        return report.exit_code(result.status) if result is not None else 1
 
     output.run(body)

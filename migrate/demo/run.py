@@ -25,6 +25,7 @@ the gate's audit trail are the SQLite files under OUT/state.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from datetime import datetime, timedelta, timezone
@@ -279,15 +280,18 @@ class Demo:
     def verify(self) -> None:
         self.screen.heading()
         self.screen.real_world("migrate verify migration.yaml --watch   (and scheduled, e.g. hourly, in CI)")
-        result = watcher.watch(self.one_round, interval=self.spec.verify.interval.total_seconds(), timeout=VERIFY_LIMIT,
+        result = watcher.watch(self.verify_round, interval=self.spec.verify.interval.total_seconds(), timeout=VERIFY_LIMIT,
                                on_round=self.keep_round,
-                               on_wait=lambda result, seconds: self.screen.note(f"  waiting {seconds:.1f}s (real time) for the next round"))
+                               on_wait=lambda result, seconds, next_round: self.screen.note(
+                                   f"  waiting {seconds:.1f}s (real time) {'for the next round' if next_round else 'until the time limit'}")).last
+        if result is None:
+            raise MigrateError(f"verify: no round completed in {VERIFY_LIMIT:.0f}s")
         if result.status != "verified":
             problems = [f"{c.id} {c.subject}" for c in result.checks if c.status != "pass"]
             raise MigrateError(f"verify: still {result.status} after {VERIFY_LIMIT:.0f}s ({'; '.join(problems[:3])})")
 
-    def one_round(self):
-        return watcher.one_round(self.spec, Settings.from_spec(self.spec), self.paths.state, desired=self.desired, current=self.current)
+    def verify_round(self):
+        return watcher.recorded_round(self.spec, Settings.from_spec(self.spec), self.paths.state, desired=self.desired, current=self.current)
 
     def keep_round(self, result) -> None:
         number = len(self.saved("verify-")) + 1
@@ -336,7 +340,7 @@ class Demo:
                            f"{duration.format(self.spec.gate.min_soak)}")
                 time.sleep(wait + 0.2)
         # One more round, as the scheduled verify would run: the gate wants a fresh, held journal.
-        self.keep_round(self.one_round())
+        self.keep_round(asyncio.run(self.verify_round()))
 
     # -- the end -----------------------------------------------------------------
 

@@ -287,6 +287,18 @@ class Walker:
         self._hosts: dict[str, Addresses] = {}
         self._silent: set[Endpoint] = set()
 
+    def name_of(self, server: Endpoint) -> str | None:
+        """The name a server is known by so far: a cut's server or a host resolved this round (not a root hint)."""
+        for cut in self._cuts.values():
+            for name, addresses in cut.servers.items():
+                if name != ROOT_HINTS and server in addresses:
+                    return name.rstrip(".")
+        if server.port == 53:
+            for host, found in self._hosts.items():
+                if server.host in found.addresses:
+                    return host.rstrip(".")
+        return None
+
     async def _ask_any(self, cut: Cut, qname: str, qtype: str, dnssec: bool = False) -> Answer | None:
         """Ask the cut's servers in turn until one gives evidence of its own."""
         last = None

@@ -16,12 +16,18 @@ Transport policy (research/propagation.md §9.6, §9.8, §11):
   per client, and a throttled answer would read as "not propagated");
 - a global semaphore bounds the number of questions in flight;
 - the same question to the same server is asked once per round (memoised).
+
+Whoever shows a round may follow it through `progress`: a `Progress` (pure
+data) each time a question is sent or settled, naming the server of the
+oldest question still in flight, so a server that does not answer is visible
+while the round waits on it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import dns.asyncquery
@@ -122,6 +128,22 @@ class Stats:
     tcp: int = 0
 
 
+@dataclass(frozen=True)
+class Progress:
+    """How far a round's questions have got."""
+
+    asked: int  # distinct questions asked so far
+    answered: int  # of those, the ones a reply came for (any rcode)
+    outstanding: int  # still waiting for a slot, a pace or a reply; the rest gave up without a reply
+    waiting_on: Endpoint | None = None  # the server of the oldest question in flight
+    waiting_since: float | None = None  # when that question was first sent (time.monotonic())
+    waiting_name: str | None = None  # the server's name, when the round knows it
+
+    @property
+    def unanswered(self) -> int:
+        return self.asked - self.answered - self.outstanding
+
+
 class Querier:
     """Asks one server one question at a time, politely; one instance per round."""
 
@@ -134,6 +156,7 @@ class Querier:
         server_rate: float = 50.0,
         resolver_rate: float = 5.0,
         clock: Clock = utc_now,
+        progress: Callable[[Progress], None] | None = None,
     ) -> None:
         self.timeout = timeout
         self.retries = retries
@@ -145,6 +168,10 @@ class Querier:
         self._paces: dict[tuple[str, int], _Pace] = {}
         self._memo: dict[tuple, asyncio.Future] = {}
         self.log: list[Answer] = []  # every answer of the round, in the order they arrived
+        self._progress = progress
+        self._answered = 0
+        self._unanswered = 0
+        self._in_flight: dict[int, tuple[float, Endpoint]] = {}  # question -> (first sent, server)
 
     def _pace(self, server: Endpoint, rd: bool) -> _Pace:
         key = (server.host, server.port)
@@ -163,7 +190,15 @@ class Querier:
             self._memo[key] = future
         return await asyncio.shield(future)
 
+    def _report(self) -> None:
+        if self._progress is None:
+            return
+        settled = self._answered + self._unanswered
+        since, server = min(self._in_flight.values(), default=(None, None))
+        self._progress(Progress(self.stats.questions, self._answered, self.stats.questions - settled, server, since))
+
     async def _ask(self, server: Endpoint, qname: str, qtype: str, rd: bool, dnssec: bool, force_tcp: bool) -> Answer:
+        question = self.stats.questions
         self.stats.questions += 1
         query = dns.message.make_query(
             qname,
@@ -189,6 +224,9 @@ class Querier:
                 attempts += 1
                 self.stats.sent += 1
                 started = time.monotonic()
+                if question not in self._in_flight:
+                    self._in_flight[question] = (started, server)
+                    self._report()
                 try:
                     if transport == "udp":
                         reply = await dns.asyncquery.udp(
@@ -217,12 +255,15 @@ class Querier:
                 except dns.exception.DNSException as exc:
                     last_error = f"{transport.upper()}: malformed reply ({exc})"
         rtt = (time.monotonic() - started) * 1000
+        self._in_flight.pop(question, None)
         if reply is None:
+            self._unanswered += 1
             answer = Answer(
                 server=str(server), qname=qname, qtype=qtype, rd=rd, do=dnssec, outcome=TIMEOUT if "timed out" in last_error else ERROR,
                 truncated=truncated, attempts=attempts, error=last_error, at=self.clock(),
             )
         else:
+            self._answered += 1
             outcome, neg_ttl = _outcome(reply, qname, qtype)
             nsid = None
             for option in reply.options:
@@ -251,4 +292,5 @@ class Querier:
                 at=self.clock(),
             )
         self.log.append(answer)
+        self._report()
         return answer

@@ -12,13 +12,14 @@ The order matters only where the research says it does:
 5. only then the resolvers, and only for mail records every authoritative
    server already agrees on.
 Everything else is pure: `checks` judges, `timing` computes the safe time.
+A round prints nothing; `progress` hears how far its questions have got.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from migrate import footprint, mailauth
@@ -30,7 +31,7 @@ from migrate.verify import checks as C
 from migrate.verify import timing
 from migrate.verify.delegation import Walker
 from migrate.verify.evidence import Answer, Clock, utc_now
-from migrate.verify.query import Querier
+from migrate.verify.query import Progress, Querier
 from migrate.zone import HOST_MANAGED, Zone
 
 # The IPv4 addresses of a.root-servers.net .. m.root-servers.net (IANA root hints).
@@ -39,6 +40,7 @@ ROOT_SERVERS = [
     "192.112.36.4", "198.97.190.53", "192.36.148.17", "192.58.128.30", "193.0.14.129", "199.7.83.42",
     "202.12.27.33",
 ]
+ROOT_SERVER_NAMES = {ip: f"{letter}.root-servers.net" for letter, ip in zip("abcdefghijklm", ROOT_SERVERS)}
 MAX_SPF_DOMAINS = 40  # beyond the RFC's 10 lookups, more is pointless
 
 
@@ -154,6 +156,15 @@ def residue_probes(current: Zone, desired: Zone, domain: str) -> list[tuple[str,
     return list(probes)
 
 
+def server_name(server: Endpoint, settings: Settings, walker: Walker) -> str | None:
+    """What to call a server the round is waiting on."""
+    if server in settings.resolvers:
+        return "resolver"
+    if server in settings.root_hints:
+        return ROOT_SERVER_NAMES.get(server.host, "root hint")
+    return walker.name_of(server)
+
+
 def _rrset_names(answer: Answer | None, domain: str) -> list[str]:
     if answer is None or not answer.ok:
         return []
@@ -169,11 +180,13 @@ async def run_round(
     current: Zone | None = None,
     journal: Journal | None = None,
     clock: Clock = utc_now,
+    progress: Callable[[Progress], None] | None = None,
 ) -> RoundResult:
     """One round for the spec's domain; appended to `journal` when one is given.
 
     `current` is the zone being left (the spec's zone file when not given):
-    what the plan removed from it is probed for residue.
+    what the plan removed from it is probed for residue. `progress` hears
+    the querier's progress, with the waited-on server named.
     """
     from migrate import plan
 
@@ -185,8 +198,16 @@ async def run_round(
     domain = spec.domain
     expected = sorted(spec.dns.nameservers)
     started = clock()
+
+    def report(snapshot: Progress) -> None:
+        # Called only once questions are asked, by which time `walker` exists.
+        if snapshot.waiting_on is not None:
+            snapshot = replace(snapshot, waiting_name=server_name(snapshot.waiting_on, settings, walker))
+        progress(snapshot)
+
     querier = Querier(timeout=settings.timeout, retries=settings.retries, concurrency=settings.concurrency,
-                      server_rate=settings.server_rate, resolver_rate=settings.resolver_rate, clock=clock)
+                      server_rate=settings.server_rate, resolver_rate=settings.resolver_rate, clock=clock,
+                      progress=report if progress is not None else None)
     walker = Walker(querier, settings.root_hints)
     probes = residue_probes(current, desired, domain)
     proxied = {r.rrset(domain, spec.dns.default_ttl).key for r in spec.dns.records if r.proxied}

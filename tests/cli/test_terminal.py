@@ -17,6 +17,7 @@ from rich.text import Text
 
 from migrate.cli import output
 from migrate.cli.verify import render
+from migrate.cli.watch_view import Screen
 from migrate.report import Check
 from migrate.verify.round import RoundResult
 from tests.helpers.gate import write_spec
@@ -96,7 +97,13 @@ def test_verify_table_and_live_display_clean_dns_text():
     with output.stderr.capture() as live_output:
         with Live(render(round_with(answer)), console=output.stderr, auto_refresh=False) as live:
             live.update(Text("\x1b[2Jcleared"), refresh=True)
-    for shown in (table.get(), live_output.get()):
+    screen = Screen("example.dk.")
+    screen.round_done(round_with(answer))
+    with output.stderr.capture() as watch_view:
+        with Live(screen, console=output.stderr, auto_refresh=False) as live:
+            live.refresh()
+    assert "v=DMARC1  UNLOCKED" in watch_view.get()  # shown, as text on the line of its check
+    for shown in (table.get(), live_output.get(), watch_view.get()):
         assert "\x1b" not in shown and "\r" not in shown and "\u202e" not in shown
         # A long cell wraps inside its borders; no line of the table's own starts with a verdict.
         assert not any(line.startswith(VERDICTS) for line in shown.splitlines())

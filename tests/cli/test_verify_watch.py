@@ -19,14 +19,16 @@ def test_watch_with_a_timeout_stops_on_a_world_that_never_answers(tmp_path, lab_
     flags = [*(f"--root-hint={a}" for a in world.root_addresses), *(f"--resolver={a}" for a in world.resolver_addresses),
              "--state", str(tmp_path / "state")]
     try:
-        # a hang would trip subprocess's own timeout (an exception, so the test fails)
-        result = subprocess.run([sys.executable, "-m", "migrate", "verify", str(path), "--watch", "--timeout", "5s", "--json", *flags],
+        # A round here takes about 10 s (every question to the new host times out); a hang
+        # would trip subprocess's own timeout (an exception, so the test fails).
+        result = subprocess.run([sys.executable, "-m", "migrate", "verify", str(path), "--watch", "--timeout", "25s", "--json", *flags],
                                 capture_output=True, text=True, timeout=90)
     finally:
         for name in world.new_servers:
             world.unmute(name)
     assert result.returncode == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("timed out after 25s: last round UNKNOWN")
     report = json.loads(result.stdout)
     # nothing the new servers serve could be looked up: unknown (exit 1), never "failing" for
     # what was not seen, and never verified
