@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Python with the command line's imports takes well under 100 MB; reading any of
 # the hostile inputs of the bounds tests whole would take gigabytes.
 MEMORY_MB = 300
@@ -28,21 +28,37 @@ class Finished:
         return [line for line in self.stderr.splitlines() if line.startswith("error: ")]
 
 
-def migrate(*args: str, env: dict[str, str] | None = None) -> Finished:
-    """`python -m migrate ARGS`, waited for with wait4 so the peak memory is this child's alone.
+# The child reports the peak of its own address space (VmHWM) as it exits. Neither
+# RUSAGE_CHILDREN nor wait4 can: Linux carries the parent's resident size at fork
+# into the child's ru_maxrss, so a test process grown past the bound would fail
+# every measurement however little the command itself used.
+_REPORT_PEAK = """
+import atexit, runpy, sys
+peak_file = sys.argv.pop(1)
 
-    RUSAGE_CHILDREN of the test process would be the largest of every child it
-    ever had (a demo with Pulumi among them); wait4 reports this one child's.
+def report_peak():
+    with open("/proc/self/status") as status:
+        kilobytes = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    with open(peak_file, "w") as out:
+        out.write(str(kilobytes))
+
+atexit.register(report_peak)
+sys.argv[0] = "migrate"
+runpy.run_module("migrate", run_name="__main__", alter_sys=True)
+"""
+
+
+def migrate(*args: str, env: dict[str, str] | None = None) -> Finished:
+    """`python -m migrate ARGS`, with the peak memory of that process alone.
+
     Tests that could hang put a pytest timeout on themselves.
     """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-m", "migrate", *args], stdout=out, stderr=err, cwd=ROOT, env={**os.environ, **(env or {})})
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        # ru_maxrss is in kilobytes on Linux.
-        return Finished(proc.returncode, out.read().decode(), err.read().decode(), usage.ru_maxrss / 1024)
+    with tempfile.TemporaryDirectory() as folder:
+        peak = Path(folder) / "peak"
+        proc = subprocess.run([sys.executable, "-c", _REPORT_PEAK, str(peak), *args], capture_output=True, text=True,
+                              cwd=ROOT, env={**os.environ, **(env or {})})
+        # VmHWM is in kilobytes.
+        return Finished(proc.returncode, proc.stdout, proc.stderr, int(peak.read_text()) / 1024)
 
 
 def refused(result: Finished, *words: str) -> None:
