@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,15 +83,26 @@ def open_writer(file: Path, schema: Schema) -> SqliteDb:
     except (OSError, sqlite3.Error) as exc:
         raise problem(file, f"open {schema.title}", exc) from None
     db = SqliteDb(raw, str(file))
-    try:
-        raw.execute("PRAGMA journal_mode=WAL")
-        raw.execute("PRAGMA synchronous=FULL")
-        raw.executescript(script(schema))
-        _upgrade(db, schema)
-    except sqlite3.Error as exc:
-        raw.close()
-        raise problem(file, f"open {schema.title}", exc) from None
-    return db
+    # Writers opening one new file at once race to switch it to WAL and create its
+    # tables; SQLite reports some of those collisions as "locked" at once, without
+    # its busy handler, so the (idempotent) set-up is tried again until the timeout.
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            raw.execute("PRAGMA journal_mode=WAL")
+            raw.execute("PRAGMA synchronous=FULL")
+            raw.executescript(script(schema))
+            _upgrade(db, schema)
+            return db
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) and time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            raw.close()
+            raise problem(file, f"open {schema.title}", exc) from None
+        except sqlite3.Error as exc:
+            raw.close()
+            raise problem(file, f"open {schema.title}", exc) from None
 
 
 def _lacking(db: SqliteDb, schema: Schema) -> list[tuple[str, str]]:
