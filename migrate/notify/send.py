@@ -28,7 +28,7 @@ import re
 import smtplib
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -305,7 +305,8 @@ class Pacer:
 def send(
     spec: Spec,
     wave: str,
-    items: list[tuple[Recipient, EmailMessage]],
+    recipients: Iterable[Recipient],
+    compose: Callable[[Recipient], EmailMessage],
     state_dir: Path,
     *,
     resend_uncertain: bool = False,
@@ -313,7 +314,7 @@ def send(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> list[Outcome]:
-    """Send each message once, in order. Returns one Outcome per item."""
+    """Send each recipient's message (`compose` builds it, only when it goes out) once, in order. Returns one Outcome per recipient."""
     settings = spec.notify.smtp if spec.notify else None
     if settings is None:
         raise BadInput(f"{spec.path}: notify.smtp: --send needs an SMTP relay (host, port)")
@@ -330,7 +331,7 @@ def send(
 
     with exclusive(state_dir), Ledger.open(state_dir) as ledger:
         try:
-            for recipient, msg in items:
+            for recipient in recipients:
                 entry = ledger.get(wave, recipient.key)
                 if entry and entry.status == SENT:
                     report(Outcome(recipient.address, ALREADY, f"sent {entry.sent_at:%Y-%m-%d %H:%M} UTC"))
@@ -339,7 +340,7 @@ def send(
                     why = entry.error or "a run stopped between handing it to the relay and recording the answer"
                     report(Outcome(recipient.address, UNCERTAIN, why))
                     continue
-                report(_deliver(ledger, transport, pacer, wave, sender, recipient, msg, settings, sleep, resend_uncertain, spec))
+                report(_deliver(ledger, transport, pacer, wave, sender, recipient, compose(recipient), settings, sleep, resend_uncertain, spec))
         finally:
             transport.close()
     return outcomes

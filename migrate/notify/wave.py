@@ -51,8 +51,7 @@ class Wave:
 
 class Letter(NamedTuple):
     recipient: Recipient
-    message: EmailMessage
-    path: Path  # its .eml in the outbox
+    path: Path  # its .eml in the outbox; sending builds the message again, the same but for its Date
 
 
 @dataclass(frozen=True)
@@ -93,13 +92,11 @@ def write(wave: Wave, box: Path, *, owned: bool, only: Recipient | None = None) 
     leaves the others' files, each numbered by its place in the roster. A
     second render into the same folder waits for the first to finish.
     """
-    letters = []
+    people = [only] if only else wave.roster.recipients
+    first = wave.roster.recipients.index(only) + 1 if only else 1
     with outbox.prepared(box, owned=owned, clear_old=only is None):
-        for recipient in [only] if only else wave.roster.recipients:
-            msg = wave.message(recipient)
-            index = wave.roster.recipients.index(recipient) + 1
-            letters.append(Letter(recipient, msg, outbox.write(box, index, recipient.address, msg)))
-    return letters
+        return [Letter(recipient, outbox.write(box, index, recipient.address, wave.message(recipient)))
+                for index, recipient in enumerate(people, start=first)]
 
 
 def late(wave: Wave, now: datetime) -> str | None:
@@ -131,5 +128,5 @@ def send(wave: Wave, letters: list[Letter], state_dir: Path, *, resend_uncertain
     anchors = Anchors()
     anchors.expect(store.last(state_dir, wave.spec.domain.rstrip(".")))
     anchors.saw(ledger.events_chain(state_dir))
-    items = [(letter.recipient, letter.message) for letter in letters]
-    return Delivery(smtp.send(wave.spec, wave.name, items, state_dir, resend_uncertain=resend_uncertain, progress=progress))
+    people = (letter.recipient for letter in letters)
+    return Delivery(smtp.send(wave.spec, wave.name, people, wave.message, state_dir, resend_uncertain=resend_uncertain, progress=progress))
