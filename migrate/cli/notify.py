@@ -70,7 +70,7 @@ def notify_command(
         loaded = load(spec)
         notice = wave_module.load(loaded, wave, recipients_file, on_note=_note)
         if preview:
-            _preview(notice.message(notice.pick(preview, "--preview")))
+            _preview(notice.message(notice.pick(preview, "--preview")).parsed())
             return 0
 
         single = notice.pick(only, "--only") if only else None

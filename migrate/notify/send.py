@@ -31,7 +31,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -133,7 +132,7 @@ def _check(code: int, text: bytes, phase: str) -> None:
     raise Permanent(detail)
 
 
-def _body(msg: EmailMessage) -> bytes:
+def _body(msg: message_module.Message) -> bytes:
     """The message as DATA wants it: CRLF line ends, dot-stuffed, ending in CRLF.CRLF."""
     data = re.sub(rb"\r?\n|\r", b"\r\n", msg.as_bytes())
     data = re.sub(rb"(?m)^\.", b"..", data)
@@ -229,7 +228,7 @@ class Transport:
             self.smtp.close()
             self.smtp = None
 
-    def transact(self, sender: str, recipient: str, msg: EmailMessage, before_body: Callable[[], None]) -> None:
+    def transact(self, sender: str, recipient: str, msg: message_module.Message, before_body: Callable[[], None]) -> None:
         smtp = self.open()
         with Watchdog(MESSAGE_STEPS * self.settings.timeout, lambda: smtp.sock) as watchdog:
             try:
@@ -306,7 +305,7 @@ def send(
     spec: Spec,
     wave: str,
     recipients: Iterable[Recipient],
-    compose: Callable[[Recipient], EmailMessage],
+    compose: Callable[[Recipient], message_module.Message],
     state_dir: Path,
     *,
     resend_uncertain: bool = False,
@@ -347,7 +346,7 @@ def send(
 
 
 def _deliver(ledger, transport, pacer, wave, sender, recipient, msg, settings, sleep, resend_uncertain, spec) -> Outcome:
-    if not ledger.claim(wave, recipient.key, msg["Message-ID"], resend_uncertain=resend_uncertain):
+    if not ledger.claim(wave, recipient.key, msg.message_id, resend_uncertain=resend_uncertain):
         # The row changed between our look and our claim (the lock makes this rare): report what it says.
         entry = ledger.get(wave, recipient.key)
         if Ledger.is_uncertain(entry):

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
 from pathlib import Path
 from typing import NamedTuple
 
@@ -45,7 +44,7 @@ class Wave:
             raise BadInput(f"{option}: {address} is not among the recipients in {self.source}")
         return found
 
-    def message(self, recipient: Recipient) -> EmailMessage:
+    def message(self, recipient: Recipient) -> message.Message:
         return message.build(self.spec, self.name, recipient, render.render(self.facts, recipient, self.name, self.templates))
 
 

@@ -163,3 +163,13 @@ def test_bodies_with_quoted_printable_edge_cases(tmp_path):
     finally:
         render.environment.cache_clear()
 
+
+def test_the_date_is_the_moment_given_and_restamping_changes_only_it(tmp_path):
+    spec = spec_with(tmp_path)
+    who = person("Søren Ærø", "da")
+    content = render.render(waves.require(spec, waves.ANNOUNCE), who, waves.ANNOUNCE)
+    msg = message.build(spec, waves.ANNOUNCE, who, content, NOW)
+    later = datetime(2027, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    message.stamp(msg, spec, later)
+    assert_same(msg.as_bytes(), reference(spec, waves.ANNOUNCE, who, content, later))
+    assert parsed(msg.as_bytes())["Date"].datetime == later
