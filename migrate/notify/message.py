@@ -1,17 +1,18 @@
 """One notice as an RFC 5322 message: the wave's skeleton, with this recipient's headers and bodies.
 
-Headers are built by the email package's policy, never by pasting strings:
-the display name as `email.headerregistry.Address`, the subject as text made
-inert by `migrate.text.header` (encoded-words decoded, then no line break,
-control or encoded-word left), each parsed and folded as `message[name] =
-value` does. A display name or a subject cannot add a header (no Bcc:
-injection). That is checked again on every folded header, so no Python
-release's folding can undo it.
+Headers are built by the email package, never by pasting strings, from
+text made inert by `migrate.text.header` (encoded-words decoded, then no line
+break, control or encoded-word left): the subject parsed and folded by the
+policy as `message[name] = value` does, the To header's display name written
+by `email.utils.formataddr` (see `_to`). A display name or a subject cannot add
+a header (no Bcc: injection). That is checked again on every folded header,
+so no Python release's folding can undo it.
 
-The message is what the email package writes for the same EmailMessage,
-byte for byte (`tests/notify/test_message_equivalence.py` holds it to
-that); it is put together from the parts a hundred thousand messages share
-instead of being built and generated whole for each (see `skeleton`).
+The message is what the email package writes for the same EmailMessage
+(`tests/notify/test_message_equivalence.py` holds it to that: the same
+headers and bodies read back, the same bytes but for how To encodes a name);
+it is put together from the parts a hundred thousand messages share instead
+of being built and generated whole for each (see `skeleton`).
 
 The Message-ID is derived from (domain, wave, recipient, cutover), so the same
 notice keeps the same Message-ID across re-renders and re-runs. If an
@@ -29,7 +30,7 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 
 from migrate import text
 from migrate.errors import MigrateError
@@ -53,8 +54,23 @@ def message_id(spec: Spec, wave: str, recipient: Recipient) -> str:
 
 
 # Subject and Date recur message after message: each text is parsed and folded once.
-_RECURRING = ("Subject", "Date")
-_fold_recurring = functools.lru_cache(maxsize=256)(mailpolicy.fold)
+_recurring = functools.lru_cache(maxsize=256)(mailpolicy.fold)
+
+
+def _to(recipient: Recipient) -> bytes:
+    """The To header: `Name <address>`, the name as the email package's `formataddr` writes it when that fits on one line.
+
+    That is the name as it is (atoms), or a quoted-string with `\\` and `"`
+    escaped when it holds a special, or, when it is not ASCII, one RFC 2047
+    encoded-word (`email.charset`: UTF-8, B or Q, whichever is shorter, Q
+    with only the characters RFC 2047 5(3) allows in a phrase). Each reads
+    back as the same display name. The policy writes a non-ASCII name as
+    words, some encoded, and folds a long one: it does here what does not fit.
+    Parsing the header to fold it would cost more than the rest of the message.
+    """
+    name = text.header(recipient.display_name)
+    return (mailpolicy.unfolded("To", formataddr((name, recipient.address)))
+            or mailpolicy.fold("To", Address(display_name=name, addr_spec=recipient.address)))
 
 
 @dataclass
@@ -66,8 +82,7 @@ class Message:
     shape: skeleton.Skeleton
     fills: dict[str, bytes]
 
-    def set(self, name: str, value: str | Address) -> None:
-        folded = (_fold_recurring if name in _RECURRING else mailpolicy.fold)(name, value)
+    def set(self, name: str, folded: bytes) -> None:
         if not mailpolicy.one_header(folded):
             raise MigrateError(f"{self.recipient.address}: the {name} header would not stay one header; message not written")
         self.fills[name] = folded
@@ -87,14 +102,14 @@ def build(spec: Spec, wave: str, recipient: Recipient, content: Rendered, now: d
     shape = skeleton.skeleton(str(address(settings.from_)), reply_to, wave, content.language)
     msg = Message(recipient, message_id(spec, wave, recipient), shape,
                   {skeleton.TEXT: mailpolicy.body(content.text), skeleton.HTML: mailpolicy.body(content.html)})
-    msg.set("To", Address(display_name=text.header(recipient.display_name), addr_spec=recipient.address))
-    msg.set("Subject", text.header(content.subject))
+    msg.set("To", _to(recipient))
+    msg.set("Subject", _recurring("Subject", text.header(content.subject)))
     stamp(msg, spec, now)
-    msg.set("Message-ID", msg.message_id)
+    msg.set("Message-ID", mailpolicy.unfolded("Message-ID", msg.message_id) or mailpolicy.fold("Message-ID", msg.message_id))
     return msg
 
 
 def stamp(msg: Message, spec: Spec, now: datetime | None = None) -> None:
     """Set Date: the moment of rendering, and again the moment of sending."""
     moment = (now or datetime.now(timezone.utc)).astimezone(spec.tz)
-    msg.set("Date", format_datetime(moment))
+    msg.set("Date", _recurring("Date", format_datetime(moment)))
