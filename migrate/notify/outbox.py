@@ -23,10 +23,7 @@ def filename(index: int, address: str) -> str:
 
 
 def write(folder: Path, index: int, address: str, msg: Message) -> Path:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BadInput(f"{folder}: cannot create the outbox folder ({exc.strerror})") from None
+    """One message as a file in `folder`, which `prepared` made."""
     path = folder / filename(index, address)
     tmp = path.with_suffix(".eml.tmp")
     tmp.write_bytes(msg.as_bytes())
