@@ -16,13 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
 from migrate.errors import BadInput
 from migrate.gate import store
 from migrate.gate.anchors import Anchors
-from migrate.notify import ledger, message, outbox, recipients, render, send as smtp, waves
+from migrate.notify import ledger, message, outbox, recipients, render, send as smtp, waves, workers
 from migrate.notify.ledger import Ledger
 from migrate.notify.recipients import Recipient
 from migrate.spec import Spec
@@ -93,9 +94,18 @@ def write(wave: Wave, box: Path, *, owned: bool, only: Recipient | None = None) 
     """
     people = [only] if only else wave.roster.recipients
     first = wave.roster.recipients.index(only) + 1 if only else 1
+    # One message in each language first, in this process: a broken template is found before an
+    # earlier outbox is cleared, and every message (sent ones too) uses the templates as read now.
+    for recipient in {recipient.language: recipient for recipient in people}.values():
+        wave.message(recipient)
     with outbox.prepared(box, owned=owned, clear_old=only is None):
-        return [Letter(recipient, outbox.write(box, index, recipient.address, wave.message(recipient)))
-                for index, recipient in enumerate(people, start=first)]
+        paths = workers.run(partial(_write, wave, box), list(enumerate(people, start=first)))
+    return [Letter(recipient, path) for recipient, path in zip(people, paths)]
+
+
+def _write(wave: Wave, box: Path, item: tuple[int, Recipient]) -> Path:
+    index, recipient = item
+    return outbox.write(box, index, recipient.address, wave.message(recipient))
 
 
 def late(wave: Wave, now: datetime) -> str | None:
