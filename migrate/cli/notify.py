@@ -32,7 +32,8 @@ ConfirmOpt = Annotated[bool, typer.Option("--confirm-uncertain", help="Record un
 def _preview(msg) -> None:
     for name in ("From", "To", "Reply-To", "Subject", "Date", "Message-ID", "Content-Language"):
         if msg[name] is not None:
-            output.line(f"{name}: {msg[name]}")
+            # Read back from the message: a Subject folded after its colon keeps that space.
+            output.line(f"{name}: {str(msg[name]).strip()}")
     output.stdout.print()
     output.stdout.print(msg.get_body(("plain",)).get_content(), end="")
 

@@ -219,7 +219,7 @@ class Demo:
         if late:
             screen.note(f"note: {late}")
         delivery = wave_module.send(notice, letters, paths.state)
-        screen.table([(outcome.status, letter.recipient.address, letter.recipient.language, str(notice.message(letter.recipient).parsed()["Subject"]), "")
+        screen.table([(outcome.status, letter.recipient.address, letter.recipient.language, str(notice.message(letter.recipient).parsed()["Subject"]).strip(), "")
                       for letter, outcome in zip(letters, delivery.outcomes)], {send.DELIVERED: "green"}, default="red")
         if delivery.missing:
             bad = delivery.missing[0]
