@@ -2,11 +2,12 @@
 
 Headers are built by the email package, never by pasting strings, from
 text made inert by `migrate.text.header` (encoded-words decoded, then no line
-break, control or encoded-word left): the subject parsed and folded by the
-policy as `message[name] = value` does, the To header's display name written
-by `email.utils.formataddr` (see `_to`). A display name or a subject cannot add
-a header (no Bcc: injection). That is checked again on every folded header,
-so no Python release's folding can undo it.
+break, control or encoded-word left): Subject and Date parsed and folded by
+the policy as `message[name] = value` does; To with the display name written
+by `email.utils.formataddr` (see `_to`) and the Message-ID as it stands, each
+when it is one plain line, else folded by the policy too. A display name or a
+subject cannot add a header (no Bcc: injection). That is checked again on
+every folded header, so no Python release's folding can undo it.
 
 The message is what the email package writes for the same EmailMessage
 (`tests/notify/test_message_equivalence.py` holds it to that: the same

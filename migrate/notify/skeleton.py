@@ -34,6 +34,7 @@ Skeleton = tuple[bytes | str, ...]
 @functools.lru_cache(maxsize=16)
 def skeleton(sender: str, reply_to: str | None, wave: str, language: str) -> Skeleton:
     """The shape of a wave's notices in one language; `sender` and `reply_to` are `Name <a@b>` as the spec gives them, cleaned."""
+    # RFC 3834 Auto-Submitted: an automatic notice; out-of-office replies should not answer it.
     fixed = [("From", sender), ("Reply-To", reply_to), ("Auto-Submitted", "auto-generated"), ("X-Migrate-Wave", wave)]
     head = {name: mailpolicy.fold(name, value) for name, value in fixed if value}
     proto = EmailMessage(policy=mailpolicy.SMTP)
@@ -46,7 +47,6 @@ def skeleton(sender: str, reply_to: str | None, wave: str, language: str) -> Ske
     for name, value in [*head.items(), *((name, mailpolicy.SMTP.fold_binary(name, value)) for name, value in proto.items())]:
         if not mailpolicy.one_header(value):
             raise MigrateError(f"the {name} header would not stay one header; no message written")
-    # The RFC 3834 Auto-Submitted tells out-of-office replies not to answer a notice.
     pieces: list[bytes | str] = [head["From"], "To", head.get("Reply-To", b""), "Subject", "Date", "Message-ID",
                                  head["Auto-Submitted"], head["X-Migrate-Wave"]]
     rest = proto.as_bytes()
