@@ -34,7 +34,8 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Send even outside the w
 def _preview(msg) -> None:
     for name in ("From", "To", "Reply-To", "Subject", "Date", "Message-ID", "Content-Language"):
         if msg[name] is not None:
-            output.line(f"{name}: {msg[name]}")
+            # Read back from the message: a Subject folded after its colon keeps that space.
+            output.line(f"{name}: {str(msg[name]).strip()}")
     output.stdout.print()
     output.stdout.print(msg.get_body(("plain",)).get_content(), end="")
 
@@ -75,7 +76,7 @@ def notify_command(
         loaded = load(spec)
         notice = wave_module.load(loaded, wave, recipients_file, on_note=_note)
         if preview:
-            _preview(notice.message(notice.pick(preview, "--preview")))
+            _preview(notice.message(notice.pick(preview, "--preview")).parsed())
             return 0
 
         single = notice.pick(only, "--only") if only else None

@@ -219,7 +219,7 @@ class Demo:
         screen.note(f"--send is refused outside the wave's window: the announce wave goes out {wave_module.window(notice, paths.state).rule}")
         letters = wave_module.write(notice, paths.outbox, owned=False)
         delivery = wave_module.send(notice, letters, paths.state, permit)
-        screen.table([(outcome.status, letter.recipient.address, letter.recipient.language, str(letter.message["Subject"]), "")
+        screen.table([(outcome.status, letter.recipient.address, letter.recipient.language, str(notice.message(letter.recipient).parsed()["Subject"]).strip(), "")
                       for letter, outcome in zip(letters, delivery.outcomes)], {send.DELIVERED: "green"}, default="red")
         if delivery.missing:
             bad = delivery.missing[0]

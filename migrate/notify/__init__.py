@@ -7,8 +7,11 @@ One module per job:
   dates       dates and times in Danish and English without system locales
   recipients  the admin center's "Active users" export -> who gets mail
   render      Jinja2 templates (templates/email/<lang>/) -> subject, text, HTML
+  skeleton    what every message of a wave in one language shares, made once
+  mailpolicy  the email package's header folding and body encoding, paid for once
   message     one RFC 5322 message (multipart/alternative) with safe headers
   outbox      .eml files on disk
+  workers     a large outbox rendered by a process per CPU
   ledger      SQLite record of what was sent (read by the gate)
   send        SMTP delivery with rate limit, retries and the ledger
   wave        one wave end to end (who, outbox, sending), for `migrate notify` and the demo

@@ -1,10 +1,19 @@
-"""One notice as an RFC 5322 message: multipart/alternative, text first, then HTML.
+"""One notice as an RFC 5322 message: the wave's skeleton, with this recipient's headers and bodies.
 
-Headers are built with `email.headerregistry.Address`, never by pasting
-strings, from text made inert by `migrate.text.header` (encoded-words decoded,
-then no line break, control or encoded-word left): a display name or a
-subject cannot add a header (no Bcc: injection). That is checked again on the
-folded headers, so no Python release's folding can undo it.
+Headers are built by the email package, never by pasting strings, from
+text made inert by `migrate.text.header` (encoded-words decoded, then no line
+break, control or encoded-word left): Subject and Date parsed and folded by
+the policy as `message[name] = value` does; To with the display name written
+by `email.utils.formataddr` (see `_to`) and the Message-ID as it stands, each
+when it is one plain line, else folded by the policy too. A display name or a
+subject cannot add a header (no Bcc: injection). That is checked again on
+every folded header, so no Python release's folding can undo it.
+
+The message is what the email package writes for the same EmailMessage
+(`tests/notify/test_message_equivalence.py` holds it to that: the same
+headers and bodies read back, the same bytes but for how To encodes a name);
+it is put together from the parts a hundred thousand messages share instead
+of being built and generated whole for each (see `skeleton`).
 
 The Message-ID is derived from (domain, wave, recipient, cutover), so the same
 notice keeps the same Message-ID across re-renders and re-runs. If an
@@ -16,23 +25,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.parser import BytesParser
+from email.utils import format_datetime, formataddr, parseaddr
 
 from migrate import text
 from migrate.errors import MigrateError
-from migrate.notify import mailpolicy
+from migrate.notify import mailpolicy, skeleton
 from migrate.notify.recipients import Recipient
 from migrate.notify.render import Rendered
 from migrate.spec import Spec
-
-
-# Quoted-printable writes every "=" of the text as "=3D", so "=_" never starts a
-# line of either part: one fixed boundary serves every message, where a random
-# one per message costs a search of the body (and differs on every render).
-BOUNDARY = "=_m365-exit-notice"
 
 
 @functools.lru_cache(maxsize=16)
@@ -48,43 +54,63 @@ def message_id(spec: Spec, wave: str, recipient: Recipient) -> str:
     return f"<{wave}.{digest}@{sender.domain}>"
 
 
-def build(spec: Spec, wave: str, recipient: Recipient, content: Rendered, now: datetime | None = None) -> EmailMessage:
+# Subject and Date recur message after message: each text is parsed and folded once.
+_recurring = functools.lru_cache(maxsize=256)(mailpolicy.fold)
+
+
+def _to(recipient: Recipient) -> bytes:
+    """The To header: `Name <address>`, the name as the email package's `formataddr` writes it when that fits on one line.
+
+    That is the name as it is (atoms), or a quoted-string with `\\` and `"`
+    escaped when it holds a special, or, when it is not ASCII, one RFC 2047
+    encoded-word (`email.charset`: UTF-8, B or Q, whichever is shorter, Q
+    with only the characters RFC 2047 5(3) allows in a phrase). Each reads
+    back as the same display name. The policy writes a non-ASCII name as
+    words, some encoded, and folds a long one: it does here what does not fit.
+    Parsing the header to fold it would cost more than the rest of the message.
+    """
+    name = text.header(recipient.display_name)
+    return (mailpolicy.unfolded("To", formataddr((name, recipient.address)))
+            or mailpolicy.fold("To", Address(display_name=name, addr_spec=recipient.address)))
+
+
+@dataclass
+class Message:
+    """One recipient's notice: its wave's skeleton, and what this message fills in (folded headers, encoded bodies)."""
+
+    recipient: Recipient
+    message_id: str
+    shape: skeleton.Skeleton
+    fills: dict[str, bytes]
+
+    def set(self, name: str, folded: bytes) -> None:
+        if not mailpolicy.one_header(folded):
+            raise MigrateError(f"{self.recipient.address}: the {name} header would not stay one header; message not written")
+        self.fills[name] = folded
+
+    def as_bytes(self) -> bytes:
+        """The message with CRLF line ends, as RFC 5322 wants on disk too."""
+        return b"".join(self.fills[piece] if isinstance(piece, str) else piece for piece in self.shape)
+
+    def parsed(self) -> EmailMessage:
+        """The message as a mail client reads it."""
+        return BytesParser(policy=policy.default).parsebytes(self.as_bytes())
+
+
+def build(spec: Spec, wave: str, recipient: Recipient, content: Rendered, now: datetime | None = None) -> Message:
     settings = spec.notify
-    msg = EmailMessage(policy=mailpolicy.SMTP)
-    # As text, the same for every message, so the policy parses it once.
-    msg["From"] = str(address(settings.from_))
-    msg["To"] = Address(display_name=text.header(recipient.display_name), addr_spec=recipient.address)
-    if settings.reply_to:
-        msg["Reply-To"] = str(address(settings.reply_to))
-    msg["Subject"] = text.header(content.subject)
+    reply_to = str(address(settings.reply_to)) if settings.reply_to else None
+    shape = skeleton.skeleton(str(address(settings.from_)), reply_to, wave, content.language)
+    msg = Message(recipient, message_id(spec, wave, recipient), shape,
+                  {skeleton.TEXT: mailpolicy.body(content.text), skeleton.HTML: mailpolicy.body(content.html)})
+    msg.set("To", _to(recipient))
+    msg.set("Subject", _recurring("Subject", text.header(content.subject)))
     stamp(msg, spec, now)
-    msg["Message-ID"] = message_id(spec, wave, recipient)
-    # RFC 3834: an automatic notice; out-of-office replies should not answer it.
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Migrate-Wave"] = wave
-    # Quoted-printable keeps every line short and 7-bit, whatever the relay supports.
-    msg.set_content(content.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    msg.make_alternative(boundary=BOUNDARY)
-    msg.add_alternative(content.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    # After the parts exist: making the message multipart moves Content-* headers into a part.
-    msg["Content-Language"] = content.language
-    _one_header_each(msg, recipient)
+    msg.set("Message-ID", mailpolicy.unfolded("Message-ID", msg.message_id) or mailpolicy.fold("Message-ID", msg.message_id))
     return msg
 
 
-def _one_header_each(msg: EmailMessage, recipient: Recipient) -> None:
-    """Refuse a message whose folded headers would read as more headers than were set."""
-    for name, value in msg.items():
-        folded = msg.policy.fold_binary(name, value)
-        # Folding may continue a header on lines that start with white space; nothing else.
-        lines = folded.split(b"\r\n")
-        broken = any(b"\r" in part or b"\n" in part for part in lines)
-        if broken or lines[-1] or any(part[:1] not in (b" ", b"\t") for part in lines[1:-1]):
-            raise MigrateError(f"{recipient.address}: the {name} header would not stay one header; message not written")
-
-
-def stamp(msg: EmailMessage, spec: Spec, now: datetime | None = None) -> None:
+def stamp(msg: Message, spec: Spec, now: datetime | None = None) -> None:
     """Set Date: the moment of rendering, and again the moment of sending."""
     moment = (now or datetime.now(timezone.utc)).astimezone(spec.tz)
-    del msg["Date"]
-    msg["Date"] = format_datetime(moment)
+    msg.set("Date", _recurring("Date", format_datetime(moment)))

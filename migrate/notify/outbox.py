@@ -11,10 +11,10 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email.message import EmailMessage
 from pathlib import Path
 
 from migrate.errors import BadInput
+from migrate.notify.message import Message
 
 
 def filename(index: int, address: str) -> str:
@@ -22,14 +22,10 @@ def filename(index: int, address: str) -> str:
     return f"{index:03d}-{safe}.eml"
 
 
-def write(folder: Path, index: int, address: str, msg: EmailMessage) -> Path:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BadInput(f"{folder}: cannot create the outbox folder ({exc.strerror})") from None
+def write(folder: Path, index: int, address: str, msg: Message) -> Path:
+    """One message as a file in `folder`, which `prepared` made."""
     path = folder / filename(index, address)
     tmp = path.with_suffix(".eml.tmp")
-    # as_bytes with the SMTP policy: CRLF line ends, as RFC 5322 wants on disk too.
     tmp.write_bytes(msg.as_bytes())
     os.replace(tmp, path)
     return path

@@ -17,6 +17,7 @@ Gate contract: `load(spec) -> list[Recipient]`.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -92,6 +93,10 @@ def clean_name(value: str) -> str:
     return header(value)[:_MAX_NAME]
 
 
+# Nearly every address of an export is on the same one or two domains: convert each once.
+_a_label = functools.lru_cache(maxsize=64)(names.domain)
+
+
 def normalise_address(text: str) -> str:
     """local@a-label-domain, or ValueError saying why the text is not a usable address."""
     if any(unicodedata.category(c) in ("Cc", "Zl", "Zp", "Cf") or c.isspace() for c in text):
@@ -105,7 +110,7 @@ def normalise_address(text: str) -> str:
     if not _LOCAL.fullmatch(local) or len(local) > 64:
         raise ValueError("the part before @ is not a plain ASCII mailbox name")
     try:
-        a_label = names.domain(domain)
+        a_label = _a_label(domain)
     except BadInput:
         raise ValueError(f"{domain!r} is not a domain name") from None
     if a_label.count(".") < 2:  # "x." is a TLD alone

@@ -89,6 +89,8 @@ def environment(lang: str, override: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # One command renders with what it read at the start: a template is not looked at again on disk per message.
+        auto_reload=False,
     )
     env.filters.update(_filters(lang))
     return env

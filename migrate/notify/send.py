@@ -27,10 +27,9 @@ import re
 import smtplib
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -134,7 +133,7 @@ def _check(code: int, text: bytes, phase: str) -> None:
     raise Permanent(detail)
 
 
-def _body(msg: EmailMessage) -> bytes:
+def _body(msg: message_module.Message) -> bytes:
     """The message as DATA wants it: CRLF line ends, dot-stuffed, ending in CRLF.CRLF."""
     data = re.sub(rb"\r?\n|\r", b"\r\n", msg.as_bytes())
     data = re.sub(rb"(?m)^\.", b"..", data)
@@ -230,7 +229,7 @@ class Transport:
             self.smtp.close()
             self.smtp = None
 
-    def transact(self, sender: str, recipient: str, msg: EmailMessage, before_body: Callable[[], None]) -> None:
+    def transact(self, sender: str, recipient: str, msg: message_module.Message, before_body: Callable[[], None]) -> None:
         smtp = self.open()
         with Watchdog(MESSAGE_STEPS * self.settings.timeout, lambda: smtp.sock) as watchdog:
             try:
@@ -298,7 +297,8 @@ class Pacer:
 def send(
     spec: Spec,
     wave: str,
-    items: list[tuple[Recipient, EmailMessage]],
+    recipients: Iterable[Recipient],
+    compose: Callable[[Recipient], message_module.Message],
     state: Location | Path,
     *,
     data_deadline: str | None,
@@ -308,7 +308,7 @@ def send(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> list[Outcome]:
-    """Send each message once, in order. Returns one Outcome per item.
+    """Send each recipient's message (`compose` builds it, only when it goes out) once, in order. Returns one Outcome per recipient.
 
     The run is recorded first (`Ledger.begin`): the data deadline its messages
     name and, for a send outside the wave's window, that window."""
@@ -329,7 +329,7 @@ def send(
     with exclusive(state), Ledger.open(state) as ledger:
         ledger.begin(wave, data_deadline=data_deadline, forced=forced)
         try:
-            for recipient, msg in items:
+            for recipient in recipients:
                 entry = ledger.get(wave, recipient.key)
                 if entry and entry.status == SENT:
                     report(Outcome(recipient.address, ALREADY, f"sent {entry.sent_at:%Y-%m-%d %H:%M} UTC"))
@@ -338,14 +338,14 @@ def send(
                     why = entry.error or "a run stopped between handing it to the relay and recording the answer"
                     report(Outcome(recipient.address, UNCERTAIN, why))
                     continue
-                report(_deliver(ledger, transport, pacer, wave, sender, recipient, msg, settings, sleep, resend_uncertain, spec))
+                report(_deliver(ledger, transport, pacer, wave, sender, recipient, compose(recipient), settings, sleep, resend_uncertain, spec))
         finally:
             transport.close()
     return outcomes
 
 
 def _deliver(ledger, transport, pacer, wave, sender, recipient, msg, settings, sleep, resend_uncertain, spec) -> Outcome:
-    if not ledger.claim(wave, recipient.key, msg["Message-ID"], resend_uncertain=resend_uncertain):
+    if not ledger.claim(wave, recipient.key, msg.message_id, resend_uncertain=resend_uncertain):
         # The row changed between our look and our claim (the lock makes this rare): report what it says.
         entry = ledger.get(wave, recipient.key)
         if Ledger.is_uncertain(entry):

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,7 +25,7 @@ from migrate.errors import BadInput
 from migrate.gate import store
 from migrate.gate.anchors import Anchors
 from migrate.names import domain_id
-from migrate.notify import ledger, message, outbox, promise, recipients, render, send as smtp, waves, windows
+from migrate.notify import ledger, message, outbox, promise, recipients, render, send as smtp, waves, windows, workers
 from migrate.notify.ledger import Ledger
 from migrate.notify.recipients import Recipient
 from migrate.spec import Spec
@@ -47,14 +47,13 @@ class Wave:
             raise BadInput(f"{option}: {address} is not among the recipients in {self.source}")
         return found
 
-    def message(self, recipient: Recipient) -> EmailMessage:
+    def message(self, recipient: Recipient) -> message.Message:
         return message.build(self.spec, self.name, recipient, render.render(self.facts, recipient, self.name, self.templates))
 
 
 class Letter(NamedTuple):
     recipient: Recipient
-    message: EmailMessage
-    path: Path  # its .eml in the outbox
+    path: Path  # its .eml in the outbox; sending builds the message again, the same but for its Date
 
 
 @dataclass(frozen=True)
@@ -95,13 +94,20 @@ def write(wave: Wave, box: Path, *, owned: bool, only: Recipient | None = None) 
     leaves the others' files, each numbered by its place in the roster. A
     second render into the same folder waits for the first to finish.
     """
-    letters = []
+    people = [only] if only else wave.roster.recipients
+    first = wave.roster.recipients.index(only) + 1 if only else 1
+    # One message in each language first, in this process: a broken template is found before an
+    # earlier outbox is cleared, and every message (sent ones too) uses the templates as read now.
+    for recipient in {recipient.language: recipient for recipient in people}.values():
+        wave.message(recipient)
     with outbox.prepared(box, owned=owned, clear_old=only is None):
-        for recipient in [only] if only else wave.roster.recipients:
-            msg = wave.message(recipient)
-            index = wave.roster.recipients.index(recipient) + 1
-            letters.append(Letter(recipient, msg, outbox.write(box, index, recipient.address, msg)))
-    return letters
+        paths = workers.run(partial(_write, wave, box), list(enumerate(people, start=first)))
+    return [Letter(recipient, path) for recipient, path in zip(people, paths)]
+
+
+def _write(wave: Wave, box: Path, item: tuple[int, Recipient]) -> Path:
+    index, recipient = item
+    return outbox.write(box, index, recipient.address, wave.message(recipient))
 
 
 def window(wave: Wave, state_dir: Path) -> windows.Window:
@@ -149,7 +155,8 @@ def send(wave: Wave, letters: list[Letter], state_dir: Path, permit: Permit, *, 
     anchors = Anchors()
     anchors.expect(store.last(state_dir, wave.spec.domain.rstrip(".")))
     anchors.saw(ledger.events_chain(state_dir))
-    items = [(letter.recipient, letter.message) for letter in letters]
+    people = (letter.recipient for letter in letters)
     deadline = promise.named(wave.facts, wave.name)
-    return Delivery(smtp.send(wave.spec, wave.name, items, state_dir, data_deadline=promise.text(deadline) if deadline is not None else None,
+    return Delivery(smtp.send(wave.spec, wave.name, people, wave.message, state_dir,
+                              data_deadline=promise.text(deadline) if deadline is not None else None,
                               forced=permit.forced, resend_uncertain=resend_uncertain, progress=progress))

@@ -40,7 +40,7 @@ def test_every_wave_renders_and_parses_back(tmp_path, wave, language):
     facts = waves.require(spec, wave)
     who = person(language)
     msg = message.build(spec, wave, who, render.render(facts, who, wave))
-    path = outbox.write(tmp_path / "out", 1, who.address, msg)
+    path = outbox.write(tmp_path, 1, who.address, msg)
     parsed = message_from_bytes(path.read_bytes(), policy=policy.default)
 
     assert parsed["From"].addresses[0].addr_spec == "it@nordlys-tekstil.dk"
