@@ -102,9 +102,13 @@ def _latest(where: Location, name: str, round_id: int) -> Round:
 
 
 def _delivered(where: Location, domain: str, anchors: Anchors) -> dict[str, datetime]:
-    """When each wave first reached an address on the domain (a shared state's ledger holds other domains' too)."""
+    """When each wave first reached an address on the domain (a shared state's ledger holds other domains' too).
+
+    Only waves with a recorded sending run are read (each read verifies the
+    whole ledger), every wave for a ledger written before runs were recorded.
+    """
     out = {}
-    for wave in waves.WAVES:
+    for wave in dict.fromkeys(run.wave for run in ledger.sends(where)) or waves.WAVES:
         times = [at for address, at in ledger.delivered(where, wave, anchors.saw).items() if address.rpartition("@")[2] == domain]
         if times:
             out[wave] = min(times)

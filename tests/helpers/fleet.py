@@ -43,10 +43,11 @@ def users(domain: str) -> str:
             f"False,Bo Ravn,Microsoft 365 Business Basic,bo@{domain}\r\n")
 
 
-def spec_folder(folder: Path, domain: str, tenant: str, cutover: datetime, *, smtp_port: int | None = None) -> Path:
+def spec_folder(folder: Path, domain: str, tenant: str, cutover: datetime, *, smtp_port: int | None = None,
+                notify: dict | None = None) -> Path:
     """A spec for `domain` (custom mail provider, new host ns1/ns2.newhost.net, 2 s TTLs); with `smtp_port`, a
-    notify section whose SMTP server is that port. The gate requires dns (a one-hour soak) and data_saved,
-    and notice when users are told."""
+    notify section whose SMTP server is that port (and `notify`'s keys). The gate requires dns (a one-hour
+    soak) and data_saved, and notice when users are told."""
     folder.mkdir(parents=True, exist_ok=True)
     extra: dict = {
         "domain": domain,
@@ -60,7 +61,8 @@ def spec_folder(folder: Path, domain: str, tenant: str, cutover: datetime, *, sm
     if smtp_port is not None:
         (folder / "users.csv").write_text(users(domain), encoding="utf-8", newline="")
         extra["notify"] = {"language": "da", "from": f"IT <it@{domain}>", "recipients": "users.csv",
-                           "smtp": {"host": "127.0.0.1", "port": smtp_port, "starttls": False, "retry_delay": 0, "timeout": 10}}
+                           "smtp": {"host": "127.0.0.1", "port": smtp_port, "starttls": False, "retry_delay": 0, "timeout": 10},
+                           **(notify or {})}
         extra["gate"]["require"] = ["dns", "notice", "data_saved"]
     return write_spec(folder, old_zone=m365_zone(domain, TTL), extra=extra)
 
