@@ -69,6 +69,8 @@ def specs(folder: Path) -> list[Found]:
                         raise ENTRIES.exceeded(f"{folder}", "searching it for specs")
                     items.append(entry)
         except OSError as exc:
+            if here == folder:
+                raise BadInput(f"{folder}: cannot read the folder ({exc.strerror})") from None
             found.append(Found(here, f"cannot read the folder ({exc.strerror}): specs in it are not listed"))
             continue
         for entry in items:

@@ -81,11 +81,21 @@ def test_what_cannot_be_read_is_reported_not_skipped():
         for folder in ("open", "closed", "sealed"):
             (base / folder).chmod(0o755)
         (base / "closed").chmod(0o700)
-        code = ("import json, pathlib; from migrate.fleet import find; "
-                f"print(json.dumps([[str(f.path), f.problem] for f in find.specs(pathlib.Path({str(base)!r}))]))")
+        code = (
+            "import json, pathlib\n"
+            "from migrate.fleet import find\n"
+            f"print(json.dumps([[str(f.path), f.problem] for f in find.specs(pathlib.Path({str(base)!r}))]))\n"
+            "try:\n"
+            f"    find.specs(pathlib.Path({str(base / 'closed')!r}))\n"
+            "except Exception as error:\n"
+            "    print(type(error).__name__, error)\n"
+        )
         done = run_as_nobody(code, imports=("migrate.fleet.find",))
         assert done.returncode == 0, done.stderr
-        result = {os.path.relpath(path, base): problem for path, problem in json.loads(done.stdout)}
+        listing, refusal = done.stdout.splitlines()
+        # the folder asked for itself cannot be read: nothing to show, bad input
+        assert refusal == f"BadInput {base / 'closed'}: cannot read the folder (Permission denied)"
+        result = {os.path.relpath(path, base): problem for path, problem in json.loads(listing)}
         assert result == {
             "closed": "cannot read the folder (Permission denied): specs in it are not listed",
             "open/migration.yaml": None,

@@ -154,4 +154,6 @@ def test_a_place_without_state_or_a_missing_folder_is_bad_input(tmp_path, postgr
         done = runner.invoke(app, args)
         assert done.exit_code == 2, done.output
         assert culprit in done.stderr and "Traceback" not in done.output
+    short = runner.invoke(app, ["status", str(empty)], env={"M365_EXIT_STATE_KEY": "short"})
+    assert short.exit_code == 2 and "M365_EXIT_STATE_KEY is 5 characters long" in short.stderr
     assert list(empty.iterdir()) == []
