@@ -49,8 +49,9 @@ def _waves(spec: Spec, ev: Evidence, phase: str, now: datetime) -> list[Date]:
         if wave in ev.delivered or due is None:
             continue
         window = windows.window(spec, wave, unlocked_at=ev.first_unlocked, cancelled_at=ev.attested.get(CANCELLED))
-        missed = window.closes is not None and now >= window.closes
-        if window.waiting or (missed and not (wave == waves.ANNOUNCE and not phases.switched_or_later(phase))):
+        closed = window.closes is not None and now >= window.closes
+        owed = wave == waves.ANNOUNCE and not phases.switched_or_later(phase)  # the gate's notice still needs it
+        if window.waiting or (closed and not owed):
             continue
         out.append(Date(f"{wave} wave due", due))
     return out

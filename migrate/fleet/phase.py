@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from migrate.fleet.evidence import Decision, Evidence, Round
 from migrate.gate.store import CANCELLED as CANCELLED_KIND
+from migrate.notify import waves
 
 PLANNED = "planned"
 ANNOUNCED = "announced"
@@ -84,7 +85,7 @@ def of(ev: Evidence) -> str:
             return SWITCHED
         if served(latest):
             return STAGED
-    return ANNOUNCED if "announce" in ev.delivered else PLANNED
+    return ANNOUNCED if waves.ANNOUNCE in ev.delivered else PLANNED
 
 
 def switched_or_later(phase: str) -> bool:
