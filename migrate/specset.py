@@ -15,15 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from migrate import limits, spec as spec_module
+from migrate import spec as spec_module
 from migrate.errors import BadInput
+from migrate.fleet import find
 from migrate.names import domain_id
 from migrate.spec import Spec
 
 # Entra ID holds at most 5,000 managed domain names per tenant (its service limits);
 # a set of more is a folder picked by mistake.
 MAX_SPECS = 5000
-_SPEC_KEYS = ("version", "domain")
 
 
 @dataclass(frozen=True)
@@ -41,14 +41,12 @@ class SpecSet:
 
 
 def is_spec(path: Path) -> bool:
-    """Whether a YAML file in a folder reads as a spec (its top level has `version` and `domain`); unreadable ones count."""
+    """Whether a YAML file in a folder reads as a spec (`migrate status`'s test); an unreadable one counts."""
     try:
-        text = limits.read_text(path, limits.SPEC_BYTES, "spec file")
-        data = spec_module.yaml_data(text, path)
-    except (BadInput, OSError, UnicodeDecodeError):
+        return find.looks_like_spec(find.head(path))
+    except OSError:
         # Named in the folder and unreadable: loading it says why, rather than the set silently lacking it.
         return True
-    return isinstance(data, dict) and all(key in data for key in _SPEC_KEYS)
 
 
 def paths(named: Sequence[Path]) -> list[Path]:

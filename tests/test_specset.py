@@ -47,7 +47,7 @@ def test_paths_as_named_keep_their_order(tmp_path):
 
 def test_a_broken_yaml_in_the_folder_is_named_not_skipped(tmp_path):
     _spec(tmp_path, "a.yaml", "firma.dk")
-    (tmp_path / "b.yaml").write_text("version: [1\n")
+    (tmp_path / "b.yaml").write_text("version: 1\ndomain: [firma.com\n")
     with pytest.raises(BadInput, match="b.yaml: not valid YAML"):
         specset.load([tmp_path])
 

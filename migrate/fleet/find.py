@@ -42,7 +42,8 @@ def looks_like_spec(head: bytes) -> bool:
     return {m.group(1) for m in _TOP_LEVEL.finditer(head.removeprefix(b"\xef\xbb\xbf"))} == {b"version", b"domain"}
 
 
-def _head(path: Path) -> bytes:
+def head(path: Path) -> bytes:
+    """The first `SNIFF_BYTES` of a file, enough to tell a spec from other YAML."""
     # Non-blocking: a file swapped for a FIFO after the listing cannot hold the search up.
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
@@ -81,7 +82,7 @@ def specs(folder: Path) -> list[Found]:
                     pending.append((Path(entry.path), depth + 1))
             elif entry.is_file(follow_symlinks=False) and entry.name.lower().endswith(_SUFFIXES):
                 try:
-                    if not looks_like_spec(_head(Path(entry.path))):
+                    if not looks_like_spec(head(Path(entry.path))):
                         continue
                     found.append(Found(Path(entry.path)))
                 except OSError as exc:
