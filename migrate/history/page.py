@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from migrate import __version__, duration, localtime, names, text
 from migrate.history.story import Story
-from migrate.history.timeline import GONE, GROUPS, NEW, NEW_HOST, OLD, OLD_HOST, PARENT, RESOLVER, STATES, UNKNOWN, WAITING, WRONG
+from migrate.history.timeline import GONE, NEW, NEW_HOST, OLD, OLD_HOST, PARENT, RESOLVER, STATES, UNKNOWN, WAITING, WRONG
 from migrate.state.codec import utc_text, utc_time
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
