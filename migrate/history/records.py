@@ -92,19 +92,18 @@ def _ledger(where: Location, anchors: Anchors) -> list[Tally]:
 
 
 def _journal(where: Location, domain: str) -> tuple[list[RoundRow], dict[int, list[dict]], dict[str, str], list[str], list[MeasuredTTL]]:
-    """The rounds (their chain verified), each round's old-host answers, and the names the answers gave addresses."""
+    """The rounds (their chain verified), each round's old-host answers, and the names the newest round's answers
+    gave addresses (the walk looks the name servers up in every round)."""
     book = Journal(where, create=False)
     if book.db is None:
         return [], {}, {}, [], []
     with book:
         rounds = book.rounds(domain)
         old: dict[int, list[dict]] = {}
-        named: dict[str, str] = {}
-        for row in rounds:
-            answers = [a for a in book.observations(row.id) if a.get("role") in _NAMING_ROLES]
-            old[row.id] = [a for a in answers if a.get("role") == "old"]
-            for address, name in addresses_named(answers).items():
-                named.setdefault(address, name)
+        for answer in book.answered(domain, "old"):
+            old.setdefault(answer["round_id"], []).append(answer)
+        newest = book.observations(rounds[-1].id) if rounds else []
+        named = addresses_named(a for a in newest if a.get("role") in _NAMING_ROLES)
         return rounds, old, named, book.old_servers(domain), book.old_ttls(domain)
 
 

@@ -30,6 +30,7 @@ gate counts it), drawn as nothing.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -220,8 +221,8 @@ def segments(row: Row, rounds: Sequence[datetime], until: datetime, max_age: tim
     times = sorted(rounds)
     out: list[Segment] = []
     for sample in row.samples:
-        later = [t for t in times if t > sample.at]
-        end = later[0] if later else max(until, sample.at)
+        after = bisect_right(times, sample.at)
+        end = times[after] if after < len(times) else max(until, sample.at)
         end = min(end, sample.at + max_age)
         if out and out[-1].state == sample.state and out[-1].end == sample.at:
             out[-1] = Segment(out[-1].start, end, sample.state, out[-1].why or sample.why)
