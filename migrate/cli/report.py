@@ -3,7 +3,8 @@
 The propagation timeline, the old TTLs and the safe time, the soak, the
 gate's decisions, the waves sent and today's checks, read from the state
 only (no DNS question is asked). Exit 0 written; 2 bad input, or a store
-whose chain does not verify (then nothing is written). Without --out the
+whose chain does not verify (then nothing is written); 1 a state that
+cannot be read (a database down, a keyed state without its key). Without --out the
 page goes to `report.html` in the state folder (for a database state, in
 `.migrate/` next to the spec); `--out -` prints it.
 """
