@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 from migrate.history import page, run
@@ -64,3 +65,19 @@ def test_a_state_with_nothing_recorded_is_drawn_as_nothing_recorded(tmp_path):
     text = " ".join(parsed.text)
     for said in ("No verify round is recorded", "No gate decision is recorded", "No wave is recorded", "No attestation is recorded"):
         assert said in text
+
+
+def test_the_moments_the_records_and_todays_checks_with_what_to_do(tmp_path):
+    html, times = drawn(tmp_path)
+    text = " ".join(Page(html).text)
+    for said in ("gate decision #1: locked", "the announce wave sent", "data-saved attested by Mette Jensen",
+                 "the new state first seen at every authoritative server", "safe time: every old TTL has run out",
+                 "cutover: mail moves (the spec's date)", "nordlys-tekstil.dk. MX record 3600s (1h) 192.0.2.4"):
+        assert said in text, said
+    # The gate's DNS checks as of now: verified an hour ago, the 48h soak still to run, and what to do about it.
+    checks = re.findall(r'<tr class="check" data-status="(\w+)"><td class="status \w+">\w+</td><td><code>([\w.-]+)</code>', html)
+    assert ("pending", "timing.soak") in checks and ("pass", "dns.verified") in checks
+    assert "wait until" in text and "1d22h to go" in text  # the soak's fix, and the card's time to go
+    assert re.search(r'<tr class="wave"><td>announce</td><td>2</td><td>0</td><td>0</td>', html)
+    assert re.findall(r'<tr class="decision" data-status="(\w+)">', html) == ["locked"]
+    assert "Passed: delegation.parent-ns 1, record.match 1, resolver.fresh 1, timing.old-ttls 1." in text
