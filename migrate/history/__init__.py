@@ -4,5 +4,5 @@
 - `timeline`: which server served the old data and which the new, round by round (pure);
 - `story`: what the page says, from the records and a clock (pure);
 - `page`: the HTML, from `templates/report.html`;
-- `run`: what `migrate report` (and a rehearsal) does.
+- `run`: what `migrate report` does, in one call (for any command that writes a report).
 """
