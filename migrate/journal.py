@@ -274,6 +274,14 @@ class Journal:
         rows = self.db.execute("SELECT answer FROM observations WHERE round_id = ? ORDER BY id", (round_id,)).fetchall()
         return [json.loads(r[0]) for r in rows]
 
+    def answered(self, domain: str, role: str) -> list[dict]:
+        """Who of `role` answered what in each of the domain's rounds, oldest first: `round_id`, `server`,
+        `outcome` and `aa`, from the stored columns (the answers are not decoded: the report reads every round's)."""
+        rows = self.db.execute(
+            "SELECT o.round_id, o.server, o.outcome, o.aa FROM observations o JOIN rounds r ON r.id = o.round_id"
+            " WHERE r.domain = ? AND o.role = ? ORDER BY o.id", (domain, role)).fetchall()
+        return [{"round_id": r, "server": server, "outcome": outcome, "aa": bool(aa)} for r, server, outcome, aa in rows]
+
     def verify_digest(self, round_id: int) -> bool:
         """The stored observations and verdict still hash to the digest recorded with the round."""
         row = self.db.execute(f"SELECT {self._COLUMNS} FROM rounds WHERE id = ?", (round_id,)).fetchone()

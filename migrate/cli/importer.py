@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -14,26 +12,6 @@ from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import SpecArg, StateOpt, load
 from migrate.errors import BadInput
-
-
-def _write_new(path: Path, text: str, force: bool) -> None:
-    """Write atomically; never replace an existing file unless told to, never a folder."""
-    if path.is_dir():
-        raise BadInput(f"--out {path}: is a folder; give a file name, e.g. {path / 'current.zone'}")
-    if path.exists() and not force:
-        raise BadInput(f"{path} exists; pass --force to replace it")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    except OSError as exc:
-        raise BadInput(f"--out {path}: cannot write there ({exc.strerror})") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise BadInput(f"--out {path}: cannot write there ({exc.strerror})") from None
 
 
 @app.command("import")
@@ -72,7 +50,7 @@ def import_command(
         if out is None:
             output.document(text)
         else:
-            _write_new(out, text, force)
+            output.write_file(out, text, replace=force, example="current.zone")
             output.message(f"wrote {len(zone)} record sets to {out}")
         return 0
 

@@ -15,8 +15,11 @@ text: JSON escapes control characters itself.
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -25,7 +28,7 @@ from rich.segment import Segment
 from rich.text import Text
 
 from migrate import report, text
-from migrate.errors import MigrateError
+from migrate.errors import BadInput, MigrateError
 
 
 class _InertConsole(Console):
@@ -75,6 +78,26 @@ def document(value: str) -> None:
     """A document (a zone file) on stdout as it is written to a file: lines and tabs kept, nothing else."""
     sys.stdout.write(text.block(value))
     sys.stdout.flush()
+
+
+def write_file(path: Path, value: str, *, replace: bool, example: str) -> None:
+    """A document written to `--out` atomically (whole or not at all); an existing file only when `replace`, never a folder."""
+    if path.is_dir():
+        raise BadInput(f"--out {path}: is a folder; give a file name, e.g. {path / example}")
+    if path.exists() and not replace:
+        raise BadInput(f"{path} exists; pass --force to replace it")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as exc:
+        raise BadInput(f"--out {path}: cannot write there ({exc.strerror})") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(value)
+        os.replace(temp, path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise BadInput(f"--out {path}: cannot write there ({exc.strerror})") from None
 
 
 def message(value: str, style: str | None = None) -> None:

@@ -45,7 +45,10 @@ def test_the_dispatch_offers_every_task_and_wave(workflow):
 
 def test_the_state_is_the_shared_database_never_a_cache(workflow):
     text = str(workflow)
-    assert "actions/cache" not in text and "upload-artifact" not in text
+    assert "actions/cache" not in text
+    # The one artifact is the report page, never the state.
+    uploads = [s for _, job in workflow["jobs"].items() for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact")]
+    assert [u["with"]["path"] for u in uploads] == ["${{ runner.temp }}/m365-exit-report.html"]
     for job_id, job, each in run_steps(workflow):
         if "migrate" in each["run"] and "migrate plan" not in each["run"]:
             assert '--state "$M365_EXIT_STATE"' in each["run"], job_id
@@ -82,3 +85,13 @@ def test_scripts_hold_no_expressions_and_no_exit_code_logic(workflow):
         assert "${{" not in script, (job_id, script)  # outside values come in through env only
         assert not re.search(r"\$\?|set \+e|\|\||exit ", script), (job_id, script)
         assert shell(workflow, job, each)[-1] == "pipefail", job_id  # a pipe cannot hide a failure
+
+
+def test_the_scheduled_run_uploads_the_report_page_even_after_a_failed_gate(workflow):
+    steps = workflow["jobs"]["verify"]["steps"]
+    names = [s.get("name") or s.get("uses") for s in steps]
+    assert names[-3:] == ["gate", "report", "actions/upload-artifact@v4"]
+    report, upload = steps[-2:]
+    assert report["run"].strip() == 'migrate report "$SPEC" --state "$M365_EXIT_STATE" --out "$RUNNER_TEMP/m365-exit-report.html"'
+    assert report["if"] == upload["if"] == "${{ !cancelled() }}"
+    assert upload["with"]["name"] == "m365-exit-report" and upload["with"]["if-no-files-found"] == "error"

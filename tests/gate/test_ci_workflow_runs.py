@@ -94,3 +94,12 @@ def test_the_attesting_person_is_data_never_script(runner, tmp_path):
     assert not (tmp_path / "pwned").exists() and not (tmp_path / "pwned2").exists()
     (record,) = store.attestations(tmp_path / "state", DOMAIN)
     assert record.by == hostile and record.note == "GitHub Actions https://github.com/o/r/actions/runs/1"
+
+
+def test_the_report_step_writes_the_page_the_artifact_uploads(runner, tmp_path):
+    env, _ = runner(unlocked=False)
+    assert run_step(workflow(), "verify", "gate", env, tmp_path).returncode == 0
+    result = run_step(workflow(), "verify", "report", env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "m365-exit-report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "gate decision #1: locked" in page
