@@ -40,7 +40,9 @@ from migrate.endpoint import Endpoint
 from migrate.errors import EnvironmentProblem, MigrateError
 from migrate.gate import run as gate_run
 from migrate.gate import store
+from migrate.history import run as history
 from migrate.notify import ledger, send, wave as wave_module, waves
+from migrate.state import location
 from migrate.verify import report as verify_report, watch as watcher
 from migrate.verify.round import Settings
 from migrate.zone import HOST_MANAGED
@@ -73,6 +75,7 @@ class Paths:
         self.outbox = out / "outbox" / waves.ANNOUNCE
         self.relay = out / "relay"
         self.reports = out / "reports"
+        self.page = out / "report.html"
         self.lab = out / "lab"
 
 
@@ -126,6 +129,8 @@ class Demo:
             locked = self.gate(expect="locked")
             self.record(locked)
             self.gate(expect="unlocked")
+        # What `migrate report` draws, from the state the run left: the page people look at.
+        self.paths.page.write_text(history.report(self.spec, location.Folder(self.paths.state)), encoding="utf-8")
         self.summary()
         return 0
 
@@ -353,6 +358,7 @@ class Demo:
             ("emails (.eml)", paths.outbox),
             ("as the relay got them", paths.relay),
             ("reports (JSON)", paths.reports),
+            ("the report page", paths.page),
             ("verify journal", paths.state / "journal.sqlite"),
             ("ledger, gate audit", paths.state),
         ]

@@ -94,6 +94,14 @@ def test_the_gate_is_locked_first_then_unlocked(demo):
     assert unlocked["runbook"].splitlines()[0] in result.stdout  # printed, not only saved
 
 
+def test_it_leaves_the_report_page_of_its_state(demo):
+    result, out = demo
+    page = (out / "report.html").read_text()
+    assert f"{scenario.DOMAIN.rstrip('.')}: leaving Microsoft 365" in page
+    assert "decision #2" in page and "unlocked" in page  # the second gate decision, as the state holds it
+    assert "the report page" in result.stdout
+
+
 def test_the_spec_it_wrote_is_a_valid_rfc2136_spec(demo):
     from migrate import spec
 
