@@ -27,7 +27,7 @@ def _some(items: list[str]) -> str:
     return shown + (f" and {len(items) - SHOW} more" if len(items) > SHOW else "")
 
 
-def _from_the_future(check_id: str, subject: str, as_of: datetime | None, now: datetime | None, tz: tzinfo) -> list[Check]:
+def from_the_future(check_id: str, subject: str, as_of: datetime | None, now: datetime | None, tz: tzinfo) -> list[Check]:
     """Facts dated after `now` describe nothing yet observed (a typo, a wrong clock): unknown, never pass."""
     if as_of is None or now is None or as_of <= now:
         return []
@@ -48,7 +48,7 @@ def _from_the_future(check_id: str, subject: str, as_of: datetime | None, now: d
 
 def licences(ev: LicenceEvidence, now: datetime | None = None, tz: tzinfo = timezone.utc) -> list[Check]:
     """Every active subscription can be cancelled online: ≤ 25 licences, or it is the partner's to cancel."""
-    future = _from_the_future("licences.subscriptions", "tenant", ev.as_of, now, tz)
+    future = from_the_future("licences.subscriptions", "tenant", ev.as_of, now, tz)
     if future:
         return future
     active = [s for s in ev.subscriptions if s.active]
@@ -118,7 +118,7 @@ def licences(ev: LicenceEvidence, now: datetime | None = None, tz: tzinfo = time
 
 
 def domain_removed(ev: DomainEvidence, now: datetime | None = None, tz: tzinfo = timezone.utc) -> list[Check]:
-    future = _from_the_future("m365.domain-removed", ev.domain, ev.as_of, now, tz)
+    future = from_the_future("m365.domain-removed", ev.domain, ev.as_of, now, tz)
     if future:
         return future
     if not ev.exists:

@@ -10,7 +10,7 @@ tell `anchors` what they saw, which checks it against the previous decision.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
@@ -22,10 +22,13 @@ from migrate.gate import facts as facts_module
 from migrate.gate import store
 from migrate.gate.anchors import Anchors
 from migrate.gate.evidence import (
-    Attestation, DataSavedEvidence, Deadline, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence,
+    Attestation, DataSavedEvidence, Deadline, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence, TenantDomain,
+    TenantEvidence,
 )
 from migrate.graph.client import GraphClient
+from migrate.mailfree import Proof
 from migrate.names import domain_id
+from migrate.spec import Spec
 
 
 @dataclass
@@ -40,20 +43,23 @@ class Sources:
     anchors: Anchors = field(default_factory=Anchors)
 
 
-class _LazyGraph:
-    """One Graph client for the licences and domain sources, made on first use."""
+class GraphPool:
+    """The Graph clients of one gate run, made on first use: one per app registration, shared by every
+    source that asks, so all the run's Graph work for a tenant stays within one deadline (`graph.budget`)."""
 
-    def __init__(self, spec, factory: Callable[..., GraphClient]) -> None:
-        self.spec, self.factory, self.client = spec, factory, None
+    def __init__(self, factory: Callable[..., GraphClient] = GraphClient.from_spec) -> None:
+        self.factory = factory
+        self.clients: dict[object, GraphClient] = {}
 
-    def get(self) -> GraphClient:
-        if self.client is None:
-            self.client = self.factory(self.spec)
-        return self.client
+    def client(self, spec) -> GraphClient:
+        key = spec.source.graph
+        if key not in self.clients:
+            self.clients[key] = self.factory(spec)
+        return self.clients[key]
 
     def close(self) -> None:
-        if self.client is not None:
-            self.client.close()
+        for client in self.clients.values():
+            client.close()
 
 
 def _facts(spec):
@@ -138,9 +144,14 @@ def default(
     *,
     now: datetime | None = None,
     graph_factory: Callable[..., GraphClient] = GraphClient.from_spec,
+    pool: GraphPool | None = None,
 ) -> Sources:
-    """The real sources; `now` is the moment the dns evidence is read at (the gate's clock)."""
-    graph = _LazyGraph(spec, graph_factory)
+    """The real sources; `now` is the moment the dns evidence is read at (the gate's clock).
+
+    With `pool` the Graph clients are the pool's, closed by whoever made it; else the sources' own.
+    """
+    own = pool is None
+    graph = GraphPool(graph_factory) if own else pool
     anchors = Anchors()
     use_graph = spec.source.graph is not None
     tenant_id = spec.source.graph.tenant_id if use_graph else None
@@ -152,13 +163,13 @@ def default(
 
     def licences() -> LicenceEvidence:
         if use_graph:
-            return graph_licences(graph.get(), tenant_id)
+            return graph_licences(graph.client(spec), tenant_id)
         path, facts = read_facts()
         return dataclasses.replace(facts.licences(path), as_of=facts.as_of)
 
     def domain() -> DomainEvidence:
         if use_graph:
-            return graph_domain(graph.get(), spec.domain)
+            return graph_domain(graph.client(spec), spec.domain)
         path, facts = read_facts()
         return dataclasses.replace(facts.domain(path, domain_id(spec.domain)), as_of=facts.as_of)
 
@@ -169,6 +180,71 @@ def default(
         notice=lambda: notice_evidence(spec, state_dir, anchors),
         dns=read_dns,
         promised=lambda: promised_deadline(spec, state_dir),
-        close=graph.close,
+        close=graph.close if own else lambda: None,
         anchors=anchors,
     )
+
+
+# -- the tenant ---------------------------------------------------------------------
+
+
+@dataclass
+class TenantSources:
+    """Where the tenant requirement's evidence comes from: which domains the tenant holds (with
+    where that was read, and when for facts), and the mail-free proofs of the parked domains."""
+
+    held: Callable[[], tuple[tuple[TenantDomain, ...] | None, str, datetime | None]]
+    proofs: Callable[[dict[str, Spec]], dict[str, Proof]]
+
+
+def parked(specs: Sequence[Spec]) -> dict[str, Spec]:
+    """Each parked domain (without the trailing dot) and the spec that parks it; BadInput for one a spec of the exit migrates."""
+    migrated = {domain_id(s.domain): s for s in specs}
+    out: dict[str, Spec] = {}
+    for spec in specs:
+        for name in map(domain_id, spec.gate.parked):
+            if name in migrated:
+                raise BadInput(f"{spec.path}: gate.parked: {name} is the domain of {migrated[name].path}; "
+                               "a domain is migrated or parked, not both")
+            out.setdefault(name, spec)
+    return out
+
+
+def held_domains(specs: Sequence[Spec], pool: GraphPool) -> tuple[tuple[TenantDomain, ...] | None, str, datetime | None]:
+    """The tenant's domains from Graph (the first spec with source.graph), else from a facts file's `domains:`."""
+    with_graph = next((s for s in specs if s.source.graph is not None), None)
+    if with_graph is not None:
+        found = pool.client(with_graph).domains()
+        return tuple(TenantDomain(d.id, d.is_initial, d.is_verified, d.supported_services) for d in found), "graph", None
+    paths = list(dict.fromkeys(s.resolve_path(s.gate.facts) for s in specs if s.gate.facts is not None))
+    for path in paths:
+        facts = facts_module.load(path)
+        if facts.domains is not None:
+            return facts.held(), f"facts:{path} {facts.dated}", facts.as_of
+    where = f"no domains: in {', '.join(map(str, paths))}" if paths else "neither source.graph nor gate.facts is set"
+    return None, where, None
+
+
+def proofs(by_domain: dict[str, Spec]) -> dict[str, Proof]:
+    """Each parked domain's mail-free proof, asked as the spec that parks it says verify asks (its root hints, timeouts)."""
+    from migrate import mailfree_probe
+    from migrate.verify.round import Settings
+
+    groups: dict[int, tuple[Spec, list[str]]] = {}
+    for domain, spec in by_domain.items():
+        groups.setdefault(id(spec), (spec, []))[1].append(domain)
+    out: dict[str, Proof] = {}
+    for spec, domains in groups.values():
+        out.update(mailfree_probe.prove(domains, Settings.from_spec(spec)))
+    return out
+
+
+def tenant_default(specs: Sequence[Spec], pool: GraphPool) -> TenantSources:
+    return TenantSources(held=lambda: held_domains(specs, pool), proofs=proofs)
+
+
+def tenant_evidence(specs: Sequence[Spec], sources: TenantSources) -> TenantEvidence:
+    """What the tenant requirement judges: the exit's specs, the tenant's domains, the parked domains' proofs."""
+    by_domain = parked(specs)
+    held, source, as_of = sources.held()
+    return TenantEvidence(held, source, {domain_id(s.domain): str(s.path) for s in specs}, sources.proofs(by_domain), as_of)
