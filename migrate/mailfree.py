@@ -75,8 +75,8 @@ def _found(domain: str, answer: Answer) -> list[str]:
         return [f"MX {value}" for value in rrset.sorted_rdatas() if value != NULL_MX]
     if answer.qtype == "TXT":
         spf = [v for v in rrset.sorted_rdatas() if mailauth.is_spf(txt_value(v))]
-        microsoft = [r.reason for r in footprint.classify(rrset.with_rdatas(spf), domain).reasons] if spf else []
-        return [f"SPF {reason}" for reason in microsoft]
+        microsoft = footprint.classify(rrset.with_rdatas(spf), domain).removed if spf else None
+        return [f"SPF {txt_value(v)!r} names Microsoft's senders" for v in microsoft.sorted_rdatas()] if microsoft else []
     return [f"{answer.qname.rstrip('.')} {answer.qtype} {value}" for value in rrset.sorted_rdatas()]
 
 
