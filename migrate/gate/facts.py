@@ -35,6 +35,7 @@ from migrate import limits
 from migrate.errors import BadInput
 from migrate.spec import DomainName, Moment, yaml_data
 from migrate.gate.evidence import DomainEvidence, LicenceEvidence, TenantDomain
+from migrate.gate.tenant import MAX_DOMAINS
 from migrate.graph.models import Reference, Subscription
 
 
@@ -60,8 +61,7 @@ class Facts(_Strict):
     subscriptions: list[FactSubscription] | None = None
     domain_removed: bool | None = None
     domain_references: list[str] = []
-    # Entra ID holds at most 5,000 domain names per tenant.
-    domains: list[DomainName] | None = Field(default=None, max_length=5000)
+    domains: list[DomainName] | None = Field(default=None, max_length=MAX_DOMAINS)
 
     @property
     def dated(self) -> str:

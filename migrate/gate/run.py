@@ -51,8 +51,12 @@ def run(spec: Spec, state_dir: Path, *, now: datetime | None = None, sources: So
     `lang` is the runbook's language (default: the spec's notify.language).
     """
     now = now or datetime.now(timezone.utc)
-    sources = sources or sources_module.default(spec, state_dir, now=now)
-    verdict, gathered = engine.decide(spec, sources, state_dir, now, tenant)
+    pool = GraphPool()
+    try:
+        sources = sources or sources_module.default(spec, state_dir, now=now, pool=pool)
+        verdict, gathered = engine.decide(spec, sources, state_dir, now, tenant or sources_module.tenant_default([spec], pool))
+    finally:
+        pool.close()
     _checked(verdict)
     if not verdict.unlocked:
         return GateRun(verdict, None)

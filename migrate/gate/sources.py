@@ -17,10 +17,11 @@ from functools import cache
 from pathlib import Path
 
 from migrate import journal
-from migrate.errors import BadInput
+from migrate.errors import BadInput, MigrateError
 from migrate.gate import facts as facts_module
 from migrate.gate import store
 from migrate.gate.anchors import Anchors
+from migrate.gate.tenant import MAX_DOMAINS
 from migrate.gate.evidence import (
     Attestation, DataSavedEvidence, Deadline, DnsEvidence, DomainEvidence, LicenceEvidence, NoticeEvidence, TenantDomain,
     TenantEvidence,
@@ -215,6 +216,8 @@ def held_domains(specs: Sequence[Spec], pool: GraphPool) -> tuple[tuple[TenantDo
     with_graph = next((s for s in specs if s.source.graph is not None), None)
     if with_graph is not None:
         found = pool.client(with_graph).domains()
+        if len(found) > MAX_DOMAINS:
+            raise MigrateError(f"Graph GET /domains: {len(found)} domains, more than the {MAX_DOMAINS} one tenant can hold; giving up")
         return tuple(TenantDomain(d.id, d.is_initial, d.is_verified, d.supported_services) for d in found), "graph", None
     paths = list(dict.fromkeys(s.resolve_path(s.gate.facts) for s in specs if s.gate.facts is not None))
     for path in paths:

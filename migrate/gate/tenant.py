@@ -19,6 +19,8 @@ from migrate.mailfree import Proof
 from migrate.report import Check
 
 SUBJECT = "tenant"
+# Entra ID holds at most 5,000 domain names per tenant: a longer list is not one tenant's.
+MAX_DOMAINS = 5000
 # Where Microsoft names a tenant's own domains (the initial domain; Germany, 21Vianet): they go with the tenant.
 MICROSOFT_OWN = (".onmicrosoft.com", ".onmicrosoft.de", ".partner.onmschina.cn")
 EXPECTED = "every domain of the tenant covered by a spec of this exit, or parked: proven mail-free and removed"
