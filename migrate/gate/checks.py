@@ -22,7 +22,7 @@ def _at(value: datetime, tz: tzinfo) -> str:
     return localtime.format(value, tz)
 
 
-def _some(items: list[str]) -> str:
+def some(items: list[str]) -> str:
     shown = ", ".join(items[:SHOW])
     return shown + (f" and {len(items) - SHOW} more" if len(items) > SHOW else "")
 
@@ -149,7 +149,7 @@ def domain_removed(ev: DomainEvidence, now: datetime | None = None, tz: tzinfo =
             subject=ev.domain,
             expected="domain not in the tenant",
             observed=observed,
-            detail="; ".join(filter(None, [f"references: {_some(refs)}" if refs else "", f"source: {ev.source}"])),
+            detail="; ".join(filter(None, [f"references: {some(refs)}" if refs else "", f"source: {ev.source}"])),
             fix=fix,
         )
     ]
@@ -291,14 +291,14 @@ def notice(ev: NoticeEvidence, cutover: datetime, days: int, now: datetime, tz: 
         return [Check(id="notice.delivered", status="pass", subject=subject, expected=expected, observed=observed)]
     details, fixes = [], []
     if missing:
-        details.append(f"not reached: {_some(missing)}")
+        details.append(f"not reached: {some(missing)}")
         if now <= deadline:
             fixes.append(f"send the wave before {_at(deadline, tz)}: `migrate notify SPEC --wave {ev.wave} --send`")
         else:
             fixes.append(f"the deadline has passed: send the wave now and move the cutover to at least {days} days later")
     if late:
         latest = max(delivered[a] for a in late)
-        details.append(f"reached after the deadline: {_some(late)}")
+        details.append(f"reached after the deadline: {some(late)}")
         fixes.append(f"move the cutover to {_at(latest + timedelta(days=days), tz)} or later, or accept the shorter notice by removing `notice` from gate.require")
     return [
         Check(
@@ -383,7 +383,7 @@ def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now:
 def _verified(ev: DnsEvidence, latest: str) -> Check:
     detail = f"observations sha256:{ev.digest}"
     if ev.problems:
-        detail = f"not passing: {_some(list(ev.problems))}; {detail}"
+        detail = f"not passing: {some(list(ev.problems))}; {detail}"
     status = {"verified": "pass", "converging": "pending", "failing": "fail"}.get(ev.latest_status or "", "unknown")
     fix = {
         "pending": "nothing to fix: caches still hold the old data; the scheduled verify confirms it after the ETA",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timezone, tzinfo
 
 from migrate import mailfree
-from migrate.gate.checks import SHOW, from_the_future
+from migrate.gate.checks import SHOW, from_the_future, some
 from migrate.gate.evidence import TenantDomain, TenantEvidence
 from migrate.mailfree import Proof
 from migrate.report import Check
@@ -37,10 +37,6 @@ def _services(domain: TenantDomain | None) -> str:
     shown = ", ".join(s[:40] for s in domain.services[:SHOW])
     notes = [f"services: {shown}" if shown else "", "" if domain.verified else "not verified"]
     return "; ".join(filter(None, notes))
-
-
-def _some(items: tuple[str, ...]) -> str:
-    return "; ".join(items[:SHOW]) + (f"; and {len(items) - SHOW} more" if len(items) > SHOW else "")
 
 
 def tenant(ev: TenantEvidence, now: datetime | None = None, tz: tzinfo = timezone.utc) -> list[Check]:
@@ -104,9 +100,9 @@ def _parked(proof: Proof, held: dict[str, TenantDomain] | None, source: str) -> 
     if proof.status == mailfree.PROVEN:
         shown = f"no MX, autodiscover or Microsoft SPF at {servers}" if proof.servers else proof.detail
     elif proof.status == mailfree.CARRIES:
-        shown = f"still carries mail or sign-in: {_some(proof.carries)}"
+        shown = f"still carries mail or sign-in: {some(list(proof.carries))}"
     else:
-        shown = f"not proven mail-free: {_some(proof.gaps)}"
+        shown = f"not proven mail-free: {some(list(proof.gaps))}"
     common = dict(id="tenant.parked", subject=proof.domain, expected="parked: removed from the tenant and proven mail-free (gate.parked)",
                   detail="; ".join(filter(None, [", ".join(proof.servers[:SHOW]), f"source: {source}"])))
     fixes = {mailfree.CARRIES: "delete those records at its DNS host (or write a spec for it and migrate it instead)",

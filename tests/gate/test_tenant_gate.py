@@ -128,3 +128,10 @@ def test_a_domain_both_migrated_and_parked_is_bad_input(tmp_path):
     write_spec(tmp_path, require=["tenant"], domain=OTHER, name="nordlys.com.yaml")
     with pytest.raises(BadInput, match=r"migration.yaml: gate.parked: nordlys.com is the domain of .*nordlys.com.yaml"):
         exit_of(tmp_path, tmp_path / "state")
+
+
+def test_gate_parked_takes_domain_names_only(tmp_path):
+    path = write_spec(tmp_path, require=["tenant"], parked=["kampagne.dk", "not a domain"])
+    with pytest.raises(BadInput, match=r"migration.yaml: gate.parked\[1\]: 'not a domain' is not a domain name"):
+        load(path)
+    assert load(write_spec(tmp_path, parked=["Kampagne.DK"])).gate.parked == ["kampagne.dk."]
