@@ -156,7 +156,7 @@ def gate_command(
                 loaded = exit_specs.specs[0]  # its time zone is the one times are shown in
                 folder = _exit_state(exit_specs, state)
                 if explain:
-                    return _explain(engine.tenant_key(exit_specs.specs), loaded.tz, folder, json)
+                    return _explain(engine.tenant_key(exit_specs), loaded.tz, folder, json)
                 outcome = gate_run.run_exit(exit_specs, folder)
             if json:
                 output.emit_json(outcome.to_dict())

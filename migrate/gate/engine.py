@@ -31,6 +31,7 @@ from migrate.names import domain_id
 from migrate.report import Check, json_default, worst
 from migrate.secrets import from_environment, scrub
 from migrate.spec import GateCheck, Spec
+from migrate.specset import SpecSet
 from migrate.state.chain import Head
 
 TENANT = "tenant"
@@ -220,9 +221,9 @@ def _requires_tenant(spec) -> bool:
     return TENANT in spec.gate.require
 
 
-def tenant_key(specs: Sequence[Spec]) -> str:
+def tenant_key(specs: SpecSet) -> str:
     """Where a tenant's decisions are kept in the gate store (beside each domain's): `tenant:<source.tenant>`."""
-    return f"tenant:{next((s.source.tenant for s in specs if s.source.tenant), '')}"
+    return f"tenant:{specs.tenant or ''}"
 
 
 def _heads(decided: Sequence[tuple[Spec, Sources]]) -> dict[str, Head]:
@@ -267,7 +268,7 @@ def decide(spec: Spec, sources: Sources, state_dir: Path, now: datetime,
     return verdict, gathered
 
 
-def decide_exit(specs: Sequence[Spec], sources: Sequence[Sources], state_dir: Path, now: datetime,
+def decide_exit(exit_specs: SpecSet, sources: Sequence[Sources], state_dir: Path, now: datetime,
                 tenant: TenantSources | None = None) -> tuple[Verdict, list[dict[str, object]]]:
     """The tenant's one decision on an exit of several specs (or a folder of them), appended to the audit trail.
 
@@ -275,19 +276,18 @@ def decide_exit(specs: Sequence[Spec], sources: Sequence[Sources], state_dir: Pa
     and the tenant's pass), and is recorded under its domain; the tenant's is recorded under `tenant_key`
     with every chain head it rested on. The evidence gathered is returned per spec, for the runbook.
     """
-    specs, sources = list(specs), list(sources)
+    specs, sources = list(exit_specs.specs), list(sources)
     parts, gathered, judged = _evaluated(specs, sources, state_dir, now, tenant, shown=False)
     merged: dict[str, str] = {}
     for part in parts:
         for name, status in part.requirements.items():
             merged[name] = worst([status, merged.get(name, status)])
     overall = Verdict.of(", ".join(p.domain for p in parts), now.astimezone(timezone.utc), merged, judged.checks, judged.digests,
-                         [*judged.bad_input, *(m for p in parts for m in p.bad_input)], tuple(parts),
-                         next((s.source.tenant for s in specs if s.source.tenant), None))
+                         [*judged.bad_input, *(m for p in parts for m in p.bad_input)], tuple(parts), exit_specs.tenant)
     verdict = dataclasses.replace(overall, parts=tuple(p.deciding(overall) for p in parts))
     for src, part in zip(sources, verdict.parts):
         store.record(state_dir, now, part.domain, part.status, part.evidence, _plain(part), src.anchors.heads())
-    store.record(state_dir, now, tenant_key(specs), verdict.status, verdict.evidence, _plain(_summary(verdict)),
+    store.record(state_dir, now, tenant_key(exit_specs), verdict.status, verdict.evidence, _plain(_summary(verdict)),
                  _heads(list(zip(specs, sources))))
     return verdict, gathered
 

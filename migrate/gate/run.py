@@ -73,7 +73,7 @@ def run_exit(specs: SpecSet, state_dir: Path, *, now: datetime | None = None, so
     pool = GraphPool()
     try:
         sources = sources or [sources_module.default(spec, state_dir, now=now, pool=pool) for spec in specs.specs]
-        verdict, gathered = engine.decide_exit(specs.specs, sources, state_dir, now,
+        verdict, gathered = engine.decide_exit(specs, sources, state_dir, now,
                                                tenant or sources_module.tenant_default(specs.specs, pool))
     finally:
         pool.close()

@@ -71,7 +71,7 @@ def test_an_exit_is_one_decision_every_domain_carries(tmp_path):
     report = json.loads(json.dumps(outcome.to_dict(), default=str))
     assert [d["domain"] for d in report["domains"]] == [DOMAIN, OTHER] and report["runbook"] is None
     assert [d.status for d in store.decisions(state, DOMAIN)] == ["locked"]
-    (row,) = store.decisions(state, engine.tenant_key(specs.specs))
+    (row,) = store.decisions(state, engine.tenant_key(specs))
     assert row.domain == "tenant:nordlystekstil" and row.status == "locked"
     assert [d["domain"] for d in row.report["domains"]] == [DOMAIN, OTHER] and "checks" not in row.report["domains"][0]
 

@@ -75,7 +75,7 @@ def test_a_forgotten_domain_locks_the_gate_until_it_is_migrated_with_graph_listi
     assert unlocked.runbook.startswith(f"# Cancel Microsoft 365 for {T.FORGOTTEN}, {T.MIGRATED}")
 
     # One decision for the tenant: each domain's row carries its status, the tenant's every chain head.
-    tenant_rows = store.decisions(state, engine.tenant_key(exit_specs.specs))
+    tenant_rows = store.decisions(state, engine.tenant_key(exit_specs))
     assert [d.status for d in tenant_rows] == ["locked", "locked", "unlocked"]
     assert {f"{T.FORGOTTEN} journal", f"{T.MIGRATED} journal"} <= set(tenant_rows[-1].heads)
     assert [d.status for d in store.decisions(state, T.MIGRATED)] == ["locked", "locked", "unlocked"]
