@@ -25,7 +25,7 @@ from migrate.gate import checks, store
 from migrate.gate.evidence import digest
 from migrate.gate.result import Verdict
 from migrate.gate import sources as sources_module
-from migrate.gate.sources import GraphPool, Sources, TenantSources
+from migrate.gate.sources import Shared, Sources, TenantSources
 from migrate.gate.tenant import tenant as tenant_checks
 from migrate.names import domain_id
 from migrate.report import Check, json_default, worst
@@ -242,18 +242,19 @@ def _evaluated(specs: list[Spec], sources: list[Sources], state_dir: Path, now: 
     """Every spec's verdict (with `tenant` added where required; its checks listed in each when `shown`), the
     evidence gathered per spec, and the tenant judged once. Each store is checked against its domain's newest
     decision's chain heads as it is read (`anchors`); every source is closed, whatever happens."""
-    pool = GraphPool()
+    shared = Shared()
     try:
+        previous = store.latest(state_dir, [domain_id(spec.domain) for spec in specs])
         for spec, src in zip(specs, sources):
-            src.anchors.expect(store.last(state_dir, domain_id(spec.domain)))
+            src.anchors.expect(previous[domain_id(spec.domain)])
         evaluated = [evaluate(spec, src, now) for spec, src in zip(specs, sources)]
         judged = Judged(TENANT, [], {}, None)
         if any(map(_requires_tenant, specs)):
-            judged = judge_tenant(specs, tenant or sources_module.tenant_default(specs, pool), now)
+            judged = judge_tenant(specs, tenant or sources_module.tenant_default(specs, shared), now)
     finally:
         for src in sources:
             src.close()
-        pool.close()
+        shared.close()
     parts = [verdict.adding(TENANT, judged.checks, judged.digests, judged.bad_input, shown=shown) if _requires_tenant(spec) else verdict
              for spec, (verdict, _) in zip(specs, evaluated)]
     return parts, [gathered for _, gathered in evaluated], judged
@@ -285,10 +286,10 @@ def decide_exit(exit_specs: SpecSet, sources: Sequence[Sources], state_dir: Path
     overall = Verdict.of(", ".join(p.domain for p in parts), now.astimezone(timezone.utc), merged, judged.checks, judged.digests,
                          [*judged.bad_input, *(m for p in parts for m in p.bad_input)], tuple(parts), exit_specs.tenant)
     verdict = dataclasses.replace(overall, parts=tuple(p.deciding(overall) for p in parts))
-    for src, part in zip(sources, verdict.parts):
-        store.record(state_dir, now, part.domain, part.status, part.evidence, _plain(part), src.anchors.heads())
-    store.record(state_dir, now, tenant_key(exit_specs), verdict.status, verdict.evidence, _plain(_summary(verdict)),
-                 _heads(list(zip(specs, sources))))
+    store.record_all(state_dir, now, [
+        *(store.Entry(part.domain, part.status, part.evidence, _plain(part), src.anchors.heads()) for src, part in zip(sources, verdict.parts)),
+        store.Entry(tenant_key(exit_specs), verdict.status, verdict.evidence, _plain(_summary(verdict)), _heads(list(zip(specs, sources)))),
+    ])
     return verdict, gathered
 
 

@@ -17,7 +17,7 @@ from migrate.gate import engine, runbook
 from migrate.gate import sources as sources_module
 from migrate.gate.evidence import Deadline
 from migrate.gate.result import Verdict
-from migrate.gate.sources import GraphPool, Sources, TenantSources
+from migrate.gate.sources import Shared, Sources, TenantSources
 from migrate.spec import Spec
 from migrate.specset import SpecSet
 
@@ -51,12 +51,12 @@ def run(spec: Spec, state_dir: Path, *, now: datetime | None = None, sources: So
     `lang` is the runbook's language (default: the spec's notify.language).
     """
     now = now or datetime.now(timezone.utc)
-    pool = GraphPool()
+    shared = Shared()
     try:
-        sources = sources or sources_module.default(spec, state_dir, now=now, pool=pool)
-        verdict, gathered = engine.decide(spec, sources, state_dir, now, tenant or sources_module.tenant_default([spec], pool))
+        sources = sources or sources_module.default(spec, state_dir, now=now, shared=shared)
+        verdict, gathered = engine.decide(spec, sources, state_dir, now, tenant or sources_module.tenant_default([spec], shared))
     finally:
-        pool.close()
+        shared.close()
     _checked(verdict)
     if not verdict.unlocked:
         return GateRun(verdict, None)
@@ -70,13 +70,13 @@ def run_exit(specs: SpecSet, state_dir: Path, *, now: datetime | None = None, so
     One set of Graph clients serves every spec and the tenant (one deadline for the run's Graph work).
     """
     now = now or datetime.now(timezone.utc)
-    pool = GraphPool()
+    shared = Shared()
     try:
-        sources = sources or [sources_module.default(spec, state_dir, now=now, pool=pool) for spec in specs.specs]
+        sources = sources or [sources_module.default(spec, state_dir, now=now, shared=shared) for spec in specs.specs]
         verdict, gathered = engine.decide_exit(specs, sources, state_dir, now,
-                                               tenant or sources_module.tenant_default(specs.specs, pool))
+                                               tenant or sources_module.tenant_default(specs.specs, shared))
     finally:
-        pool.close()
+        shared.close()
     _checked(verdict)
     if not verdict.unlocked:
         return GateRun(verdict, None)

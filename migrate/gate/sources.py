@@ -44,13 +44,15 @@ class Sources:
     anchors: Anchors = field(default_factory=Anchors)
 
 
-class GraphPool:
-    """The Graph clients of one gate run, made on first use: one per app registration, shared by every
-    source that asks, so all the run's Graph work for a tenant stays within one deadline (`graph.budget`)."""
+class Shared:
+    """What one gate run reads once for all its specs, on first use: a Graph client per app registration
+    (so all the run's Graph work for a tenant stays within one deadline, `graph.budget`) and each facts
+    file (an exit's specs usually share one)."""
 
     def __init__(self, factory: Callable[..., GraphClient] = GraphClient.from_spec) -> None:
         self.factory = factory
         self.clients: dict[object, GraphClient] = {}
+        self.facts_files: dict[Path, facts_module.Facts] = {}
 
     def client(self, spec) -> GraphClient:
         key = spec.source.graph
@@ -58,18 +60,24 @@ class GraphPool:
             self.clients[key] = self.factory(spec)
         return self.clients[key]
 
+    def facts(self, path: Path) -> facts_module.Facts:
+        """The facts file at `path`, read and validated once; a failed read is not kept (each asker gets the error)."""
+        if path not in self.facts_files:
+            self.facts_files[path] = facts_module.load(path)
+        return self.facts_files[path]
+
     def close(self) -> None:
         for client in self.clients.values():
             client.close()
 
 
-def _facts(spec):
+def _facts(spec, shared: Shared):
     if spec.gate.facts is None:
         raise BadInput(
             f"{spec.path}: neither source.graph (an app registration) nor gate.facts (a facts file) is set: the gate has no evidence"
         )
     path = spec.resolve_path(spec.gate.facts)
-    return path, facts_module.load(path)
+    return path, shared.facts(path)
 
 
 def graph_licences(client: GraphClient, tenant_id: str | None) -> LicenceEvidence:
@@ -145,33 +153,32 @@ def default(
     *,
     now: datetime | None = None,
     graph_factory: Callable[..., GraphClient] = GraphClient.from_spec,
-    pool: GraphPool | None = None,
+    shared: Shared | None = None,
 ) -> Sources:
     """The real sources; `now` is the moment the dns evidence is read at (the gate's clock).
 
-    With `pool` the Graph clients are the pool's, closed by whoever made it; else the sources' own.
+    With `shared` the Graph clients and facts files are the run's, closed by whoever made it; else the sources' own.
     """
-    own = pool is None
-    graph = GraphPool(graph_factory) if own else pool
+    own = shared is None
+    run = Shared(graph_factory) if own else shared
     anchors = Anchors()
     use_graph = spec.source.graph is not None
     tenant_id = spec.source.graph.tenant_id if use_graph else None
-    # Read once per gate run, however many requirements ask: the facts file serves
+    # Read once per gate run, however many requirements ask: the facts file (`run`) serves
     # licences and domain_removed, the journal serves dns and data_saved (which then
     # rest on the same round). A failed read is not cached: each asker gets the error.
-    read_facts = cache(lambda: _facts(spec))
     read_dns = cache(lambda: dns_from_journal(spec, state_dir, now or datetime.now(timezone.utc), anchors))
 
     def licences() -> LicenceEvidence:
         if use_graph:
-            return graph_licences(graph.client(spec), tenant_id)
-        path, facts = read_facts()
+            return graph_licences(run.client(spec), tenant_id)
+        path, facts = _facts(spec, run)
         return dataclasses.replace(facts.licences(path), as_of=facts.as_of)
 
     def domain() -> DomainEvidence:
         if use_graph:
-            return graph_domain(graph.client(spec), spec.domain)
-        path, facts = read_facts()
+            return graph_domain(run.client(spec), spec.domain)
+        path, facts = _facts(spec, run)
         return dataclasses.replace(facts.domain(path, domain_id(spec.domain)), as_of=facts.as_of)
 
     return Sources(
@@ -181,7 +188,7 @@ def default(
         notice=lambda: notice_evidence(spec, state_dir, anchors),
         dns=read_dns,
         promised=lambda: promised_deadline(spec, state_dir),
-        close=graph.close if own else lambda: None,
+        close=run.close if own else lambda: None,
         anchors=anchors,
     )
 
@@ -211,17 +218,17 @@ def parked(specs: Sequence[Spec]) -> dict[str, Spec]:
     return out
 
 
-def held_domains(specs: Sequence[Spec], pool: GraphPool) -> tuple[tuple[TenantDomain, ...] | None, str, datetime | None]:
+def held_domains(specs: Sequence[Spec], shared: Shared) -> tuple[tuple[TenantDomain, ...] | None, str, datetime | None]:
     """The tenant's domains from Graph (the first spec with source.graph), else from a facts file's `domains:`."""
     with_graph = next((s for s in specs if s.source.graph is not None), None)
     if with_graph is not None:
-        found = pool.client(with_graph).domains()
+        found = shared.client(with_graph).domains()
         if len(found) > MAX_DOMAINS:
             raise MigrateError(f"Graph GET /domains: {len(found)} domains, more than the {MAX_DOMAINS} one tenant can hold; giving up")
         return tuple(TenantDomain(d.id, d.is_initial, d.is_verified, d.supported_services) for d in found), "graph", None
     paths = list(dict.fromkeys(s.resolve_path(s.gate.facts) for s in specs if s.gate.facts is not None))
     for path in paths:
-        facts = facts_module.load(path)
+        facts = shared.facts(path)
         if facts.domains is not None:
             return facts.held(), f"facts:{path} {facts.dated}", facts.as_of
     where = f"no domains: in {', '.join(map(str, paths))}" if paths else "neither source.graph nor gate.facts is set"
@@ -242,8 +249,8 @@ def proofs(by_domain: dict[str, Spec]) -> dict[str, Proof]:
     return out
 
 
-def tenant_default(specs: Sequence[Spec], pool: GraphPool) -> TenantSources:
-    return TenantSources(held=lambda: held_domains(specs, pool), proofs=proofs)
+def tenant_default(specs: Sequence[Spec], shared: Shared) -> TenantSources:
+    return TenantSources(held=lambda: held_domains(specs, shared), proofs=proofs)
 
 
 def tenant_evidence(specs: Sequence[Spec], sources: TenantSources) -> TenantEvidence:
