@@ -428,15 +428,18 @@ class Verify(Strict):
     interval: Duration = timedelta(seconds=60)
 
 
-GateCheck = Literal["dns", "notice", "licences", "domain_removed", "data_saved"]
+GateCheck = Literal["dns", "notice", "licences", "domain_removed", "data_saved", "tenant"]
 
 
 class Gate(Strict):
     min_soak: Duration = timedelta(hours=48)
     max_age: Duration = timedelta(hours=6)
     notice_days: int = Field(default=14, ge=0, le=duration.LONGEST.days)
-    require: list[GateCheck] = ["dns", "notice", "licences", "domain_removed", "data_saved"]
+    # `tenant`: cancelling ends mail for every domain of the tenant, not only this one.
+    require: list[GateCheck] = ["dns", "notice", "licences", "domain_removed", "data_saved", "tenant"]
     facts: Path | None = None
+    # Domains of the tenant this exit leaves without mail: each must be proven mail-free and removed.
+    parked: list[DomainName] = Field(default=[], max_length=5000)
 
 
 class Spec(Strict):

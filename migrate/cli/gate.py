@@ -1,4 +1,7 @@
-"""`migrate gate SPEC [--json] [--explain] [--ci github] [--locked-ok]`: evaluate the cancel gate.
+"""`migrate gate SPEC... [--json] [--explain] [--ci github] [--locked-ok]`: evaluate the cancel gate.
+
+One spec file is decided alone (its report as before); several, or a folder
+of them, are one tenant's exit: one decision for the tenant (`run_exit`).
 
 Exit 0 unlocked (and the cancel runbook is printed), 1 locked, 2 bad input.
 Every evaluation is appended to the audit trail in --state; `--explain`
@@ -12,21 +15,31 @@ should stay green.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import Annotated
 
 import typer
-from migrate import localtime
+from migrate import localtime, specset
 from migrate.cli import output
 from migrate.cli.app import app
-from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load, state_location
+from migrate.cli.options import JsonOpt, StateOpt, load, state_location
 from migrate.errors import BadInput
+from migrate.gate import engine
 from migrate.gate import github as gate_github
 from migrate.gate import run as gate_run
 from migrate.gate import store
 from migrate.gate.result import Verdict
 from migrate.names import domain_id
 from migrate.notify import ledger
+from migrate.specset import SpecSet
+from migrate.state import location
+
+SpecsArg = Annotated[
+    list[Path],
+    typer.Argument(help="The migration spec; or several, or a folder of them: one tenant's exit, decided once.", show_default=False),
+]
 
 _STYLE = {"pass": "green", "fail": "red", "pending": "yellow", "unknown": "magenta"}
 
@@ -36,18 +49,13 @@ def _when(value: datetime | None, tz: tzinfo) -> str:
 
 
 def _show(verdict: Verdict, tz: tzinfo) -> None:
-    # One check per line, then its details indented: readable in a CI log of any width.
-    # Every value is folded to one line (output.line), so only the tool's own last line reads as a verdict.
-    for check in verdict.checks:
-        output.line((f"{check.status:<8}", _STYLE[check.status]), f"{check.id}  {check.subject}: {check.observed}")
-        if check.status != "pass" and check.expected:
-            output.line(f"         expected: {check.expected}")
-        if check.detail:
-            output.line(f"         {check.detail}")
-        if check.fix and check.status != "pass":
-            output.line(f"         fix: {check.fix}")
-        if check.eta:
-            output.line(f"         earliest: {_when(check.eta, tz)}")
+    # An exit of several specs: each domain's checks under its name, then the tenant's.
+    for part in verdict.parts:
+        output.line((part.domain, "bold"))
+        _checks(part.checks, tz)
+    if verdict.parts:
+        output.line(("tenant" + (f" {verdict.tenant}" if verdict.tenant else ""), "bold"))
+    _checks(verdict.checks, tz)
     # Requirement names are the spec's gate.require, validated against the known set; statuses are the engine's.
     summary = ", ".join(f"{name} {status}" for name, status in verdict.requirements.items())
     if verdict.unlocked:
@@ -59,13 +67,29 @@ def _show(verdict: Verdict, tz: tzinfo) -> None:
         output.line((line, "bold red"))
 
 
-def _explain(spec, folder, as_json: bool) -> int:
-    history = store.decisions(folder, domain_id(spec.domain))
+def _checks(checks, tz: tzinfo) -> None:
+    # One check per line, then its details indented: readable in a CI log of any width.
+    # Every value is folded to one line (output.line), so only the tool's own last line reads as a verdict.
+    for check in checks:
+        output.line((f"{check.status:<8}", _STYLE[check.status]), f"{check.id}  {check.subject}: {check.observed}")
+        if check.status != "pass" and check.expected:
+            output.line(f"         expected: {check.expected}")
+        if check.detail:
+            output.line(f"         {check.detail}")
+        if check.fix and check.status != "pass":
+            output.line(f"         fix: {check.fix}")
+        if check.eta:
+            output.line(f"         earliest: {_when(check.eta, tz)}")
+
+
+def _explain(key: str, tz: tzinfo, folder, as_json: bool) -> int:
+    """The decisions recorded under `key` (a domain, or an exit's tenant) and the forced sends."""
+    history = store.decisions(folder, key)
     forced = [s for s in ledger.sends(folder) if s.forced]
     if as_json:
         output.emit_json(
             {
-                "domain": domain_id(spec.domain),
+                "domain": key,
                 "decisions": [{"id": d.id, "at": d.at, "status": d.status, "evidence": d.evidence, "report": d.report,
                                "heads": {name: head.to_dict() for name, head in d.heads.items()}} for d in history],
                 "forced_sends": [{"at": s.at, "wave": s.wave, "window": s.forced} for s in forced],
@@ -77,7 +101,7 @@ def _explain(spec, folder, as_json: bool) -> int:
         # What the store holds is shown, not trusted: each record folded to one line.
         for d in history:
             reqs = d.report.get("requirements", {})
-            output.line(f"#{d.id} {_when(d.at, spec.tz)} {d.status.upper()}: " + ", ".join(f"{k}={v}" for k, v in reqs.items()))
+            output.line(f"#{d.id} {_when(d.at, tz)} {d.status.upper()}: " + ", ".join(f"{k}={v}" for k, v in reqs.items()))
             for name, value in sorted(d.evidence.items()):
                 output.line(f"    {name:<15} {value}")
             if d.heads:  # the chains it rested on: entries, and the newest link
@@ -88,15 +112,24 @@ def _explain(spec, folder, as_json: bool) -> int:
                     output.line(f"    - {check.get('id')} {check.get('status')}: {check.get('observed')} {check.get('detail') or ''}".rstrip())
     if not as_json:
         for s in forced:
-            output.line(f"forced: the {s.wave} wave was sent {_when(s.at, spec.tz)} with --force, outside its window ({s.forced})")
+            output.line(f"forced: the {s.wave} wave was sent {_when(s.at, tz)} with --force, outside its window ({s.forced})")
     if not history:
         return 1
     return 0 if history[-1].status == "unlocked" else 1
 
 
+def _exit_state(specs: SpecSet, state: str | None):
+    """An exit's one state: --state, else M365_EXIT_STATE, else the `.migrate/` beside the specs, which must then share a folder."""
+    beside = {s.default_state().resolve() for s in specs.specs}
+    if state is None and not os.environ.get(location.ENV) and len(beside) > 1:
+        raise BadInput("the specs lie in different folders, each with its own .migrate/: name the exit's state with --state "
+                       f"(or {location.ENV})")
+    return state_location(specs.specs[0], state)
+
+
 @app.command("gate")
 def gate_command(
-    spec: SpecArg,
+    specs: SpecsArg,
     state: StateOpt = None,
     json: JsonOpt = False,
     explain: Annotated[bool, typer.Option("--explain", help="Print the recorded gate decisions and the evidence each rested on.")] = False,
@@ -112,11 +145,19 @@ def gate_command(
         if ci and explain:
             raise BadInput("--ci reports an evaluation; --explain evaluates nothing: choose one")
         with gate_github.step(ci) as step:
-            loaded = load(spec)
-            folder = state_location(loaded, state)
-            if explain:
-                return _explain(loaded, folder, json)
-            outcome = gate_run.run(loaded, folder)
+            if len(specs) == 1 and not specs[0].is_dir():
+                loaded = load(specs[0])
+                folder = state_location(loaded, state)
+                if explain:
+                    return _explain(domain_id(loaded.domain), loaded.tz, folder, json)
+                outcome = gate_run.run(loaded, folder)
+            else:
+                exit_specs = specset.load(specs)
+                loaded = exit_specs.specs[0]  # its time zone is the one times are shown in
+                folder = _exit_state(exit_specs, state)
+                if explain:
+                    return _explain(engine.tenant_key(exit_specs), loaded.tz, folder, json)
+                outcome = gate_run.run_exit(exit_specs, folder)
             if json:
                 output.emit_json(outcome.to_dict())
             else:

@@ -167,7 +167,7 @@ def spec_data(*, cutover_at: datetime, rfc2136_server: str, tsig_name: str, secr
         "gate": {
             "min_soak": MIN_SOAK,
             "notice_days": NOTICE_DAYS,
-            "require": ["dns", "notice", "licences", "domain_removed", "data_saved"],
+            "require": ["dns", "notice", "licences", "domain_removed", "data_saved", "tenant"],
             "facts": "facts.yaml",
         },
     }
@@ -190,5 +190,7 @@ def facts_text(now: datetime, *, domain_removed: bool, references: list[str] = (
         "subscriptions": [dict(s) for s in SUBSCRIPTIONS],
         "domain_removed": domain_removed,
         "domain_references": list(references),
+        # Settings > Domains: the bakery has no other domain; the tenant's own goes with the tenant.
+        "domains": [f"{TENANT}.onmicrosoft.com", *([] if domain_removed else [DOMAIN.rstrip(".")])],
     }
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

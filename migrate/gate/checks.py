@@ -22,12 +22,12 @@ def _at(value: datetime, tz: tzinfo) -> str:
     return localtime.format(value, tz)
 
 
-def _some(items: list[str]) -> str:
+def some(items: list[str]) -> str:
     shown = ", ".join(items[:SHOW])
     return shown + (f" and {len(items) - SHOW} more" if len(items) > SHOW else "")
 
 
-def _from_the_future(check_id: str, subject: str, as_of: datetime | None, now: datetime | None, tz: tzinfo) -> list[Check]:
+def from_the_future(check_id: str, subject: str, as_of: datetime | None, now: datetime | None, tz: tzinfo) -> list[Check]:
     """Facts dated after `now` describe nothing yet observed (a typo, a wrong clock): unknown, never pass."""
     if as_of is None or now is None or as_of <= now:
         return []
@@ -48,7 +48,7 @@ def _from_the_future(check_id: str, subject: str, as_of: datetime | None, now: d
 
 def licences(ev: LicenceEvidence, now: datetime | None = None, tz: tzinfo = timezone.utc) -> list[Check]:
     """Every active subscription can be cancelled online: ≤ 25 licences, or it is the partner's to cancel."""
-    future = _from_the_future("licences.subscriptions", "tenant", ev.as_of, now, tz)
+    future = from_the_future("licences.subscriptions", "tenant", ev.as_of, now, tz)
     if future:
         return future
     active = [s for s in ev.subscriptions if s.active]
@@ -118,7 +118,7 @@ def licences(ev: LicenceEvidence, now: datetime | None = None, tz: tzinfo = time
 
 
 def domain_removed(ev: DomainEvidence, now: datetime | None = None, tz: tzinfo = timezone.utc) -> list[Check]:
-    future = _from_the_future("m365.domain-removed", ev.domain, ev.as_of, now, tz)
+    future = from_the_future("m365.domain-removed", ev.domain, ev.as_of, now, tz)
     if future:
         return future
     if not ev.exists:
@@ -149,7 +149,7 @@ def domain_removed(ev: DomainEvidence, now: datetime | None = None, tz: tzinfo =
             subject=ev.domain,
             expected="domain not in the tenant",
             observed=observed,
-            detail="; ".join(filter(None, [f"references: {_some(refs)}" if refs else "", f"source: {ev.source}"])),
+            detail="; ".join(filter(None, [f"references: {some(refs)}" if refs else "", f"source: {ev.source}"])),
             fix=fix,
         )
     ]
@@ -291,14 +291,14 @@ def notice(ev: NoticeEvidence, cutover: datetime, days: int, now: datetime, tz: 
         return [Check(id="notice.delivered", status="pass", subject=subject, expected=expected, observed=observed)]
     details, fixes = [], []
     if missing:
-        details.append(f"not reached: {_some(missing)}")
+        details.append(f"not reached: {some(missing)}")
         if now <= deadline:
             fixes.append(f"send the wave before {_at(deadline, tz)}: `migrate notify SPEC --wave {ev.wave} --send`")
         else:
             fixes.append(f"the deadline has passed: send the wave now and move the cutover to at least {days} days later")
     if late:
         latest = max(delivered[a] for a in late)
-        details.append(f"reached after the deadline: {_some(late)}")
+        details.append(f"reached after the deadline: {some(late)}")
         fixes.append(f"move the cutover to {_at(latest + timedelta(days=days), tz)} or later, or accept the shorter notice by removing `notice` from gate.require")
     return [
         Check(
@@ -383,7 +383,7 @@ def dns(ev: DnsEvidence | None, *, min_soak: timedelta, max_age: timedelta, now:
 def _verified(ev: DnsEvidence, latest: str) -> Check:
     detail = f"observations sha256:{ev.digest}"
     if ev.problems:
-        detail = f"not passing: {_some(list(ev.problems))}; {detail}"
+        detail = f"not passing: {some(list(ev.problems))}; {detail}"
     status = {"verified": "pass", "converging": "pending", "failing": "fail"}.get(ev.latest_status or "", "unknown")
     fix = {
         "pending": "nothing to fix: caches still hold the old data; the scheduled verify confirms it after the ETA",

@@ -14,20 +14,27 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import get_args
 
 from migrate.errors import BadInput, BrokenChain, MigrateError
 from migrate.gate import checks, store
 from migrate.gate.evidence import digest
 from migrate.gate.result import Verdict
 from migrate.gate import sources as sources_module
-from migrate.gate.sources import Sources
+from migrate.gate.sources import Shared, Sources, TenantSources
+from migrate.gate.tenant import tenant as tenant_checks
 from migrate.names import domain_id
 from migrate.report import Check, json_default, worst
 from migrate.secrets import from_environment, scrub
+from migrate.spec import GateCheck, Spec
+from migrate.specset import SpecSet
+from migrate.state.chain import Head
+
+TENANT = "tenant"
 
 
 @dataclass(frozen=True)
@@ -131,8 +138,38 @@ def _unknown(name: str, exc: BaseException, fix: str) -> Check:
     )
 
 
+@dataclass(frozen=True)
+class Judged:
+    """One requirement judged: its checks, the digests of what it rested on, and the input to fix, if any."""
+
+    name: str
+    checks: list[Check]
+    digests: dict[str, str]
+    evidence: object | None  # None when it could not be gathered
+    bad_input: tuple[str, ...] = ()
+
+
+def judge(name: str, gather: Callable[[], object], check: Callable[[object], list[Check]], fix: str,
+          audit: Callable[[object], dict[str, str]], secrets: tuple[str, ...]) -> Judged:
+    """Gather and check one requirement, fail-closed: any error is "unknown" (a broken store "fail"), never "pass"."""
+    evidence, bad_input = None, ()
+    try:
+        evidence = gather()
+        digests = {name: digest(evidence), **audit(evidence)}
+        # Every gate check names its requirement and carries a fix ("" when there is nothing to do).
+        found = [dataclasses.replace(r, requirement=name, fix=r.fix or "") for r in check(evidence)]
+    except Exception as exc:  # noqa: BLE001 - fail closed
+        evidence = None
+        digests = {name: digest({"error": scrub(str(exc), *secrets)})}
+        if isinstance(exc, BadInput):
+            bad_input = (scrub(" ".join(str(exc).split()), *secrets),)
+        found = [_tampered(name, exc) if isinstance(exc, BrokenChain) else _unknown(name, exc, fix)]
+    return Judged(name, [_scrub(r, secrets) for r in found], digests, evidence, bad_input)
+
+
 def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, object]]:
-    """The verdict at `now`, and the evidence gathered (by requirement) for the runbook."""
+    """The verdict at `now` on the spec's own requirements (`tenant` is the exit's: `decide`), and the evidence
+    gathered (by requirement) for the runbook."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     secrets = _secrets(spec)
@@ -143,25 +180,20 @@ def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, 
     bad_input: list[str] = []
     try:
         for name in dict.fromkeys(spec.gate.require):
+            if name == TENANT:
+                continue
             requirement = REQUIREMENTS[name]
-            try:
-                evidence = requirement.gather(sources)
-                gathered[name] = evidence
-                digests[name] = digest(evidence)
-                digests.update(requirement.audit(evidence))
-                # Every gate check names its requirement and carries a fix ("" when there is nothing to do).
-                found = [dataclasses.replace(r, requirement=name, fix=r.fix or "") for r in requirement.check(evidence, spec, now)]
-            except Exception as exc:  # noqa: BLE001 - fail closed: any error is "unknown", never "pass"
-                digests[name] = digest({"error": scrub(str(exc), *secrets)})
-                if isinstance(exc, BadInput):
-                    bad_input.append(str(exc))
-                found = [_tampered(name, exc) if isinstance(exc, BrokenChain) else _unknown(name, exc, requirement.fix)]
-            found = [_scrub(r, secrets) for r in found]
-            statuses[name] = worst(r.status for r in found)
-            results.extend(r for r in found if not _told(r, results))
+            judged = judge(name, lambda: requirement.gather(sources), lambda ev: requirement.check(ev, spec, now),
+                           requirement.fix, requirement.audit, secrets)
+            if judged.evidence is not None:
+                gathered[name] = judged.evidence
+            digests.update(judged.digests)
+            bad_input += judged.bad_input
+            statuses[name] = worst(r.status for r in judged.checks)
+            results.extend(r for r in judged.checks if not _told(r, results))
     finally:
         sources.close()
-    if not statuses:
+    if not spec.gate.require:
         results.append(
             Check(
                 id="gate.require",
@@ -169,41 +201,99 @@ def evaluate(spec, sources: Sources, now: datetime) -> tuple[Verdict, dict[str, 
                 subject="gate.require",
                 expected="at least one requirement",
                 observed="empty",
-                fix="list the requirements in gate.require (dns, notice, licences, domain_removed, data_saved)",
+                fix=f"list the requirements in gate.require ({', '.join(get_args(GateCheck))})",
                 requirement="gate",
             )
         )
         statuses["gate"] = "unknown"
-    unlocked = all(s == "pass" for s in statuses.values())
-    blocking = [r for r in results if r.status != "pass"]
-    earliest = None
-    if blocking and all(r.eta is not None for r in blocking):
-        earliest = max(r.eta for r in blocking)
-    verdict = Verdict(
-        domain=spec.domain.rstrip("."),
-        status="unlocked" if unlocked else "locked",
-        generated_at=now.astimezone(timezone.utc),
-        requirements=statuses,
-        checks=tuple(results),
-        evidence=digests,
-        earliest_unlock=earliest,
-        # One line per distinct problem: a broken facts file fails two requirements alike.
-        bad_input=tuple(dict.fromkeys(scrub(" ".join(m.split()), *secrets) for m in bad_input)),
-    )
+    verdict = Verdict.of(spec.domain.rstrip("."), now.astimezone(timezone.utc), statuses, results, digests, bad_input)
     return verdict, gathered
 
 
-def decide(spec, sources: Sources, state_dir: Path, now: datetime) -> tuple[Verdict, dict[str, object]]:
-    """Evaluate and append the decision to the audit trail (an unrecordable decision raises: locked).
+def judge_tenant(specs: Sequence[Spec], sources: TenantSources, now: datetime) -> Judged:
+    """The exit's `tenant` requirement (`gate.tenant`), judged once for all its specs, in the first spec's time zone."""
+    secrets = tuple(dict.fromkeys(s for spec in specs for s in _secrets(spec)))
+    return judge(TENANT, lambda: sources_module.tenant_evidence(specs, sources), lambda ev: tenant_checks(ev, now, specs[0].tz),
+                 "add `domains:` to the facts file, or set up source.graph (and GRAPH_CLIENT_SECRET)", lambda ev: {}, secrets)
 
-    The stores are checked against the newest decision's chain heads as they are read (`anchors`).
-    """
+
+def _requires_tenant(spec) -> bool:
+    return TENANT in spec.gate.require
+
+
+def tenant_key(specs: SpecSet) -> str:
+    """Where a tenant's decisions are kept in the gate store (beside each domain's): `tenant:<source.tenant>`."""
+    return f"tenant:{specs.tenant or ''}"
+
+
+def _heads(decided: Sequence[tuple[Spec, Sources]]) -> dict[str, Head]:
+    return {f"{domain_id(spec.domain)} {name}": head for spec, src in decided for name, head in src.anchors.heads().items()}
+
+
+def _summary(verdict: Verdict) -> dict:
+    """A tenant's decision as its audit row holds it: each domain's part without its checks (its own row has them)."""
+    report = verdict.to_dict()
+    report["domains"] = [{k: v for k, v in part.items() if k != "checks"} for part in report["domains"]]
+    return report
+
+
+def _evaluated(specs: list[Spec], sources: list[Sources], state_dir: Path, now: datetime,
+               tenant: TenantSources | None, shown: bool) -> tuple[list[Verdict], list[dict[str, object]], Judged]:
+    """Every spec's verdict (with `tenant` added where required; its checks listed in each when `shown`), the
+    evidence gathered per spec, and the tenant judged once. Each store is checked against its domain's newest
+    decision's chain heads as it is read (`anchors`); every source is closed, whatever happens."""
+    shared = Shared()
     try:
-        sources.anchors.expect(store.last(state_dir, spec.domain.rstrip(".")))
-    except BaseException:
-        sources.close()
-        raise
-    verdict, gathered = evaluate(spec, sources, now)
-    report = json.loads(json.dumps(verdict.to_dict(), default=json_default))
-    store.record(state_dir, now, verdict.domain, verdict.status, verdict.evidence, report, sources.anchors.heads())
+        previous = store.latest(state_dir, [domain_id(spec.domain) for spec in specs])
+        for spec, src in zip(specs, sources):
+            src.anchors.expect(previous[domain_id(spec.domain)])
+        evaluated = [evaluate(spec, src, now) for spec, src in zip(specs, sources)]
+        judged = Judged(TENANT, [], {}, None)
+        if any(map(_requires_tenant, specs)):
+            judged = judge_tenant(specs, tenant or sources_module.tenant_default(specs, shared), now)
+    finally:
+        for src in sources:
+            src.close()
+        shared.close()
+    parts = [verdict.adding(TENANT, judged.checks, judged.digests, judged.bad_input, shown=shown) if _requires_tenant(spec) else verdict
+             for spec, (verdict, _) in zip(specs, evaluated)]
+    return parts, [gathered for _, gathered in evaluated], judged
+
+
+def decide(spec: Spec, sources: Sources, state_dir: Path, now: datetime,
+           tenant: TenantSources | None = None) -> tuple[Verdict, dict[str, object]]:
+    """One spec's verdict (the tenant's checks among its own, when it requires `tenant`), appended to the
+    audit trail (an unrecordable decision raises: locked); and the evidence gathered, for the runbook."""
+    (verdict,), (gathered,), _ = _evaluated([spec], [sources], state_dir, now, tenant, shown=True)
+    store.record(state_dir, now, verdict.domain, verdict.status, verdict.evidence, _plain(verdict), sources.anchors.heads())
     return verdict, gathered
+
+
+def decide_exit(exit_specs: SpecSet, sources: Sequence[Sources], state_dir: Path, now: datetime,
+                tenant: TenantSources | None = None) -> tuple[Verdict, list[dict[str, object]]]:
+    """The tenant's one decision on an exit of several specs (or a folder of them), appended to the audit trail.
+
+    Each spec's verdict is a part carrying the tenant's status (unlocked only when every part's requirements
+    and the tenant's pass), and is recorded under its domain; the tenant's is recorded under `tenant_key`
+    with every chain head it rested on. The evidence gathered is returned per spec, for the runbook.
+    """
+    specs, sources = list(exit_specs.specs), list(sources)
+    parts, gathered, judged = _evaluated(specs, sources, state_dir, now, tenant, shown=False)
+    merged: dict[str, str] = {}
+    for part in parts:
+        for name, status in part.requirements.items():
+            merged[name] = worst([status, merged.get(name, status)])
+    overall = Verdict.of(", ".join(p.domain for p in parts), now.astimezone(timezone.utc), merged, judged.checks, judged.digests,
+                         [*judged.bad_input, *(m for p in parts for m in p.bad_input)], tuple(parts), exit_specs.tenant)
+    verdict = dataclasses.replace(overall, parts=tuple(p.deciding(overall) for p in parts))
+    store.record_all(state_dir, now, [
+        *(store.Entry(part.domain, part.status, part.evidence, _plain(part), src.anchors.heads()) for src, part in zip(sources, verdict.parts)),
+        store.Entry(tenant_key(exit_specs), verdict.status, verdict.evidence, _plain(_summary(verdict)), _heads(list(zip(specs, sources)))),
+    ])
+    return verdict, gathered
+
+
+def _plain(value) -> dict:
+    """A report as JSON-only values, as the audit trail stores it."""
+    data = value.to_dict() if isinstance(value, Verdict) else value
+    return json.loads(json.dumps(data, default=json_default))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from migrate.graph.models import Reference, Sku, Subscription
+from migrate.mailfree import Proof
 from migrate.state import codec
 
 
@@ -35,6 +36,32 @@ class DomainEvidence:
     exists: bool
     references: tuple[Reference, ...] = ()
     source: str = "graph"
+    as_of: datetime | None = None  # when the facts were read off the admin center (facts only)
+
+
+@dataclass(frozen=True)
+class TenantDomain:
+    """A domain the tenant holds, as Graph (`GET /domains`) or the facts file (`domains:`) lists it."""
+
+    name: str  # A-label without the trailing dot
+    initial: bool = False  # Graph's isInitial: the companyname.onmicrosoft.com domain
+    verified: bool = True
+    services: tuple[str, ...] = ()  # Graph's supportedServices (Email, OfficeCommunicationsOnline, ...)
+
+
+@dataclass(frozen=True)
+class TenantEvidence:
+    """Every domain the tenant holds, the specs of this exit, and the proofs for the domains it parks.
+
+    - held: None when neither Graph nor the facts file says which domains the tenant holds;
+    - covered: domain -> the spec file that migrates it (every spec of the exit);
+    - parked: domain -> its mail-free proof (the domains listed in gate.parked).
+    """
+
+    held: tuple[TenantDomain, ...] | None
+    source: str
+    covered: dict[str, str] = field(default_factory=dict)
+    parked: dict[str, Proof] = field(default_factory=dict)
     as_of: datetime | None = None  # when the facts were read off the admin center (facts only)
 
 

@@ -17,6 +17,9 @@ the numbers off the admin center (Billing > Your products) and writes:
         product_key: false               # activated with a product key
     domain_removed: false                # Settings > Domains no longer lists the domain
     domain_references: [anne@example.dk] # optional: what still uses it, for the report
+    domains:                             # every domain Settings > Domains lists (the gate's tenant requirement)
+      - example.onmicrosoft.com
+      - example.dk
 
 Unknown keys and wrong types fail with one line naming the file and the key (exit 2).
 """
@@ -30,8 +33,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from migrate import limits
 from migrate.errors import BadInput
-from migrate.spec import Moment, yaml_data
-from migrate.gate.evidence import DomainEvidence, LicenceEvidence
+from migrate.spec import DomainName, Moment, yaml_data
+from migrate.gate.evidence import DomainEvidence, LicenceEvidence, TenantDomain
+from migrate.gate.tenant import MAX_DOMAINS
 from migrate.graph.models import Reference, Subscription
 
 
@@ -57,6 +61,11 @@ class Facts(_Strict):
     subscriptions: list[FactSubscription] | None = None
     domain_removed: bool | None = None
     domain_references: list[str] = []
+    domains: list[DomainName] | None = Field(default=None, max_length=MAX_DOMAINS)
+
+    @property
+    def dated(self) -> str:
+        return f"as of {self.as_of.isoformat()}"
 
     # -- as gate evidence -------------------------------------------------------
 
@@ -82,16 +91,28 @@ class Facts(_Strict):
                 keys.add(ident)
         return LicenceEvidence(
             subscriptions=tuple(subs),
-            source=f"facts:{path} as of {self.as_of.isoformat()}",
+            source=f"facts:{path} {self.dated}",
             own_tenant_id=self.tenant_id,
             product_keys=frozenset(keys),
         )
 
+    def held(self) -> tuple[TenantDomain, ...] | None:
+        """The domains the tenant holds, as `domains:` lists them (None without the key)."""
+        if self.domains is None:
+            return None
+        return tuple(TenantDomain(name) for name in dict.fromkeys(d.rstrip(".") for d in self.domains))
+
     def domain(self, path: Path, domain: str) -> DomainEvidence:
-        if self.domain_removed is None:
-            raise BadInput(f"{path}: domain_removed: required key is missing (the gate requires domain_removed)")
+        """`domain_removed`, or else whether `domains:` still lists the domain; the two must agree when both are given."""
+        listed = None if self.domains is None else f"{domain}." in self.domains
+        if self.domain_removed is None and listed is None:
+            raise BadInput(f"{path}: domain_removed: required key is missing (the gate requires domain_removed; or list the tenant's domains)")
+        if self.domain_removed is not None and listed is not None and self.domain_removed == listed:
+            said = "removed" if self.domain_removed else "not removed"
+            raise BadInput(f"{path}: domain_removed: says {domain} is {said}, but domains: {'lists' if listed else 'does not list'} it")
+        exists = listed if self.domain_removed is None else not self.domain_removed
         refs = tuple(Reference(kind="object", id=r, name=r) for r in self.domain_references)
-        return DomainEvidence(domain=domain, exists=not self.domain_removed, references=refs, source=f"facts:{path} as of {self.as_of.isoformat()}")
+        return DomainEvidence(domain=domain, exists=exists, references=refs, source=f"facts:{path} {self.dated}")
 
 
 def _where(loc: tuple) -> str:

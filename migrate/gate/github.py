@@ -75,6 +75,19 @@ def _summary(spec: Spec, outcome: GateRun) -> Iterator[str]:
         yield f"Earliest unlock: {_local(spec, verdict.earliest_unlock)}, if nothing else changes.\n\n"
     rows = [(github.inert(name), github.inert(status)) for name, status in verdict.requirements.items()]
     yield "\n".join(github.table(("requirement", "status"), rows)) + "\n\n"
+    # An exit of several specs: each domain's checks under its name, then the tenant's.
+    for part in verdict.parts:
+        yield f"#### {github.inert(part.domain)}\n\n"
+        yield from _checks(spec, part.checks)
+        yield "\n"
+    if verdict.parts:
+        yield "#### tenant\n\n"
+    yield from _checks(spec, verdict.checks)
+    if outcome.runbook:
+        yield "\n#### Cancel runbook\n\n" + github.code_block(outcome.runbook)
+
+
+def _checks(spec: Spec, checks) -> Iterator[str]:
     head, rule, *rows = github.table(
         ("status", "check", "subject", "observed", "expected", "what to do"),
         (
@@ -86,15 +99,13 @@ def _summary(spec: Spec, outcome: GateRun) -> Iterator[str]:
                 github.inert(check.expected if check.status != "pass" else ""),
                 _what_to_do(spec, check),
             )
-            for check in verdict.checks
+            for check in checks
         ),
     )
     # Each row on its own: the 1 MiB cut falls between rows.
     yield head + "\n" + rule + "\n"
     for row in rows:
         yield row + "\n"
-    if outcome.runbook:
-        yield "\n#### Cancel runbook\n\n" + github.code_block(outcome.runbook)
 
 
 def _what_to_do(spec: Spec, check: Check) -> str:

@@ -31,7 +31,9 @@ def language(spec) -> str:
     return spec.notify.language if spec.notify is not None else "en"
 
 
-def context(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datetime, lang: str, deadline: Deadline | None = None) -> dict:
+def context(specs, verdict: Verdict, licences: LicenceEvidence | None, now: datetime, lang: str, deadline: Deadline | None = None) -> dict:
+    """The template's values; `specs` are the exit's (the first one's time zone and language rule)."""
+    spec = specs[0]
     local_now = now.astimezone(spec.tz)
     admin, partner = [], []
     for sub in (licences.subscriptions if licences else ()):
@@ -46,11 +48,14 @@ def context(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datet
         }
         (partner if sub.is_partner(licences.own_tenant_id) else admin).append(row)
     return {
-        "domain": names.unicode(spec.domain).rstrip("."),
+        "domain": ", ".join(names.unicode(s.domain).rstrip(".") for s in specs),
         "generated_at": dates.moment(verdict.generated_at.astimezone(spec.tz), lang),
         "requirements": ", ".join(verdict.requirements),
-        "provider": spec.mail.display_name,
-        "cutover": dates.moment(spec.cutover.astimezone(spec.tz), lang),
+        "moves": [
+            {"domain": names.unicode(s.domain).rstrip("."), "provider": s.mail.display_name,
+             "cutover": dates.moment(s.cutover.astimezone(spec.tz), lang)}
+            for s in specs
+        ],
         "data_deadline": dates.moment(spec.local(promise.parse(deadline.named)), lang) if deadline else None,
         "today": dates.day(local_now, lang),
         "delete_may_start_early": dates.day(local_now + DELETE_EARLY, lang),
@@ -61,10 +66,12 @@ def context(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datet
     }
 
 
-def render(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datetime, lang: str | None = None,
+def render(specs, verdict: Verdict, licences: LicenceEvidence | None, now: datetime, lang: str | None = None,
            deadline: Deadline | None = None) -> str:
-    """The runbook; `deadline` is the data deadline users were given (the gate's evidence)."""
-    lang = lang or language(spec)
+    """The runbook for a spec, or the specs of an exit (every domain's move, the tenant's subscriptions);
+    `deadline` is the data deadline users were given (the gate's evidence; of an exit, the latest)."""
+    specs = list(specs) if isinstance(specs, (list, tuple)) else [specs]
+    lang = lang or language(specs[0])
     if lang not in LANGUAGES:
         raise BadInput(f"language {lang!r}: the runbook exists in {', '.join(LANGUAGES)}")
     env = jinja2.Environment(
@@ -75,6 +82,6 @@ def render(spec, verdict: Verdict, licences: LicenceEvidence | None, now: dateti
         trim_blocks=False,
     )
     try:
-        return env.get_template(f"{lang}.md.j2").render(**context(spec, verdict, licences, now, lang, deadline))
+        return env.get_template(f"{lang}.md.j2").render(**context(specs, verdict, licences, now, lang, deadline))
     except jinja2.TemplateError as exc:
         raise BadInput(f"{TEMPLATES / (lang + '.md.j2')}: {exc}") from None

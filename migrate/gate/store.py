@@ -50,6 +50,8 @@ CREATE TABLE IF NOT EXISTS decisions (
     evidence  TEXT NOT NULL,
     report    TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS attestations_domain ON attestations (domain, id);
+CREATE INDEX IF NOT EXISTS decisions_domain ON decisions (domain, id);
 """
 ATTESTATIONS = Chained("attestations", ("kind", "domain", "by", "at", "note"), "attestations", "attestations", scope="domain")
 DECISIONS = Chained("decisions", ("at", "domain", "status", "evidence", "report", "heads"), "decisions", "gate decisions",
@@ -95,14 +97,30 @@ class Decision:
     heads: dict[str, Head] = field(default_factory=dict)  # store -> the chain head the decision rested on
 
 
-def record(state: Location | Path, at: datetime, domain: str, status: str, evidence: dict[str, str], report: dict,
-           heads: dict[str, Head] | None = None) -> int:
+@dataclass(frozen=True)
+class Entry:
+    """A decision to record: under which domain (or `tenant:<name>`), what it decided, on what."""
+
+    domain: str
+    status: str
+    evidence: dict[str, str]
+    report: dict
+    heads: dict[str, Head] = field(default_factory=dict)
+
+
+def record_all(state: Location | Path, at: datetime, entries: list[Entry]) -> list[int]:
+    """Append decisions made at `at` in one transaction (an exit's: every domain's and the tenant's): all or none."""
     key = keys.from_environment()
     with writing(state, SCHEMA) as db, db.transaction():
-        (decision,) = chained.append(db, DECISIONS, domain, [dict(
-            at=utc_text(at), domain=domain, status=status, evidence=canonical_json(evidence), report=canonical_json(report),
-            heads=canonical_json({store: head.to_dict() for store, head in (heads or {}).items()}))], key)
-        return decision
+        return [chained.append(db, DECISIONS, e.domain, [dict(
+            at=utc_text(at), domain=e.domain, status=e.status, evidence=canonical_json(e.evidence), report=canonical_json(e.report),
+            heads=canonical_json({store: head.to_dict() for store, head in e.heads.items()}))], key)[0] for e in entries]
+
+
+def record(state: Location | Path, at: datetime, domain: str, status: str, evidence: dict[str, str], report: dict,
+           heads: dict[str, Head] | None = None) -> int:
+    (decision,) = record_all(state, at, [Entry(domain, status, evidence, report, heads or {})])
+    return decision
 
 
 def decisions(state: Location | Path, domain: str, limit: int | None = 50) -> list[Decision]:
@@ -128,8 +146,17 @@ def first_unlocked(state: Location | Path, domain: str) -> datetime | None:
 
 def last(state: Location | Path, domain: str) -> Decision | None:
     """The newest decision (after the whole chain verified): what the next gate run must find still true."""
-    found = decisions(state, domain, limit=1)
-    return found[-1] if found else None
+    return latest(state, [domain])[domain]
+
+
+def latest(state: Location | Path, domains: list[str]) -> dict[str, Decision | None]:
+    """Each domain's newest decision, every chain verified whole, read in one snapshot of the store."""
+    key = keys.from_environment()
+    with reading(state, SCHEMA) as db:
+        if db is None:
+            return dict.fromkeys(domains)
+        rows = {d: chained.rows(db, DECISIONS, d, key)[0] for d in domains}
+    return {d: _decision(found[-1]) if found else None for d, found in rows.items()}
 
 
 def seal(state: Location | Path, key: bytes) -> int:

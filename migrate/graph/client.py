@@ -99,11 +99,15 @@ class GraphClient:
         """The domain, or None when the tenant does not have it (404)."""
         try:
             path = f"/domains/{quote(domain_id(name))}"
-            return models.domain(self._json(self._request("GET", path), f"Graph GET {path}"))
+            return self._parse(models.domain, self._json(self._request("GET", path), f"Graph GET {path}"), path)
         except GraphError as exc:
             if exc.status == 404:
                 return None
             raise
+
+    def domains(self) -> list[models.Domain]:
+        """Every domain the tenant holds, its initial *.onmicrosoft.com one included (`GET /domains`, every page)."""
+        return [self._parse(models.domain, i, "/domains") for i in self._pages("/domains")]
 
     def domain_name_references(self, name: str) -> list[models.Reference]:
         return [models.reference(i) for i in self._pages(f"/domains/{quote(domain_id(name))}/domainNameReferences")]

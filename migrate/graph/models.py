@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from migrate import names
+from migrate.errors import BadInput
+
 # A companySubscription in these states still bills or can be reactivated;
 # `Deleted` is gone and has nothing left to cancel.
 ACTIVE_STATES = ("Enabled", "Warning", "Suspended", "LockedOut")
@@ -112,11 +115,14 @@ class Sku:
 
 @dataclass(frozen=True)
 class Domain:
+    """A domain of the tenant (`GET /domains`): what the gate's tenant requirement reasons about."""
+
     id: str
     is_verified: bool = False
     is_default: bool = False
-    is_initial: bool = False
-    supported_services: tuple[str, ...] = ()
+    is_initial: bool = False  # the companyname.onmicrosoft.com domain Microsoft made; one per tenant
+    supported_services: tuple[str, ...] = ()  # Email, OfficeCommunicationsOnline, Intune, ...
+    authentication_type: str | None = None  # Managed or Federated
 
 
 @dataclass(frozen=True)
@@ -169,13 +175,35 @@ def sku(item: dict) -> Sku:
         raise ValueError(f"subscribedSku {item.get('skuPartNumber', '?')!r}: {exc}") from None
 
 
+def _flag(item: dict, key: str) -> bool:
+    value = item.get(key, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"{key}: expected true or false, got {value!r}")
+    return value
+
+
 def domain(item: dict) -> Domain:
+    """A domain as Graph describes it; ValueError when its name is not a domain name (it is shown and compared)."""
+    if not isinstance(item, dict):
+        raise ValueError("a domain is not a JSON object")
+    ident = item.get("id")
+    try:
+        name = names.domain(ident).rstrip(".") if isinstance(ident, str) else None
+    except BadInput:
+        name = None
+    if name is None:
+        raise ValueError(f"domain {str(ident)[:100]!r}: id is not a domain name")
+    services = item.get("supportedServices") or []
+    if not isinstance(services, list) or not all(isinstance(s, str) for s in services):
+        raise ValueError(f"domain {name}: supportedServices is not a list of strings")
+    kind = item.get("authenticationType")
     return Domain(
-        id=str(item.get("id", "")),
-        is_verified=bool(item.get("isVerified", False)),
-        is_default=bool(item.get("isDefault", False)),
-        is_initial=bool(item.get("isInitial", False)),
-        supported_services=tuple(item.get("supportedServices") or ()),
+        id=name,
+        is_verified=_flag(item, "isVerified"),
+        is_default=_flag(item, "isDefault"),
+        is_initial=_flag(item, "isInitial"),
+        supported_services=tuple(services),
+        authentication_type=kind if isinstance(kind, str) else None,
     )
 
 

@@ -32,25 +32,27 @@ USERS_CSV = (
 )
 
 
-def write_spec(folder: Path, *, graph: dict | None = None, require: list[str] | None = None, facts: dict | None = None, language: str = "da") -> Path:
+def write_spec(folder: Path, *, graph: dict | None = None, require: list[str] | None = None, facts: dict | None = None, language: str = "da",
+               domain: str = DOMAIN, name: str = "migration.yaml", parked: list[str] = ()) -> Path:
+    """A spec in `folder` (as `name`), with the users export beside it and, given `facts`, the facts file."""
     (folder / "users.csv").write_text(USERS_CSV, encoding="utf-8")
     data = {
         "version": 1,
-        "domain": DOMAIN,
+        "domain": domain,
         "cutover": CUTOVER.isoformat(),
         "timezone": TIMEZONE,
         "source": {"provider": "microsoft365", "tenant": "nordlystekstil"},
         "mail": {"provider": "custom", "name": "Nyt Mail", "mx": [{"priority": 10, "host": "mx1.example.net"}]},
         "dns": {"host": "cloudflare", "nameservers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"]},
         "notify": {"language": language, "from": "IT <it@nordlys-tekstil.dk>", "recipients": "users.csv"},
-        "gate": {"min_soak": "48h", "require": ALL if require is None else require},
+        "gate": {"min_soak": "48h", "require": ALL if require is None else require, **({"parked": list(parked)} if parked else {})},
     }
     if graph is not None:
         data["source"]["graph"] = graph
     if facts is not None:
         (folder / "facts.yaml").write_text(yaml.safe_dump(facts, allow_unicode=True), encoding="utf-8")
         data["gate"]["facts"] = "facts.yaml"
-    path = folder / "migration.yaml"
+    path = folder / name
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
 

@@ -10,7 +10,9 @@ identity platform's client-credentials documentation show:
   InvalidAuthenticationToken; errors are {"error": {"code", "message", "innerError"}}.
 - Collections carry @odata.context and are paged with @odata.nextLink
   ($skiptoken) when longer than `page_size`.
-- GET /domains/{id} -> 404 Request_ResourceNotFound once the domain is gone.
+- GET /domains lists the tenant's domains (the domain resource: id, isVerified,
+  isDefault, isInitial, supportedServices, authenticationType, ...), paged;
+  GET /domains/{id} -> 404 Request_ResourceNotFound once the domain is gone.
 - Throttling on demand: 429 TooManyRequests with a Retry-After header.
 
 And the hostile servers the client must survive within its budget: answers
@@ -167,17 +169,19 @@ class GraphWorld:
         """The spec's source.graph block pointing at this server."""
         return {"tenant_id": self.tenant_id, "client_id": self.client_id, "endpoint": f"{self.base}/v1.0", "authority": self.base}
 
-    def add_domain(self, name: str, references: list[dict] | None = None) -> None:
+    def add_domain(self, name: str, references: list[dict] | None = None, *, initial: bool = False, default: bool = False,
+                   verified: bool = True, services: list[str] | None = None) -> None:
+        """A domain of the tenant, as the domain resource documents it (`initial`: companyname.onmicrosoft.com)."""
         self.domains[name] = {
             "authenticationType": "Managed",
             "availabilityStatus": None,
             "id": name,
             "isAdminManaged": True,
-            "isDefault": False,
-            "isInitial": False,
+            "isDefault": default,
+            "isInitial": initial,
             "isRoot": True,
-            "isVerified": True,
-            "supportedServices": ["Email", "OfficeCommunicationsOnline"],
+            "isVerified": verified,
+            "supportedServices": ["Email", "OfficeCommunicationsOnline"] if services is None else services,
             "passwordValidityPeriodInDays": None,
             "passwordNotificationWindowInDays": None,
             "state": None,
@@ -322,6 +326,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._collection(path, "directory/subscriptions", world.subscriptions, query)
         if method == "GET" and segments == ["subscribedSkus"]:
             return self._collection(path, "subscribedSkus", world.all_skus(), query)
+        if method == "GET" and segments == ["domains"]:
+            return self._collection(path, "domains", list(world.domains.values()), query)
         if segments[0] == "domains" and len(segments) >= 2:
             name = segments[1]
             if name not in world.domains:
