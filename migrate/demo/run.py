@@ -304,7 +304,7 @@ class Demo:
         screen = self.screen
         screen.heading()
         screen.real_world("migrate gate migration.yaml   (the job that guards the cancellation in CI)")
-        outcome = gate_run.run(self.spec, self.paths.state, lang="en")
+        outcome = gate_run.run(self.spec, self.paths.state)
         verdict = outcome.verdict
         path = self.save(f"gate-{len(self.saved('gate-')) + 1}-{verdict.status}.json", outcome.to_dict())
         screen.verdict(verdict)

@@ -16,6 +16,7 @@ from migrate.gate import engine, runbook
 from migrate.gate import sources as sources_module
 from migrate.gate.result import Verdict
 from migrate.gate.sources import Sources
+from migrate.notify import recipients
 from migrate.spec import Spec
 
 
@@ -46,4 +47,4 @@ def run(spec: Spec, state_dir: Path, *, now: datetime | None = None, sources: So
     # The deadline data_saved rested on; read for the runbook alone when data_saved is not required.
     saved = gathered.get("data_saved")
     deadline = saved.deadline if saved is not None else sources.promised()
-    return GateRun(verdict, runbook.render(spec, verdict, gathered.get("licences"), now, lang, deadline))
+    return GateRun(verdict, runbook.render(spec, verdict, gathered.get("licences"), now, lang, deadline, recipients.mailboxes(spec)))

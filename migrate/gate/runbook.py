@@ -1,12 +1,21 @@
 """The cancel runbook printed when the gate unlocks: templates/runbook/<lang>.md.j2.
 
 Everything the template prints is computed here: the dates (from `now`, the
-spec and the data deadline users were given), in the spec's time zone, the subscriptions split into admin-center and partner ones (from
-the licence evidence the gate rested on), and the language.
+spec and the data deadline users were given), in the spec's time zone, the
+subscriptions split into admin-center and partner ones (from the licence
+evidence the gate rested on), the mailboxes nobody was told about (from the
+users export), and the language.
+
+The dates cannot disagree: the data deadline is the one the emails named
+(the gate's evidence), written as the emails write it, and flagged when it
+has not ended yet; deletion may start 30 days after cancelling today (the
+earliest date any Microsoft page gives, beside the 90 most of them give)
+and is complete after 180.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import jinja2
@@ -16,6 +25,7 @@ from migrate.errors import BadInput
 from migrate.gate.evidence import Deadline, LicenceEvidence
 from migrate.gate.result import Verdict
 from migrate.notify import dates, promise
+from migrate.notify.recipients import Mailbox
 
 TEMPLATES = TEMPLATE_ROOT / "runbook"
 LANGUAGES = ("da", "en")
@@ -31,7 +41,8 @@ def language(spec) -> str:
     return spec.notify.language if spec.notify is not None else "en"
 
 
-def context(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datetime, lang: str, deadline: Deadline | None = None) -> dict:
+def context(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datetime, lang: str, deadline: Deadline | None = None,
+            mailboxes: Sequence[Mailbox] | None = None) -> dict:
     local_now = now.astimezone(spec.tz)
     admin, partner = [], []
     for sub in (licences.subscriptions if licences else ()):
@@ -52,18 +63,24 @@ def context(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datet
         "provider": spec.mail.display_name,
         "cutover": dates.moment(spec.cutover.astimezone(spec.tz), lang),
         "data_deadline": dates.moment(spec.local(promise.parse(deadline.named)), lang) if deadline else None,
+        "deadline_ahead": deadline is not None and deadline.ends > now,
         "today": dates.day(local_now, lang),
-        "delete_may_start_early": dates.day(local_now + DELETE_EARLY, lang),
-        "delete_may_start": dates.day(local_now + DELETE_USUAL, lang),
-        "delete_at_latest": dates.day(local_now + DELETE_LATEST, lang),
+        "delete_from": dates.day(local_now + DELETE_EARLY, lang),
+        "delete_usual": dates.day(local_now + DELETE_USUAL, lang),
+        "delete_by": dates.day(local_now + DELETE_LATEST, lang),
         "admin_center": admin,
         "partner": partner,
+        # None: no users export to read them from (the section is left out).
+        "mailboxes": None if mailboxes is None else [
+            {"address": m.address, "name": text.line(m.display_name), "kind": m.kind} for m in mailboxes
+        ],
     }
 
 
 def render(spec, verdict: Verdict, licences: LicenceEvidence | None, now: datetime, lang: str | None = None,
-           deadline: Deadline | None = None) -> str:
-    """The runbook; `deadline` is the data deadline users were given (the gate's evidence)."""
+           deadline: Deadline | None = None, mailboxes: Sequence[Mailbox] | None = None) -> str:
+    """The runbook; `deadline` is the data deadline users were given (the gate's evidence), `mailboxes`
+    the users export's mailboxes nobody was told about (None: there is no export)."""
     lang = lang or language(spec)
     if lang not in LANGUAGES:
         raise BadInput(f"language {lang!r}: the runbook exists in {', '.join(LANGUAGES)}")
@@ -75,6 +92,6 @@ def render(spec, verdict: Verdict, licences: LicenceEvidence | None, now: dateti
         trim_blocks=False,
     )
     try:
-        return env.get_template(f"{lang}.md.j2").render(**context(spec, verdict, licences, now, lang, deadline))
+        return env.get_template(f"{lang}.md.j2").render(**context(spec, verdict, licences, now, lang, deadline, mailboxes))
     except jinja2.TemplateError as exc:
         raise BadInput(f"{TEMPLATES / (lang + '.md.j2')}: {exc}") from None
