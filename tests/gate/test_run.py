@@ -41,4 +41,7 @@ def test_unlocked_brings_the_runbook_in_the_spec_language_or_the_one_asked_for(t
     assert danish.runbook.startswith("# ") and danish.runbook != english.runbook
     assert english.runbook.startswith(f"# Cancel Microsoft 365 for {DOMAIN}")
     assert english.to_dict()["runbook"] == english.runbook
+    # the users export's mailbox that nobody signs in to, in the runbook the gate prints
+    assert "- printer@nordlys-tekstil.dk (Printer): uden licens" in danish.runbook
+    assert "- printer@nordlys-tekstil.dk (Printer): no licence" in english.runbook
     assert [d.status for d in store.decisions(state, DOMAIN)] == ["unlocked", "unlocked"]
