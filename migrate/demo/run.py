@@ -40,7 +40,7 @@ from migrate.endpoint import Endpoint
 from migrate.errors import EnvironmentProblem, MigrateError
 from migrate.gate import run as gate_run
 from migrate.gate import store
-from migrate.notify import ledger, send, wave as wave_module, waves
+from migrate.notify import admincopy, ledger, send, wave as wave_module, waves
 from migrate.verify import report as verify_report, watch as watcher
 from migrate.verify.round import Settings
 from migrate.zone import HOST_MANAGED
@@ -219,14 +219,18 @@ class Demo:
         screen.note(f"--send is refused outside the wave's window: the announce wave goes out {wave_module.window(notice, paths.state).rule}")
         letters = wave_module.write(notice, paths.outbox, owned=False)
         delivery = wave_module.send(notice, letters, paths.state, permit)
-        screen.table([(outcome.status, letter.recipient.address, letter.recipient.language, str(notice.message(letter.recipient).parsed()["Subject"]).strip(), "")
-                      for letter, outcome in zip(letters, delivery.outcomes)], {send.DELIVERED: "green"}, default="red")
+        # The last column is the Office the export's licences give each user: the instructions differ by it.
+        screen.table([(outcome.status, letter.recipient.address, letter.recipient.language, str(notice.message(letter.recipient).parsed()["Subject"]).strip(),
+                       letter.recipient.plan) for letter, outcome in zip(letters, delivery.outcomes)], {send.DELIVERED: "green"}, default="red")
         if delivery.missing:
             bad = delivery.missing[0]
             raise MigrateError(f"notify: {bad.address} was not delivered to the relay: {bad.status} {bad.detail}".rstrip())
         screen.say(f"{len(letters)} messages in {rel(paths.outbox, paths.out)}/ and accepted by the SMTP relay "
                    f"(aiosmtpd, 127.0.0.1:{self.relay.port}); the ledger ({rel(ledger.path(paths.state), paths.out)}) "
                    "records each delivery time")
+        unread = ", ".join(m.address for m in notice.roster.mailboxes)
+        screen.say(f"the admin's copy ({rel(paths.outbox / admincopy.NAME, paths.out)}): who gets which instructions, and the "
+                   f"mailboxes nobody is told about: {unread or 'none'}")
         deadline = spec.cutover - timedelta(days=spec.gate.notice_days)
         screen.say(
             f"Timeline: the spec's cutover is {spec.cutover.astimezone(spec.tz):%Y-%m-%d %H:%M} Copenhagen time, "

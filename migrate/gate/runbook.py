@@ -89,7 +89,8 @@ def render(spec, verdict: Verdict, licences: LicenceEvidence | None, now: dateti
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
-        trim_blocks=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     try:
         return env.get_template(f"{lang}.md.j2").render(**context(spec, verdict, licences, now, lang, deadline, mailboxes))
