@@ -3,7 +3,8 @@
 Templates live in `templates/email/<lang>/`: `<wave>.subject.txt`,
 `<wave>.txt` and `<wave>.html`, extending `base.txt` / `base.html`, and
 `phrases.txt`, the sentences both bodies say (where to put saved files, how
-to keep old mail on the recipient's plan), one block each. A spec's
+to keep old mail on the recipient's plan), one block each, which see the
+wave's facts and `plan` but not the recipient. A spec's
 `notify.templates` folder with the same layout overrides them file by file.
 
 The bodies branch on `recipient.plan` (`plans`: desktop apps, web only, or
@@ -127,10 +128,14 @@ def _render(env: jinja2.Environment, name: str, values: dict) -> str:
         raise BadInput(f"template {template.filename or name}: {exc.message}") from None
 
 
-def _phrases(env: jinja2.Environment, values: dict) -> dict[str, str]:
-    """Each block of phrases.txt, rendered for this recipient as one paragraph of plain text."""
+@lru_cache(maxsize=64)
+def _phrases(env: jinja2.Environment, facts: Facts, plan: str) -> dict[str, str]:
+    """Each block of phrases.txt as one paragraph of plain text: the same for every recipient of a plan.
+
+    A phrase sees the wave's facts and `plan`, never the recipient, so a wave renders each once per plan.
+    """
     template = _template(env, PHRASES)
-    scope = template.new_context(values)
+    scope = template.new_context({**facts.context(), "plan": plan})
     try:
         return {name: " ".join("".join(block(scope)).split()) for name, block in template.blocks.items()}
     except jinja2.UndefinedError as exc:
@@ -141,7 +146,7 @@ def render(facts: Facts, recipient: Recipient, wave: str, override: Path | None 
     lang = recipient.language
     env = environment(lang, override)
     values = context(facts, recipient, wave)
-    values["phrases"] = _phrases(env, values)
+    values["phrases"] = _phrases(env, facts, recipient.plan)
     # A subject is one header line whatever the template or a spec value does: fold it to one line.
     subject = text.header(_render(env, f"{wave}.subject.txt", values))
     if not subject:
