@@ -8,10 +8,9 @@ wave's facts and `plan` but not the recipient. A spec's
 `notify.templates` folder with the same layout overrides them file by file.
 
 The bodies branch on `recipient.plan` (`plans`: desktop apps, web only, or
-unknown) and on `save_to`; nothing else about a recipient is read from the
-export.
+unknown) and on `save_to`.
 
-Two safety rules are enforced here, not left to template authors:
+Three safety rules are enforced here, not left to template authors:
 - HTML templates are autoescaped (a name like `<script>` prints as text);
 - StrictUndefined: a variable the context lacks fails the render instead of
   printing a blank into a message that goes to every user;
