@@ -382,6 +382,9 @@ class Notify(Strict):
     cancel_date: Day | None = None
     # True when IT copies the old mailboxes to the new provider; the cutover wave says so.
     copy_old_mail: bool = False
+    # Where users put the files they save from OneDrive and SharePoint, as the emails name it
+    # ("Google Drive, the folder Company"). Unset: the emails tell them to download to their computer.
+    save_to: OneLine | None = None
     # A folder of templates that override the built-in ones (same layout: <lang>/<wave>.*).
     templates: Path | None = None
 

@@ -18,7 +18,7 @@ from migrate.cli import output
 from migrate.cli.app import app
 from migrate.cli.options import SpecArg, StateOpt, load, local_folder, state_location
 from migrate.errors import BadInput
-from migrate.notify import send, wave as wave_module, waves
+from migrate.notify import admincopy, send, wave as wave_module, waves
 
 WaveOpt = Annotated[str, typer.Option("--wave", help=f"Which notice: {', '.join(waves.WAVES)}.", show_default=False)]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Outbox folder: the .eml files go to OUT/WAVE (default: STATE/outbox/WAVE).")]
@@ -89,6 +89,10 @@ def notify_command(
         for letter in letters:
             output.record(str(letter.path))
         output.message(f"{len(letters)} message(s) for the {wave} wave in {box}")
+        if single is None:
+            unread = len(notice.roster.mailboxes)
+            output.message(f"the admin's copy (who gets which instructions; {unread} mailbox(es) nobody is told about): "
+                           f"{box / admincopy.NAME}", style="yellow" if unread else None)
         if not send_:
             return 0
 

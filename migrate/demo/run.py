@@ -41,7 +41,7 @@ from migrate.errors import EnvironmentProblem, MigrateError
 from migrate.gate import run as gate_run
 from migrate.gate import store
 from migrate.history import run as history
-from migrate.notify import ledger, send, wave as wave_module, waves
+from migrate.notify import admincopy, ledger, send, wave as wave_module, waves
 from migrate.state import location
 from migrate.verify import report as verify_report, watch as watcher
 from migrate.verify.round import Settings
@@ -224,14 +224,18 @@ class Demo:
         screen.note(f"--send is refused outside the wave's window: the announce wave goes out {wave_module.window(notice, paths.state).rule}")
         letters = wave_module.write(notice, paths.outbox, owned=False)
         delivery = wave_module.send(notice, letters, paths.state, permit)
-        screen.table([(outcome.status, letter.recipient.address, letter.recipient.language, str(notice.message(letter.recipient).parsed()["Subject"]).strip(), "")
-                      for letter, outcome in zip(letters, delivery.outcomes)], {send.DELIVERED: "green"}, default="red")
+        # The last column is the Office the export's licences give each user: the instructions differ by it.
+        screen.table([(outcome.status, letter.recipient.address, letter.recipient.language, str(notice.message(letter.recipient).parsed()["Subject"]).strip(),
+                       letter.recipient.plan) for letter, outcome in zip(letters, delivery.outcomes)], {send.DELIVERED: "green"}, default="red")
         if delivery.missing:
             bad = delivery.missing[0]
             raise MigrateError(f"notify: {bad.address} was not delivered to the relay: {bad.status} {bad.detail}".rstrip())
         screen.say(f"{len(letters)} messages in {rel(paths.outbox, paths.out)}/ and accepted by the SMTP relay "
                    f"(aiosmtpd, 127.0.0.1:{self.relay.port}); the ledger ({rel(ledger.path(paths.state), paths.out)}) "
                    "records each delivery time")
+        unread = ", ".join(m.address for m in notice.roster.mailboxes)
+        screen.say(f"the admin's copy ({rel(paths.outbox / admincopy.NAME, paths.out)}): who gets which instructions, and the "
+                   f"mailboxes nobody is told about: {unread or 'none'}")
         deadline = spec.cutover - timedelta(days=spec.gate.notice_days)
         screen.say(
             f"Timeline: the spec's cutover is {spec.cutover.astimezone(spec.tz):%Y-%m-%d %H:%M} Copenhagen time, "
@@ -309,7 +313,7 @@ class Demo:
         screen = self.screen
         screen.heading()
         screen.real_world("migrate gate migration.yaml   (the job that guards the cancellation in CI)")
-        outcome = gate_run.run(self.spec, self.paths.state, lang="en")
+        outcome = gate_run.run(self.spec, self.paths.state)
         verdict = outcome.verdict
         path = self.save(f"gate-{len(self.saved('gate-')) + 1}-{verdict.status}.json", outcome.to_dict())
         screen.verdict(verdict)

@@ -149,6 +149,7 @@ def spec_data(*, cutover_at: datetime, rfc2136_server: str, tsig_name: str, secr
             "from": f"Fjordbageriet IT <it@{domain}>",
             "recipients": "users.csv",
             "help_desk": f"it@{domain}, tlf. 46 35 12 12",
+            "save_to": "Dropbox, i mappen Fjordbageriet",
             "announce_days": NOTICE_DAYS,
             "smtp": {"host": "127.0.0.1", "port": smtp_port, "starttls": False, "timeout": 10,
                      "rate_per_minute": 6000, "retries": 1, "retry_delay": "1s"},

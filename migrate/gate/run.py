@@ -18,6 +18,7 @@ from migrate.gate import sources as sources_module
 from migrate.gate.evidence import Deadline
 from migrate.gate.result import Verdict
 from migrate.gate.sources import Shared, Sources, TenantSources
+from migrate.notify import recipients
 from migrate.spec import Spec
 from migrate.specset import SpecSet
 
@@ -60,7 +61,8 @@ def run(spec: Spec, state_dir: Path, *, now: datetime | None = None, sources: So
     _checked(verdict)
     if not verdict.unlocked:
         return GateRun(verdict, None)
-    return GateRun(verdict, runbook.render([spec], verdict, gathered.get("licences"), now, lang, _deadline(gathered, sources)))
+    return GateRun(verdict, runbook.render([spec], verdict, gathered.get("licences"), now, lang, _deadline(gathered, sources),
+                                         recipients.mailboxes(spec)))
 
 
 def run_exit(specs: SpecSet, state_dir: Path, *, now: datetime | None = None, sources: list[Sources] | None = None,
@@ -83,4 +85,12 @@ def run_exit(specs: SpecSet, state_dir: Path, *, now: datetime | None = None, so
     licences = next((g["licences"] for g in gathered if "licences" in g), None)
     deadlines = [d for g, src in zip(gathered, sources) if (d := _deadline(g, src)) is not None]
     latest = max(deadlines, key=lambda d: d.ends, default=None)
-    return GateRun(verdict, runbook.render(list(specs.specs), verdict, licences, now, lang, latest))
+    return GateRun(verdict, runbook.render(list(specs.specs), verdict, licences, now, lang, latest, _mailboxes(specs)))
+
+
+def _mailboxes(specs: SpecSet) -> list[recipients.Mailbox] | None:
+    """Every spec's mailboxes nobody was told about; None when no spec has a users export."""
+    found = [recipients.mailboxes(spec) for spec in specs.specs]
+    if all(boxes is None for boxes in found):
+        return None
+    return [box for boxes in found if boxes for box in boxes]

@@ -7,6 +7,7 @@ or babel (a dependency for twenty-four words).
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 _WEEKDAYS = {
     "da": ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"),
@@ -33,12 +34,21 @@ def short_day(value: date | datetime, lang: str) -> str:
     return f"{value.day}. {month} {value.year}" if lang == "da" else f"{value.day} {month} {value.year}"
 
 
+# Danish time: what a Danish reader assumes a time is in, and so leaves unsaid.
+_DANISH = ZoneInfo("Europe/Copenhagen")
+
+
 def time(value: datetime, lang: str) -> str:
-    """`kl. 07.00 (CET)` / `at 07:00 (CET)`: Danish writes the time with a dot."""
+    """`kl. 07.00` / `at 07:00 (CET)`: Danish writes the time with a dot, and names no zone when it is Danish time.
+
+    A Danish time in another zone (a spec with `timezone: Europe/London`) keeps its zone: `kl. 07.00 (GMT)`.
+    """
     zone = value.tzname() or ""
-    suffix = f" ({zone})" if zone else ""
     if lang == "da":
+        danish = value.utcoffset() == value.astimezone(_DANISH).utcoffset()
+        suffix = f" ({zone})" if zone and not danish else ""
         return f"kl. {value.hour:02d}.{value.minute:02d}{suffix}"
+    suffix = f" ({zone})" if zone else ""
     return f"at {value.hour:02d}:{value.minute:02d}{suffix}"
 
 

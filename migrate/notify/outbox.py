@@ -22,13 +22,21 @@ def filename(index: int, address: str) -> str:
     return f"{index:03d}-{safe}.eml"
 
 
-def write(folder: Path, index: int, address: str, msg: Message) -> Path:
-    """One message as a file in `folder`, which `prepared` made."""
-    path = folder / filename(index, address)
-    tmp = path.with_suffix(".eml.tmp")
-    tmp.write_bytes(msg.as_bytes())
+def _replace(path: Path, data: bytes) -> Path:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
     os.replace(tmp, path)
     return path
+
+
+def write(folder: Path, index: int, address: str, msg: Message) -> Path:
+    """One message as a file in `folder`, which `prepared` made."""
+    return _replace(folder / filename(index, address), msg.as_bytes())
+
+
+def write_text(folder: Path, name: str, content: str) -> Path:
+    """A text file beside the messages (the admin's copy), in UTF-8; an earlier one is replaced whole."""
+    return _replace(folder / name, content.encode("utf-8"))
 
 
 # Marks a folder migrate notify made for its outbox: only such a folder is ever cleared.

@@ -7,9 +7,19 @@ header row with columns such as `Display name`, `First name`, `Last name`,
 missing optional columns are fine. The file may start with a byte-order mark,
 use CRLF, and, once re-saved by a Danish Excel, use `;` and Windows-1252.
 
-Only licensed users whose address is on the migrated domain are recipients.
-Everything else (unlicensed, blocked, other domains, duplicates, invalid
-addresses, malformed rows) is reported with its line number and never mailed.
+Only licensed users whose address is on the migrated domain are recipients,
+each with the Office their licences give them (`plans`). Everything else
+(unlicensed, blocked, other domains, duplicates, invalid addresses, malformed
+rows) is reported with its line number and never mailed.
+
+Of the rows skipped, those that are mailboxes on the domain are kept aside
+(`Roster.mailboxes`): mail to them moves too, and nobody is told. A shared or
+resource mailbox is a user account without a licence (Microsoft blocks its
+sign-in), so the export shows it as `Unlicensed` with a primary SMTP address
+among its proxy addresses; the export does not say which of the two it is. A
+licensed user whose sign-in is blocked (someone who left) has a mailbox
+nobody reads as well. Without a `Proxy addresses` column the export cannot
+say whether a row has a mailbox, so every such row on the domain is kept.
 
 Gate contract: `load(spec) -> list[Recipient]`.
 """
@@ -25,6 +35,7 @@ from pathlib import Path
 
 from migrate import limits, names
 from migrate.errors import BadInput
+from migrate.notify import plans
 from migrate.spec import Spec
 from migrate.text import decode_words, header, problem
 
@@ -55,6 +66,7 @@ class Recipient:
     last_name: str
     language: str  # da | en
     line: int  # where it came from in the CSV
+    plan: str = plans.UNKNOWN  # plans.DESKTOP | WEB | UNKNOWN: the Office their licences give them
 
     @property
     def key(self) -> str:
@@ -74,11 +86,29 @@ class Skipped:
         return f"line {self.line}: {who}: {self.reason}" + (f" ({self.detail})" if self.detail else "")
 
 
+# What a mailbox nobody is told about is.
+SHARED_MAILBOX = "shared"  # no licence, a mailbox: a shared or a resource mailbox
+BLOCKED_USER = "blocked"  # licensed, sign-in blocked
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """A mailbox on the domain that nobody is told about."""
+
+    line: int
+    address: str
+    display_name: str  # cleaned as a recipient's is
+    kind: str  # SHARED_MAILBOX | BLOCKED_USER
+
+
 @dataclass
 class Roster:
     recipients: list[Recipient] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # fixed things worth knowing (cleaned names)
+    mailboxes: list[Mailbox] = field(default_factory=list)  # skipped rows that are mailboxes on the domain
+    # Licence names `plans` does not know, as written (decoded, one line), with how many recipients hold each.
+    unknown_licences: dict[str, int] = field(default_factory=dict)
 
     def find(self, address: str) -> Recipient | None:
         wanted = address.strip().lower()
@@ -207,14 +237,22 @@ def parse(text: str, domain: str, default_language: str, source: str = "recipien
         except ValueError as exc:
             roster.skipped.append(Skipped(line, visible(raw), "invalid-address", str(exc)))
             continue
-        licences = get(row, LICENSES)
-        if LICENSES in column and (not licences or licences.lower() == "unlicensed"):
-            roster.skipped.append(Skipped(line, address, "unlicensed"))
+        licences = plans.names(get(row, LICENSES))
+        on_domain = address.rpartition("@")[2].lower() == wanted
+        # A row without proxy addresses has no mailbox; without the column, nobody can tell.
+        mailbox = on_domain and (PROXIES not in column or _primary(get(row, PROXIES)) is not None)
+        unread = None
+        if LICENSES in column and not licences:
+            unread = Skipped(line, address, "unlicensed"), SHARED_MAILBOX
+        elif get(row, BLOCKED).lower() == "true":
+            unread = Skipped(line, address, "blocked", "sign-in blocked"), BLOCKED_USER
+        if unread:
+            skipped, kind = unread
+            roster.skipped.append(skipped)
+            if mailbox:
+                roster.mailboxes.append(Mailbox(line, address, clean_name(get(row, DISPLAY)), kind))
             continue
-        if get(row, BLOCKED).lower() == "true":
-            roster.skipped.append(Skipped(line, address, "blocked", "sign-in blocked"))
-            continue
-        if address.rpartition("@")[2].lower() != wanted:
+        if not on_domain:
             roster.skipped.append(Skipped(line, address, "other-domain", f"not on {names.unicode(domain)}"))
             continue
         key = address.lower()
@@ -230,6 +268,9 @@ def parse(text: str, domain: str, default_language: str, source: str = "recipien
                 roster.notes.append(f"line {line}: {address}: {name} was written as RFC 2047 encoded-words; decoded")
             if problem(value):
                 roster.notes.append(f"line {line}: {address}: {name} had control characters; cleaned")
+        for name in plans.unknown_names(licences):
+            shown = clean_name(name)
+            roster.unknown_licences[shown] = roster.unknown_licences.get(shown, 0) + 1
         roster.recipients.append(
             Recipient(
                 address=address,
@@ -238,6 +279,7 @@ def parse(text: str, domain: str, default_language: str, source: str = "recipien
                 last_name=fields[LAST],
                 language=_language(get(row, LANGUAGE), default_language),
                 line=line,
+                plan=plans.classify(licences),
             )
         )
     return roster
@@ -269,6 +311,13 @@ def roster(spec: Spec, override: Path | None = None) -> Roster:
     """Recipients and everything skipped, from the spec's file or `override`."""
     language = spec.notify.language if spec.notify else "da"
     return read(path_of(spec, override), spec.domain, language)
+
+
+def mailboxes(spec: Spec) -> list[Mailbox] | None:
+    """The mailboxes on the domain nobody is told about (the cancel runbook lists them); None without an export."""
+    if spec.notify is None or spec.notify.recipients is None:
+        return None
+    return roster(spec).mailboxes
 
 
 def load(spec: Spec) -> list[Recipient]:

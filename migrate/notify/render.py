@@ -1,13 +1,22 @@
 """Templates -> subject, plain text and HTML for one wave, one recipient.
 
 Templates live in `templates/email/<lang>/`: `<wave>.subject.txt`,
-`<wave>.txt` and `<wave>.html`, extending `base.txt` / `base.html`. A spec's
+`<wave>.txt` and `<wave>.html`, extending `base.txt` / `base.html`, and
+`phrases.txt`, the sentences both bodies say (where to put saved files, how
+to keep old mail on the recipient's plan), one block each, which see the
+wave's facts and `plan` but not the recipient. A spec's
 `notify.templates` folder with the same layout overrides them file by file.
 
-Two safety rules are enforced here, not left to template authors:
+The bodies branch on `recipient.plan` (`plans`: desktop apps, web only, or
+unknown) and on `save_to`.
+
+Three safety rules are enforced here, not left to template authors:
 - HTML templates are autoescaped (a name like `<script>` prints as text);
 - StrictUndefined: a variable the context lacks fails the render instead of
-  printing a blank into a message that goes to every user.
+  printing a blank into a message that goes to every user;
+- the phrases are rendered as plain text and reach the HTML body as values,
+  escaped there (a Jinja macro or include would carry text-mode output into
+  the HTML unescaped).
 """
 
 from __future__ import annotations
@@ -22,12 +31,13 @@ from jinja2.loaders import split_template_path
 
 from migrate import TEMPLATES, limits, text
 from migrate.errors import BadInput
-from migrate.notify import dates
-from migrate.notify.recipients import Recipient
+from migrate.notify import admincopy, dates
+from migrate.notify.recipients import Recipient, Roster
 from migrate.notify.waves import Facts
 
 BUILTIN = TEMPLATES / "email"
 LANGUAGES = ("da", "en")
+PHRASES = "phrases.txt"
 
 
 @dataclass(frozen=True)
@@ -117,10 +127,25 @@ def _render(env: jinja2.Environment, name: str, values: dict) -> str:
         raise BadInput(f"template {template.filename or name}: {exc.message}") from None
 
 
+@lru_cache(maxsize=64)
+def _phrases(env: jinja2.Environment, facts: Facts, plan: str) -> dict[str, str]:
+    """Each block of phrases.txt as one paragraph of plain text: the same for every recipient of a plan.
+
+    A phrase sees the wave's facts and `plan`, never the recipient, so a wave renders each once per plan.
+    """
+    template = _template(env, PHRASES)
+    scope = template.new_context({**facts.context(), "plan": plan})
+    try:
+        return {name: " ".join("".join(block(scope)).split()) for name, block in template.blocks.items()}
+    except jinja2.UndefinedError as exc:
+        raise BadInput(f"template {template.filename or PHRASES}: {exc.message}") from None
+
+
 def render(facts: Facts, recipient: Recipient, wave: str, override: Path | None = None) -> Rendered:
     lang = recipient.language
     env = environment(lang, override)
     values = context(facts, recipient, wave)
+    values["phrases"] = _phrases(env, facts, recipient.plan)
     # A subject is one header line whatever the template or a spec value does: fold it to one line.
     subject = text.header(_render(env, f"{wave}.subject.txt", values))
     if not subject:
@@ -133,3 +158,8 @@ def render(facts: Facts, recipient: Recipient, wave: str, override: Path | None 
         html=_render(env, f"{wave}.html", values),
         language=lang,
     )
+
+
+def admin_copy(facts: Facts, wave: str, roster: Roster, lang: str, override: Path | None = None) -> str:
+    """The admin's copy of a wave (`admincopy`), in `lang`."""
+    return _render(environment(lang, override), admincopy.NAME, admincopy.context(facts, wave, roster))

@@ -25,7 +25,7 @@ from migrate.errors import BadInput
 from migrate.gate import store
 from migrate.gate.anchors import Anchors
 from migrate.names import domain_id
-from migrate.notify import ledger, message, outbox, promise, recipients, render, send as smtp, waves, windows, workers
+from migrate.notify import admincopy, ledger, message, outbox, promise, recipients, render, send as smtp, waves, windows, workers
 from migrate.notify.ledger import Ledger
 from migrate.notify.recipients import Recipient
 from migrate.spec import Spec
@@ -82,11 +82,15 @@ def load(spec: Spec, name: str, recipients_file: Path | None = None,
         on_note("skipped", str(skipped))
     if not roster.recipients:
         raise BadInput(f"{source}: no licensed users on {facts.domain} to notify")
+    if facts.save_to is None:
+        on_note("note", f"{spec.path}: notify.save_to is not set: the emails tell users to keep their saved files on their "
+                        "computer or ask the help desk; name where the company keeps files from now on")
     return Wave(spec, name, facts, roster, source, spec.resolve_path(spec.notify.templates))
 
 
 def write(wave: Wave, box: Path, *, owned: bool, only: Recipient | None = None) -> list[Letter]:
-    """Render every recipient's message (or `only` one) into the outbox folder `box`.
+    """Render every recipient's message (or `only` one) into the outbox folder `box`, and with
+    every one the admin's copy (`admincopy.NAME`).
 
     `owned`: `box` is the tool's own folder (the default inside the state
     folder), so an earlier render's files in it are cleared; any other folder
@@ -96,12 +100,15 @@ def write(wave: Wave, box: Path, *, owned: bool, only: Recipient | None = None) 
     """
     people = [only] if only else wave.roster.recipients
     first = wave.roster.recipients.index(only) + 1 if only else 1
-    # One message in each language first, in this process: a broken template is found before an
-    # earlier outbox is cleared, and every message (sent ones too) uses the templates as read now.
-    for recipient in {recipient.language: recipient for recipient in people}.values():
+    # One message in each language and plan first, in this process: a broken template is found before
+    # an earlier outbox is cleared, and every message (sent ones too) uses the templates as read now.
+    for recipient in {(recipient.language, recipient.plan): recipient for recipient in people}.values():
         wave.message(recipient)
+    copy = None if only else render.admin_copy(wave.facts, wave.name, wave.roster, wave.spec.notify.language, wave.templates)
     with outbox.prepared(box, owned=owned, clear_old=only is None):
         paths = workers.run(partial(_write, wave, box), list(enumerate(people, start=first)))
+        if copy is not None:
+            outbox.write_text(box, admincopy.NAME, copy)
     return [Letter(recipient, path) for recipient, path in zip(people, paths)]
 
 

@@ -69,6 +69,7 @@ class Facts:
     announce_due: datetime
     reminder_due: datetime
     copy_old_mail: bool
+    save_to: str | None  # where users put their saved files (notify.save_to)
     data_deadline: date | datetime | None
     cancel_date: date | datetime | None
     delete_may_start: date | datetime | None
@@ -97,6 +98,7 @@ def facts(spec: Spec) -> Facts:
         announce_due=cutover - timedelta(days=settings.announce_days),
         reminder_due=cutover - timedelta(days=settings.reminder_days),
         copy_old_mail=settings.copy_old_mail,
+        save_to=settings.save_to,
         data_deadline=deadline,
         cancel_date=cancel,
         delete_may_start=cancel + DELETE_MAY_START if cancel is not None else None,

@@ -67,7 +67,7 @@ def test_every_domain_migrated_or_gone_unlocks_the_exit_with_one_runbook(tmp_pat
     result = migrate("gate", folder / "migration.yaml", folder / "nordlys.com.yaml", "--state", tmp_path / "state", "--ci", "github", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "UNLOCKED: domain_removed pass, tenant pass" in result.stdout
-    assert f"# Annullér Microsoft 365 for {DOMAIN}, {OTHER}" in result.stdout
+    assert f"# Opsig Microsoft 365 for {DOMAIN}, {OTHER}" in result.stdout
     out = outputs(env)
     assert out["status"] == "unlocked" and out["domain"] == f"{DOMAIN}, {OTHER}"
     text = summary(env)

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from migrate.cli import app
+from migrate.notify import admincopy
 from migrate.notify.outbox import MARKER
 from tests.helpers.notify import DOMAIN, write_spec
 
@@ -44,5 +45,7 @@ def test_two_renders_into_one_folder_take_turns(tmp_path):
     written = [sorted(Path(line).name for line in out.splitlines()) for out, _ in outputs]
     assert [len(names) for names in written] == [240, 100]
     # The folder holds one render whole (the one that went second), never a mix of both.
-    left = sorted(path.name for path in (box / "announce").iterdir() if path.name != MARKER)
+    left = sorted(path.name for path in (box / "announce").iterdir() if path.name not in (MARKER, admincopy.NAME))
     assert left in written
+    # and the admin's copy beside them is that render's too
+    assert f"Modtagere: {len(left)}\n" in (box / "announce" / admincopy.NAME).read_text(encoding="utf-8")

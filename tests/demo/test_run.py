@@ -63,6 +63,12 @@ def test_the_announcement_is_an_eml_per_licensed_user_and_reached_the_relay(demo
     assert english and "Your email moves" in str(english[0]["Subject"])
     relayed = sorted((out / "relay").glob("*.eml"))
     assert len(relayed) == len(files)  # what the SMTP server accepted, one per message
+    # Mads has Business Basic: no .pst export, no uninstalling Office; Karen has Business Standard
+    copy = (out / "outbox" / "announce" / "admin-copy.txt").read_text(encoding="utf-8")
+    assert "  mads@fjordbageriet.dk  da  kun Office på nettet og mobil\n" in copy
+    assert "  karen@fjordbageriet.dk  da  Office-programmer på computeren\n" in copy
+    assert "bestil@fjordbageriet.dk (Bestillinger)" in copy and "lars@fjordbageriet.dk (Lars Holm)" in copy
+    assert all("Dropbox, i mappen Fjordbageriet" in m.get_body(("plain",)).get_content() for m in parsed)
 
 
 def test_verify_rounds_converge_before_they_verify(demo):
@@ -90,8 +96,11 @@ def test_the_gate_is_locked_first_then_unlocked(demo):
     assert why["notice.delivered"] == "pass"  # the ledger's real delivery times, 14+ days before the cutover
     assert unlocked["status"] == "unlocked"
     assert set(unlocked["requirements"].values()) == {"pass"}
-    assert unlocked["runbook"].startswith(f"# Cancel Microsoft 365 for {scenario.DOMAIN.rstrip('.')}")
+    # in the spec's language (Danish), with the mailboxes the export shows nobody reads
+    assert unlocked["runbook"].startswith(f"# Opsig Microsoft 365 for {scenario.DOMAIN.rstrip('.')}")
     assert unlocked["runbook"].splitlines()[0] in result.stdout  # printed, not only saved
+    assert "- bestil@fjordbageriet.dk (Bestillinger): uden licens" in unlocked["runbook"]
+    assert "- lars@fjordbageriet.dk (Lars Holm): login blokeret" in unlocked["runbook"]
 
 
 def test_it_leaves_the_report_page_of_its_state(demo):

@@ -52,7 +52,7 @@ def test_an_unlocked_gate_passes_with_the_runbook_in_the_summary(tmp_path):
     assert json.loads(result.stdout)["status"] == "unlocked"
     assert outputs(env)["status"] == "unlocked" and outputs(env)["unlocked"] == "true"
     text = summary(env)
-    assert text.startswith("### Cancel gate: UNLOCKED") and "#### Cancel runbook\n\n```text\n# Annullér Microsoft 365" in text
+    assert text.startswith("### Cancel gate: UNLOCKED") and "#### Cancel runbook\n\n```text\n# Opsig Microsoft 365" in text
 
 
 def test_locked_ok_keeps_a_scheduled_report_green_but_not_bad_input(tmp_path):

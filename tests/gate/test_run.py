@@ -41,4 +41,16 @@ def test_unlocked_brings_the_runbook_in_the_spec_language_or_the_one_asked_for(t
     assert danish.runbook.startswith("# ") and danish.runbook != english.runbook
     assert english.runbook.startswith(f"# Cancel Microsoft 365 for {DOMAIN}")
     assert english.to_dict()["runbook"] == english.runbook
+    # the users export's mailbox that nobody signs in to, in the runbook the gate prints
+    assert "- printer@nordlys-tekstil.dk (Printer): uden licens" in danish.runbook
+    assert "- printer@nordlys-tekstil.dk (Printer): no licence" in english.runbook
     assert [d.status for d in store.decisions(state, DOMAIN)] == ["unlocked", "unlocked"]
+
+
+def test_an_unlocked_gate_whose_users_export_is_gone_is_bad_input_naming_it(tmp_path):
+    # The runbook lists the export's mailboxes nobody was told about: a spec that names a missing export is fixed first.
+    spec = load(write_spec(tmp_path, require=["dns"]))
+    (tmp_path / "users.csv").unlink()
+    state = tmp_path / "state"
+    with pytest.raises(BadInput, match=r"users\.csv: recipients file not found"):
+        gate_run.run(spec, state, now=NOW, sources=sources_for(spec, state, dns=dns_holding()))

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import re
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
 from migrate.errors import BadInput
 from migrate.gate import facts as facts_module
-from migrate.gate import runbook
+from migrate.gate import runbook, sources
 from migrate.gate.evidence import LicenceEvidence
 from migrate.gate.result import Verdict
 from migrate.graph.models import Subscription
-from tests.helpers.gate import NOW, load, write_spec
+from migrate.notify import dates, plans, recipients, render, waves
+from tests.helpers.gate import CUTOVER, NOW, load, write_spec
+from tests.helpers.notify import write_spec as notify_spec
 
 VERDICT = Verdict(domain="nordlys-tekstil.dk", status="unlocked", generated_at=NOW, requirements={"dns": "pass", "licences": "pass"}, checks=())
 LICENCES = LicenceEvidence(
@@ -126,3 +129,64 @@ def test_missing_key_is_reported_when_the_gate_needs_it(tmp_path):
 def test_missing_facts_file(tmp_path):
     with pytest.raises(BadInput, match="facts file not found"):
         facts_module.load(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_runbook_lists_the_mailboxes_nobody_was_told_about(tmp_path, lang):
+    spec = load(write_spec(tmp_path, language=lang))
+    # The helper's export: Printer has no licence, and without a Proxy addresses column nobody can say it has no mailbox.
+    found = recipients.mailboxes(spec)
+    assert [(m.address, m.kind) for m in found] == [("printer@nordlys-tekstil.dk", recipients.SHARED_MAILBOX)]
+    blocked = recipients.Mailbox(9, "peter@nordlys-tekstil.dk", "Peter \u202eHolm", recipients.BLOCKED_USER)
+    text = runbook.render(spec, VERDICT, LICENCES, NOW, mailboxes=[*found, blocked])
+    heading, shared, sign_in = {
+        "da": ("## Postkasser, som ingen har fået besked om", "uden licens: en fælles- eller ressourcepostkasse", "login blokeret"),
+        "en": ("## Mailboxes nobody was told about", "no licence: a shared or resource mailbox", "sign-in blocked"),
+    }[lang]
+    assert heading in text
+    assert f"- printer@nordlys-tekstil.dk (Printer): {shared}\n" in text
+    assert f"- peter@nordlys-tekstil.dk (Peter Holm): {sign_in}\n" in text  # the name from the export, inert
+    assert "Nyt Mail" in text.split(heading)[1].split("##")[0]  # check they exist at the new provider
+    none = runbook.render(spec, VERDICT, LICENCES, NOW, mailboxes=[])
+    assert heading in none and ("(ingen i brugereksporten)" if lang == "da" else "(none in the users export)") in none
+    assert heading not in runbook.render(spec, VERDICT, LICENCES, NOW, mailboxes=None)  # no export, no section
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_the_runbooks_data_dates_agree_with_each_other_and_with_the_emails(tmp_path, lang):
+    # The notify helper's spec: cutover 15 January 2027, data deadline 22 February, cancellation 1 March.
+    spec = load(notify_spec(tmp_path, cutover=CUTOVER, notify={"language": lang}))
+    deadline = sources.promised_deadline(spec, tmp_path / "state")
+    assert deadline.named == "2027-02-22"
+    email = render.render(waves.require(spec, waves.DATA_DEADLINE), recipients.Recipient(
+        "anne@nordlys-tekstil.dk", "Anne", "Anne", "S", lang, 2, plans.DESKTOP), waves.DATA_DEADLINE).text
+
+    def stated(text: str) -> str:
+        (value,) = re.findall(r"(?:senest|by): (.+?)\.\n" if text is not email else r"(?:senest|by) (.+?):\n", text)
+        return value
+
+    before, after = NOW, datetime(2027, 2, 23, 12, tzinfo=timezone.utc)  # before the deadline ends, and after
+    early, late = (runbook.render(spec, VERDICT, LICENCES, now, deadline=deadline) for now in (before, after))
+    # one deadline, written as the emails write it
+    assert stated(early) == stated(late) == stated(email) == dates.moment(date(2027, 2, 22), lang)
+    warning = "**Den frist er ikke nået endnu.**" if lang == "da" else "**That deadline has not passed yet.**"
+    assert warning in early and warning not in late
+    # deletion: from 30 days after today (the earliest any Microsoft page says), 90 as most say, all gone after 180
+    today = after.astimezone(spec.tz)
+    first, usual, last = (dates.day(today + timedelta(days=n), lang) for n in (30, 90, 180))
+    if lang == "da":
+        assert f"**fra {first}**" in late and f"efter 90 dage ({usual})" in late and f"**Senest {last}**" in late
+    else:
+        assert f"**from {first}**" in late and f"after 90 days ({usual})" in late and f"**By {last}**" in late
+    assert late.index(first) < late.index(usual) < late.index(last)
+
+
+def test_the_danish_runbook_says_opsige_and_names_no_zone(tmp_path):
+    spec = load(write_spec(tmp_path, language="da"))
+    text = runbook.render(spec, VERDICT, LICENCES, NOW, mailboxes=[])
+    assert text.startswith("# Opsig Microsoft 365 for nordlys-tekstil.dk\n")
+    # "Annuller abonnement" is the admin center's own button, and "Annullere Office 365 til virksomheder"
+    # the title of Microsoft's Danish page, quoted as they read; the prose says "opsige"
+    prose = re.sub(r'"[^"]*"', "", text.replace("**Annuller abonnement**", ""))
+    assert not re.search(r"annull", prose, re.I) and "opsige" in prose
+    assert not re.search(r"\(CES?T\)", text)

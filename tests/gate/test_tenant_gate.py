@@ -46,7 +46,7 @@ def test_one_spec_gains_the_tenant_checks_and_keeps_its_report(tmp_path):
 
     write_spec(tmp_path, require=["dns", "tenant"], facts=facts([INITIAL, DOMAIN]))
     unlocked = gate_run.run(load(path), state, now=NOW, sources=sources_for(load(path), state, dns=dns_holding()))
-    assert unlocked.verdict.status == "unlocked" and "# Annullér Microsoft 365 for nordlys-tekstil.dk" in unlocked.runbook
+    assert unlocked.verdict.status == "unlocked" and "# Opsig Microsoft 365 for nordlys-tekstil.dk" in unlocked.runbook
     assert [d.status for d in store.decisions(state, DOMAIN)] == ["locked", "unlocked"]
 
 
@@ -77,7 +77,7 @@ def test_an_exit_is_one_decision_every_domain_carries(tmp_path):
 
     _, later = exit_of(tmp_path, state)
     assert later.verdict.status == "unlocked" and {p.status for p in later.verdict.parts} == {"unlocked"}
-    assert later.runbook.startswith(f"# Annullér Microsoft 365 for {DOMAIN}, {OTHER}")
+    assert later.runbook.startswith(f"# Opsig Microsoft 365 for {DOMAIN}, {OTHER}")
     assert f"Mailen for {OTHER} flyttede til Nyt Mail" in later.runbook
     assert [d.status for d in store.decisions(state, DOMAIN)] == ["locked", "unlocked"]
 

@@ -29,7 +29,11 @@ def _load(folder, **options):
 def test_load_tells_what_it_skipped_and_refuses_a_roster_with_nobody_to_tell(tmp_path):
     loaded, notes = _load(tmp_path)
     assert [r.address for r in loaded.roster.recipients] == ADDRESSES
-    assert notes == [("skipped", "line 7: lager@nordlys-tekstil.dk: unlicensed")]
+    assert notes[0] == ("skipped", "line 7: lager@nordlys-tekstil.dk: unlicensed")
+    # Without notify.save_to the emails cannot name where saved files go: the admin hears why.
+    assert [kind for kind, _ in notes[1:]] == ["note"] and "notify.save_to is not set" in notes[1][1]
+    named, named_notes = _load(tmp_path, notify={"save_to": "Google Drive, mappen Firma"})
+    assert named_notes == notes[:1] and named.facts.save_to == "Google Drive, mappen Firma"
     nobody = USERS_CSV.splitlines(keepends=True)[0] + USERS_CSV.splitlines(keepends=True)[-1]
     with pytest.raises(BadInput, match="no licensed users on nordlys-tekstil.dk to notify"):
         _load(tmp_path, users=nobody)
