@@ -34,6 +34,7 @@ from migrate.cli import importer  # noqa: E402,F401
 from migrate.cli import verify  # noqa: E402,F401
 from migrate.cli import demo  # noqa: E402,F401
 from migrate.cli import state  # noqa: E402,F401
+from migrate.cli import rehearse  # noqa: E402,F401
 
 
 def main() -> None:

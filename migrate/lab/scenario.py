@@ -56,21 +56,24 @@ def clamp_ttls(zone: Zone, ttl: int) -> Zone:
     return out
 
 
-def targets_of(zone: Zone) -> list[str]:
-    """Host names outside the zone that its MX, CNAME, SRV and NS records point at."""
-    origin = dns.name.from_text(zone.origin)
-    found: list[str] = []
+def pointers(zone: Zone) -> list[tuple[RRset, dns.name.Name]]:
+    """(record set, target) for every name the zone's MX, CNAME, SRV and NS records point at (not the root)."""
+    found = []
     for rrset in zone:
         field = _TARGET_TYPES.get(rrset.rdtype)
         if field is None:
             continue
         for rdata in rrset.rdata_objects():
             target: dns.name.Name = getattr(rdata, field)
-            if target != dns.name.root and not target.is_subdomain(origin):
-                text = target.to_text().lower()
-                if text not in found:
-                    found.append(text)
+            if target != dns.name.root:
+                found.append((rrset, target))
     return found
+
+
+def targets_of(zone: Zone) -> list[str]:
+    """Host names outside the zone that its MX, CNAME, SRV and NS records point at."""
+    origin = dns.name.from_text(zone.origin)
+    return list(dict.fromkeys(t.to_text().lower() for _, t in pointers(zone) if not t.is_subdomain(origin)))
 
 
 def spf_includes(zone: Zone) -> list[str]:

@@ -12,6 +12,7 @@ new host.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,16 +23,16 @@ from migrate.errors import EnvironmentProblem, MigrateError
 STACKS = Path(__file__).resolve().parents[2] / "stacks"
 
 
-def _stack():
-    if not (STACKS / "rfc2136_stack.py").is_file():
-        raise EnvironmentProblem(f"the lab applies zones through {STACKS}/rfc2136_stack.py: run it from the repository checkout")
+def stacks_module(name: str):
+    """A module of the Pulumi program in stacks/ (`rfc2136_stack`, `cloudflare_records`), imported from the checkout."""
+    if not (STACKS / f"{name}.py").is_file():
+        raise EnvironmentProblem(f"the lab uses {STACKS}/{name}.py: run it from the repository checkout")
     if str(STACKS) not in sys.path:
         sys.path.insert(0, str(STACKS))
     try:
-        import rfc2136_stack
+        return importlib.import_module(name)
     except ImportError as exc:
-        raise EnvironmentProblem(f"the RFC 2136 provider needs pulumi ({exc}): pip install -e '.[test]' (make demo does)") from None
-    return rfc2136_stack
+        raise EnvironmentProblem(f"{name} needs pulumi ({exc}): pip install -e '.[test]' (make demo does)") from None
 
 
 def apply(spec, desired, progress: Callable[[str, dict], None] | None = None,
@@ -42,7 +43,7 @@ def apply(spec, desired, progress: Callable[[str, dict], None] | None = None,
     UPDATE) raises MigrateError; with `refused`, it hears the resource's inputs
     and why, and the others are still created.
     """
-    stack = _stack()
+    stack = stacks_module("rfc2136_stack")
     provider = stack.Rfc2136Provider()
     count = 0
     for logical, inputs in stack.resource_inputs(spec, desired):
