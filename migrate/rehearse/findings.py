@@ -97,10 +97,10 @@ def refused(name: str, rdtype: str, why: str, domain: str) -> Finding:
 
 def dangling(rrset: RRset, target: str, domain: str) -> Finding:
     """A record of the desired zone points at a name inside it that the new host gives no address."""
-    owner = names.relative(rrset.name, domain)
     return Finding(LACKS, f"{names.relative(target, domain)} A/AAAA",
-                   f"{owner} {rrset.rdtype} points at {names.relative(target, domain)}, but the new host would give no address for it",
-                   f"add the A (or AAAA) record of {names.relative(target, domain)} to the zone file or dns.records", "stage")
+                   f"{names.relative(rrset.name, domain)} {rrset.rdtype} points at {names.unicode(target)}, "
+                   "but the new host would give no address for it",
+                   f"add the A (or AAAA) record of {names.unicode(target)} to the zone file or dns.records", "stage")
 
 
 def _subject(text: str, domain: str) -> str:
@@ -179,8 +179,8 @@ def ttl_wait(mail_moved: datetime | None, dns_ready: datetime | None, deadline_e
     moved = f"mail can reach the old mailboxes until {_at(mail_moved, tz)} ({basis})" if mail_moved else "mail may reach the old mailboxes"
     return [Finding(TTL_WAIT, "data deadline",
                     f"{moved}, and the gate trusts that it stopped only from {_at(dns_ready, tz)} (gate.min_soak "
-                    f"{duration.format(min_soak)}), after the data deadline users are given ({deadline_named}, until "
-                    f"{_at(deadline_ends, tz)}): what arrives after it is not saved",
+                    f"{duration.format(min_soak)}), after the data deadline users are given (until {_at(deadline_ends, tz)}, "
+                    f"{deadline_named}): what arrives after it is not saved",
                     f"lower the TTLs at the old host well before the cutover, or move notify.data_deadline to "
                     f"{dns_ready.astimezone(tz):%Y-%m-%d} or later", "verify, gate")]
 

@@ -99,7 +99,10 @@ class Run:
         self.last: RoundResult | None = None
         self.verified: RoundResult | None = None
         self.roster_ok = False
+        # (resolver, question) -> when its stale cached answer runs out, as first seen
+        self.expiry: dict[tuple[str | None, str], datetime | None] = {}
         self.dns_ready: datetime | None = None
+        self.unlocked_at: datetime | None = None
         # the cutover the lab rehearses: the spec's, or now when that has passed
         self.cutover = max(user.cutover, self.today)
 
@@ -249,17 +252,24 @@ class Run:
         return result
 
     def expire_caches(self) -> None:
-        """What the clock's jump skipped, the lab does at once: a resolver whose stale answers
-        (as the last round saw them) have all run out by now forgets them."""
-        if self.last is None:
-            return
-        now = self.clock.now()
-        stale: dict[str, list[datetime | None]] = {}
-        for check in self.last.checks:
+        """What the clock's jump skipped, the lab does at once: a resolver whose stale answers have all
+        run out by now forgets them.
+
+        When each runs out is what the round that first saw it stale said: the
+        lab's caches count down on the wall clock, so later rounds, minutes of
+        it later, would each say "a day from now" again.
+        """
+        for check in self.last.checks if self.last else []:
             if check.id == "resolver.stale":
-                stale.setdefault(check.server, []).append(check.eta)
-        expired = [name for name in self.world.resolvers
-                   if all(eta is not None and eta <= now for eta in stale.get(self.world.address(name), [None]))]
+                self.expiry.setdefault((check.server, check.subject), check.eta)
+        now = self.clock.now()
+        expired = []
+        for name in self.world.resolvers:
+            address = self.world.address(name)
+            mine = [eta for (server, _), eta in self.expiry.items() if server == address]
+            if mine and all(eta is not None and eta <= now for eta in mine):
+                expired.append(name)
+                self.expiry = {k: v for k, v in self.expiry.items() if k[0] != address}
         if expired:
             self.world.flush_resolvers(expired)
 
@@ -304,6 +314,7 @@ class Run:
         if self.verified is not None:
             store.attest(self.state, "data-saved", domain, simulated.BY, now, "simulated")
             self.result.simulated.append(f"the data-saved attestation, at {self.at(now)} (verify's safe time has passed)")
+        expected = None  # the earliest unlock the last locked decision named
         for decision in range(GATE_DECISIONS):
             outcome = gate_run.run(self.lab, self.state, now=self.clock.now())
             verdict = outcome.verdict
@@ -315,13 +326,16 @@ class Run:
                      + (f", earliest unlock {self.at(verdict.earliest_unlock)}" if verdict.earliest_unlock else ""))
             if verdict.unlocked:
                 self.result.unlocked = True
+                # the rehearsal got here a moment past the time the gate named: that time is when it can unlock
+                self.unlocked_at = expected or verdict.generated_at
                 if outcome.runbook:
                     (self.folder / "runbook.md").write_text(outcome.runbook, encoding="utf-8")
                 self.after_cancel(verdict.generated_at)
                 return
             if verdict.earliest_unlock is None:
                 return
-            self.advance(verdict.earliest_unlock)
+            expected = verdict.earliest_unlock
+            self.advance(expected)
 
     def ready(self, requirement: str, verdict) -> datetime | None:
         """When the gate's `requirement` can first pass, by its own checks: now, their latest ETA, or never (None)."""
@@ -350,8 +364,8 @@ class Run:
         deadline = sources.promised_deadline(self.lab, self.state)
         mail_moved = self.verified.safe_after if self.verified else None
         self.found += F.ttl_wait(mail_moved, self.dns_ready, deadline.ends if deadline else None,
-                                 f"{deadline.named}, {deadline.source}" if deadline else "", self.basis(), spec.gate.min_soak, self.tz)
-        unlocked = self.verdict.generated_at if result.unlocked else None
+                                 deadline.source if deadline else "", self.basis(), spec.gate.min_soak, self.tz)
+        unlocked = self.unlocked_at
         cancel = spec.notify.cancel_date if spec.notify else None
         cancel_ends = promise.ends(spec.local(cancel), self.tz) if cancel is not None else None
         self.found += F.cancel_late(unlocked, cancel_ends, f"notify.cancel_date {cancel}", self.tz)
@@ -368,7 +382,8 @@ class Run:
         longest = max(ttls, key=lambda t: t.ttl, default=None)
         if longest is None:
             return "no old TTL"
-        what = "the TLD's NS TTL (assumed)" if longest.kind == PARENT_NS else f"the old TTL of {longest.subject}"
+        name, _, rdtype = longest.subject.partition(" ")
+        what = "the TLD's NS TTL (assumed)" if longest.kind == PARENT_NS else f"the old {rdtype or 'NS'} TTL of {names.unicode(name)}"
         return f"{what}, {duration.format(timedelta(seconds=longest.ttl))}"
 
     def events(self, mail_moved, deadline, unlocked, cancel_ends) -> list[Event]:
