@@ -17,6 +17,7 @@ The ids are stable (the README lists them):
   notify.wave         a wave that cannot go out as planned
   gate.locked         the gate stays locked for another reason
   timing.cancel-date  the gate unlocks only after the planned cancellation date
+  rehearse.incomplete the rehearsal stopped before the gate could unlock (a wait longer than it runs)
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ NOBODY = "notify.nobody"
 WAVE = "notify.wave"
 LOCKED = "gate.locked"
 CANCEL_DATE = "timing.cancel-date"
-IDS = (LINT, LACKS, RESIDUE, VERIFY, TTL_WAIT, NOTICE, NOBODY, WAVE, LOCKED, CANCEL_DATE)
+INCOMPLETE = "rehearse.incomplete"
+IDS = (LINT, LACKS, RESIDUE, VERIFY, TTL_WAIT, NOTICE, NOBODY, WAVE, LOCKED, CANCEL_DATE, INCOMPLETE)
 
 # Verify checks whose failure is a record the new host lacks or serves otherwise.
 _RECORD_CHECKS = {"record.missing", "record.mismatch", "record.unknown"}
@@ -191,6 +193,19 @@ def cancel_late(unlocked: datetime | None, cancel_ends: datetime | None, cancel_
     return [Finding(CANCEL_DATE, "cancel date", f"the gate unlocks at {_at(unlocked, tz)}, after the planned cancellation "
                     f"({cancel_named}): the subscription cannot be cancelled as planned",
                     f"move notify.cancel_date to {unlocked.astimezone(tz):%Y-%m-%d} or later", "gate")]
+
+
+def gate_input(why: str, found: Iterable[Finding]) -> list[Finding]:
+    """The gate stops on the spec's input (as `migrate gate` exits 2), unless a finding already says why."""
+    if any(why in f.message for f in found):
+        return []
+    return [Finding(LOCKED, "gate", f"the gate stops on bad input: {why}", "fix the spec key or file it names", "gate")]
+
+
+def incomplete(until: datetime, rounds: float, limit: int, max_age: timedelta, tz: tzinfo) -> Finding:
+    return Finding(INCOMPLETE, "rehearsal", f"the rehearsal stopped: reaching {_at(until, tz)} takes {rounds:.0f} verify rounds "
+                   f"on gate.max_age's schedule ({duration.format(max_age)}), more than the {limit} it runs",
+                   "check the dates (a data deadline or a soak that long is rarely meant), or raise gate.max_age", "rehearse")
 
 
 def gate_locked(checks: Iterable[Check], found: Iterable[Finding]) -> list[Finding]:

@@ -45,8 +45,8 @@ def _absolute(user: Spec, value) -> str | None:
     return None if value is None else str(user.resolve_path(Path(value)).resolve())
 
 
-def data(written: dict, user: Spec, lab: Lab) -> dict:
-    """The lab's spec data: the user's, with the lab's stand-ins."""
+def data(written: dict, user: Spec, lab: Lab, folder: Path) -> dict:
+    """The lab's spec data: the user's, with the lab's stand-ins; its own files (the facts) in `folder`."""
     out = copy.deepcopy(written)
     source = out.setdefault("source", {})
     source.pop("graph", None)  # no tenant to ask: the facts are simulated
@@ -66,12 +66,13 @@ def data(written: dict, user: Spec, lab: Lab) -> dict:
     # Quick to give up on a lab server, fast to ask: the lab answers in microseconds.
     out["verify"] = {"resolvers": lab.resolvers, "root_hints": lab.root_hints, "timeout": "1s", "retries": 1,
                      "resolver_rate": 500, "server_rate": 1000}
-    out.setdefault("gate", {})["facts"] = FACTS
+    out.setdefault("gate", {})["facts"] = str((folder / FACTS).resolve())
     return out
 
 
-def write(folder: Path, written: dict) -> Spec:
-    path = folder / "migration.yaml"
+def write(folder: Path, written: dict, user: Spec) -> Spec:
+    """The lab's spec, kept in `folder` for the record; it answers to the user's file name, so that a
+    message about one of its keys names the file the user wrote."""
     header = "# The spec as `migrate rehearse` ran it: the user's, with the lab's stand-ins (loopback addresses).\n"
-    path.write_text(header + yaml.safe_dump(written, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return spec_module.load(path)
+    (folder / "migration.yaml").write_text(header + yaml.safe_dump(written, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return spec_module.parse(written, user.path)

@@ -3,7 +3,8 @@
 The `--json` object is `domain`, `status` (ok | problems), `generated_at`,
 `findings` (`{id, subject, message, fix, source}`), `timeline` (events in
 order, each `{id, at, what}`, `at` null when the rehearsal never got there),
-`simulated`, `notes` and `summary` (wall time and counts).
+`simulated`, `notes` and `summary` (wall time, counts, and how much time
+the compressed clock skipped).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Rehearsal:
     verify_rounds: int = 0
     gate_decisions: int = 0
     messages: int = 0
+    skipped: float = 0.0  # seconds of the real clock the compressed clock jumped over
     unlocked: bool = False
     folder: Path | None = None  # kept with --out: the state a report can be made from
     tz: tzinfo = timezone.utc  # the spec's, for times shown to people
@@ -76,5 +78,6 @@ class Rehearsal:
             "notes": list(self.notes),
             "summary": {"seconds": round(self.seconds, 1), "verify_rounds": self.verify_rounds,
                         "gate_decisions": self.gate_decisions, "messages": self.messages,
+                        "clock_skipped_seconds": round(self.skipped),
                         "unlocked": self.unlocked, "state": self.folder},
         }

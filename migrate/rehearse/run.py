@@ -56,6 +56,9 @@ GATE_DECISIONS = 12  # gate decisions, each at the earliest unlock of the one be
 # The scheduled verify runs at least this much more often than gate.max_age, so no gap between
 # two rounds ever counts as unwatched time (the rounds themselves take a moment of the clock).
 SCHEDULE_MARGIN = timedelta(minutes=1)
+# Verify rounds in one rehearsal at most (about a year and a half of the default gate.max_age's schedule,
+# a quarter of an hour here): past it, the rehearsal says where it stopped rather than run on.
+ROUNDS = 2000
 JUMP_PAST = timedelta(seconds=1)  # caches count down in whole seconds
 
 
@@ -103,6 +106,7 @@ class Run:
         self.expiry: dict[tuple[str | None, str], datetime | None] = {}
         self.dns_ready: datetime | None = None
         self.unlocked_at: datetime | None = None
+        self.verdict = None  # the last gate decision
         # the cutover the lab rehearses: the spec's, or now when that has passed
         self.cutover = max(user.cutover, self.today)
 
@@ -158,7 +162,7 @@ class Run:
         lab = labspec.Lab(rfc2136_server=world.primary_address(world.new_key), tsig_name=world.new_tsig.name,
                           root_hints=world.root_addresses, resolvers=world.resolver_addresses, smtp_port=relay.port,
                           old_nameservers=self.nameservers)
-        self.lab = labspec.write(self.folder, labspec.data(self.written, self.user, lab))
+        self.lab = labspec.write(self.folder, labspec.data(self.written, self.user, lab, self.folder), self.user)
         # The provider reads the TSIG secret the one way secrets enter: an environment variable.
         os.environ[labspec.SECRET_ENV] = world.new_tsig.secret
         self.settings = Settings.from_spec(self.lab)
@@ -273,10 +277,21 @@ class Run:
         if expired:
             self.world.flush_resolvers(expired)
 
+    def step(self) -> timedelta:
+        return max(self.lab.gate.max_age - SCHEDULE_MARGIN, self.lab.gate.max_age / 2)
+
+    def too_far(self, until: datetime) -> bool:
+        """Reaching `until` on schedule would take the rehearsal past its rounds: say so instead."""
+        needed = self.result.verify_rounds + (until - self.clock.now()) / self.step()
+        if needed <= ROUNDS:
+            return False
+        self.found.append(F.incomplete(until, needed, ROUNDS, self.lab.gate.max_age, self.tz))
+        return True
+
     def advance(self, until: datetime, *, until_verified: bool = False) -> RoundResult:
         """The scheduled verify, as CI runs it, from now until `until` (or the first verified round):
         a round at least every gate.max_age, so the gate never counts a gap as unwatched time."""
-        step = max(self.lab.gate.max_age - SCHEDULE_MARGIN, self.lab.gate.max_age / 2)
+        step = self.step()
         while True:
             moment = min(self.clock.now() + step, until + JUMP_PAST)
             self.clock.jump(moment)
@@ -297,6 +312,8 @@ class Run:
             waits = [c.eta for c in result.checks if c.status == PENDING and c.eta is not None]
             if not waits:
                 return  # failing, and waiting would not fix it
+            if self.too_far(max(waits)):
+                return
             result = self.advance(max(waits), until_verified=True)
 
     # -- 7 -----------------------------------------------------------------------------
@@ -316,7 +333,12 @@ class Run:
             self.result.simulated.append(f"the data-saved attestation, at {self.at(now)} (verify's safe time has passed)")
         expected = None  # the earliest unlock the last locked decision named
         for decision in range(GATE_DECISIONS):
-            outcome = gate_run.run(self.lab, self.state, now=self.clock.now())
+            try:
+                outcome = gate_run.run(self.lab, self.state, now=self.clock.now())
+            except BadInput as exc:
+                # the real gate stops here too (exit 2), on the spec the user wrote: a finding, with the rest
+                self.found += F.gate_input(str(exc), self.found)
+                return
             verdict = outcome.verdict
             self.result.gate_decisions += 1
             self.verdict = verdict
@@ -335,6 +357,8 @@ class Run:
             if verdict.earliest_unlock is None:
                 return
             expected = verdict.earliest_unlock
+            if self.too_far(expected):
+                return
             self.advance(expected)
 
     def ready(self, requirement: str, verdict) -> datetime | None:
@@ -369,8 +393,9 @@ class Run:
         cancel = spec.notify.cancel_date if spec.notify else None
         cancel_ends = promise.ends(spec.local(cancel), self.tz) if cancel is not None else None
         self.found += F.cancel_late(unlocked, cancel_ends, f"notify.cancel_date {cancel}", self.tz)
-        if not result.unlocked:
+        if not result.unlocked and self.verdict is not None:
             self.found += F.gate_locked(self.verdict.checks, self.found)
+        result.skipped = self.clock.skipped.total_seconds()
         result.simulated.insert(0, f"the clock: it starts at the cutover and jumps to each time verify and the gate name, "
                                    f"{duration.format(self.clock.skipped)} in all; at each jump the lab's resolvers are "
                                    "flushed instead of waiting their TTLs out")

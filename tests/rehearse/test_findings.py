@@ -100,3 +100,17 @@ def test_the_gate_s_blocking_checks_are_findings_unless_another_finding_explains
     assert out[0].fix == "remove licences"
     # with verify's own finding, the gate's dns check says nothing new
     assert [f.subject.split()[0] for f in F.gate_locked(checks, notice + [F.Finding(F.VERIFY, "x", "y")])] == ["licences.seats"]
+
+
+def test_the_gate_stopping_on_bad_input_is_said_once():
+    why = "migration.yaml: notify.recipients: no recipients file"
+    nobody = F.nobody("notify.recipients", why)
+    assert F.gate_input(why, nobody) == []
+    (stop,) = F.gate_input("facts.yaml: as_of: required key is missing", nobody)
+    assert stop.id == F.LOCKED and "facts.yaml: as_of" in stop.message
+
+
+def test_a_wait_longer_than_the_rehearsal_runs_is_said_not_waited_for():
+    found = F.incomplete(T + timedelta(days=900), 3601, 2000, timedelta(hours=6), CPH)
+    assert found.id == F.INCOMPLETE and "3601 verify rounds" in found.message and "2000" in found.message
+    assert "2029-07-03" in found.message

@@ -19,8 +19,8 @@ def test_the_lab_stands_in_only_where_the_spec_reaches_outside(tmp_path):
     user = spec_module.load(EXAMPLE)
     written = labspec.raw(EXAMPLE)
     written["source"]["graph"] = {"tenant_id": "contoso", "client_id": "app"}
-    data = labspec.data(written, user, LAB)
-    lab = labspec.write(tmp_path, data)
+    data = labspec.data(written, user, LAB, tmp_path)
+    lab = labspec.write(tmp_path, data, user)
     # the migration is the user's
     assert (lab.domain, lab.cutover, lab.timezone, lab.mail) == (user.domain, user.cutover, user.timezone, user.mail)
     assert lab.gate.min_soak == user.gate.min_soak and lab.gate.require == user.gate.require
@@ -33,7 +33,9 @@ def test_the_lab_stands_in_only_where_the_spec_reaches_outside(tmp_path):
     assert lab.source.graph is None and lab.source.nameservers == LAB.old_nameservers
     assert [str(r) for r in lab.verify.resolvers] == LAB.resolvers and [str(h) for h in lab.verify.root_hints] == LAB.root_hints
     assert (lab.notify.smtp.host, lab.notify.smtp.port, lab.notify.smtp.starttls) == ("127.0.0.1", 2525, False)
-    assert lab.resolve_path(lab.gate.facts) == tmp_path / labspec.FACTS
+    assert lab.resolve_path(lab.gate.facts) == (tmp_path / labspec.FACTS).resolve()
+    assert lab.path == user.path  # messages about its keys name the file the user wrote
+    assert lab.model_dump() == spec_module.load(tmp_path / "migration.yaml").model_dump()  # the record is what ran
     assert lab.resolve_path(lab.notify.recipients) == (EXAMPLES / "users.csv").resolve()
     assert written["source"]["graph"]  # the user's data is left as it was
 
@@ -44,5 +46,5 @@ def test_a_spec_without_notify_stays_without(tmp_path):
     written.pop("notify")
     (tmp_path / "ex" / "plain.yaml").write_text(yaml.safe_dump(written))
     user = spec_module.load(tmp_path / "ex" / "plain.yaml")
-    lab = labspec.write(tmp_path, labspec.data(written, user, LAB))
+    lab = labspec.write(tmp_path, labspec.data(written, user, LAB, tmp_path), user)
     assert lab.notify is None
