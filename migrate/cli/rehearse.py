@@ -20,8 +20,11 @@ from migrate.cli.options import JsonOpt, SpecArg
 
 
 def _show(result) -> None:
-    if result.findings:
-        output.line((f"Rehearsal of {result.domain}: {len(result.findings)} problem{'s' if len(result.findings) != 1 else ''}", "bold red"))
+    count = len(result.findings)
+    if count:
+        output.line((f"Rehearsal of {result.domain}: {count} problem{'s' if count != 1 else ''}", "bold red"))
+    else:
+        output.line((f"Rehearsal of {result.domain}: nothing to report", "bold green" if result.unlocked else "bold red"))
     for finding in result.findings:
         output.line((f"  {finding.id:<19}", "red"), f"{finding.subject}: {finding.message}")
         if finding.fix:
@@ -29,7 +32,7 @@ def _show(result) -> None:
     output.line(("Timeline (the real clock, from what verify and the gate answered)", "bold"))
     for event in result.timeline:
         when = localtime.format(event.at, result.tz) if event.at else "not in this rehearsal"
-        output.line(f"  {when:<22} ", (event.id, "cyan"), f"  {event.what}")
+        output.line(f"  {when:<22} ", (f"{event.id:<18}", "cyan"), f" {event.what}")
     output.line(("Simulated (the lab cannot know these)", "bold"))
     for line in result.simulated:
         output.line(f"  - {line}")

@@ -151,7 +151,7 @@ class Run:
         self.found += F.lint_errors(found) + F.dropped(self.built)
         self.result.notes += [f"lint {f.level}: {f.rule} {f.subject}: {f.message}" for f in found if f.level != "error"]
         self.say(f"plan: {len(list(self.built.desired))} record sets at the new host, {len(self.built.microsoft365)} "
-                 f"Microsoft 365 record sets removed, {len(found)} lint findings")
+                 f"Microsoft 365 record sets removed; lint: {len(found) or 'no'} finding{'' if len(found) == 1 else 's'}")
 
     def start_lab(self, relay) -> None:
         world = self.world
@@ -399,8 +399,9 @@ class Run:
         result.simulated.insert(0, f"the clock: it starts at the cutover and jumps to each time verify and the gate name, "
                                    f"{duration.format(self.clock.skipped)} in all; at each jump the lab's resolvers are "
                                    "flushed instead of waiting their TTLs out")
-        result.timeline = sorted(self.events(mail_moved, deadline, unlocked, cancel_ends),
-                                 key=lambda e: (e.at is None, e.at or self.cutover))
+        # in time order; at the same time, in the order things happen (a deadline ends, then the gate unlocks)
+        events = self.events(mail_moved, deadline, unlocked, cancel_ends)
+        result.timeline = sorted(events, key=lambda e: (e.at is None, e.at or self.cutover, events.index(e)))
 
     def basis(self) -> str:
         ttls = self.verified.old_ttls if self.verified else []
@@ -415,16 +416,16 @@ class Run:
         spec = self.user
         notice = spec.cutover - timedelta(days=spec.gate.notice_days)
         out = [
-            Event(TODAY, self.today, "today: the rehearsal sends the announcement"),
+            Event(TODAY, self.today, "the rehearsal sends the announcement"),
             Event(NOTICE_DEADLINE, notice, f"last moment for the announcement to give {spec.gate.notice_days} days' notice"),
             Event(CUTOVER, self.cutover, "the cutover: MX and the delegation switch to the new host"),
             Event(VERIFY_PASSES, self.verified.finished_at if self.verified else None, "verify first passes"),
             Event(MAIL_MOVED, mail_moved, f"no cache can still send mail to Microsoft 365 ({self.basis()})"),
             Event(DNS_TRUSTED, self.dns_ready, f"the gate's dns requirement can pass (gate.min_soak {duration.format(spec.gate.min_soak)})"),
-            Event(GATE_UNLOCKS, unlocked, "the gate first unlocks: cancelling is allowed"),
         ]
         if deadline is not None:
             out.append(Event(DATA_DEADLINE, deadline.ends, f"the data deadline users are given ends ({deadline.named})"))
+        out.append(Event(GATE_UNLOCKS, unlocked, "the gate first unlocks: cancelling is allowed"))
         if cancel_ends is not None:
             out.append(Event(CANCEL_DATE, cancel_ends, f"the planned cancellation date ends ({spec.notify.cancel_date})"))
         return out
