@@ -73,8 +73,8 @@ def rehearse(spec_path: Path, out: Path | None, progress: Callable[[str], None])
     nameservers = lab_world.old_nameservers(user, built.current)
     subs, licences = simulated.subscriptions(user)  # a broken facts file stops here, before the lab starts
     written = labspec.raw(spec_path)
+    preflight.check_lab(f"migrate rehearse {spec_path}")  # before any folder is made: nothing half-made is left
     folder = preflight.prepare(out, "m365-exit-rehearse-", "the rehearsal's journal and ledger must start empty")
-    preflight.check_lab(f"migrate rehearse {spec_path}")
     preflight.create(folder)
     try:
         run = Run(user, built, written, nameservers, subs, licences, folder, progress)

@@ -11,12 +11,16 @@ notice. Dates are taken from today (tests/helpers/rehearse.py).
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from datetime import datetime, timedelta
 from email import policy
 from email.parser import BytesParser
+from pathlib import Path
 
 from migrate.notify import waves
 from tests.helpers.rehearse import TZ, example_copy, rehearse
+from tests.helpers.unprivileged import run_as_nobody
 
 
 def _json(result) -> dict:
@@ -121,3 +125,30 @@ def test_an_out_folder_that_is_not_empty_is_refused_before_the_lab_starts(tmp_pa
     (tmp_path / "out" / "old.txt").write_text("earlier")
     result = rehearse(str(example_copy(tmp_path)), "--out", str(tmp_path / "out"))
     assert result.returncode == 2 and "not empty" in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_without_the_right_to_bind_port_53_it_names_the_command_that_has_it(tmp_path):
+    # nobody cannot bind port 53: the rehearsal stops before it makes anything, naming how to run it
+    folder = Path(tempfile.mkdtemp(prefix="rehearse-nobody-"))
+    try:
+        spec = example_copy(folder)
+        for path in [folder, *folder.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        code = (
+            "from pathlib import Path\n"
+            "from migrate.errors import EnvironmentProblem\n"
+            "from migrate.rehearse import run\n"
+            "try:\n"
+            f"    run.rehearse(Path({str(spec)!r}), None, print)\n"
+            "except EnvironmentProblem as exc:\n"
+            "    print('stopped:', exc)\n"
+        )
+        before = set(Path(tempfile.gettempdir()).glob("m365-exit-rehearse-*"))
+        done = run_as_nobody(code, imports=("migrate.rehearse.run",))
+        assert done.returncode == 0, done.stderr
+        (line,) = done.stdout.splitlines()
+        assert line.startswith("stopped: the DNS lab needs port 53 on loopback: run `")
+        assert f"migrate rehearse {spec}`" in line and ("unshare -rn" in line or "sudo" in line)
+        assert set(Path(tempfile.gettempdir()).glob("m365-exit-rehearse-*")) == before  # no folder left behind
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
