@@ -27,6 +27,7 @@ import asyncio
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -207,9 +208,7 @@ class Run:
         if not roster.recipients:
             self.found += F.nobody(str(recipients.path_of(self.lab).name), "no licensed users on the domain in it")
             return
-        languages = {}
-        for person in roster.recipients:
-            languages[person.language] = languages.get(person.language, 0) + 1
+        languages = Counter(person.language for person in roster.recipients)
         self.result.notes.append(f"{len(roster.recipients)} recipients ({', '.join(f'{n} {lang}' for lang, n in sorted(languages.items()))}); "
                                  f"{len(roster.skipped)} rows of the export not mailed (unlicensed, blocked, other domains, ...)")
         self.roster_ok = True

@@ -112,6 +112,19 @@ def test_a_cutover_too_close_for_the_notice(tmp_path):
     assert _at(report, "gate.first-unlock") is None  # the gate's own notice check keeps it locked
 
 
+def test_an_export_without_a_licensed_user_on_the_domain_reaches_nobody(tmp_path):
+    spec = example_copy(tmp_path, deadline_after=5, cancel_after=7)
+    users = (tmp_path / "users.csv").read_text(encoding="utf-8-sig").splitlines()
+    unlicensed = [line for line in users[1:] if ",Unlicensed," in line]
+    assert unlicensed  # the export's shared mailboxes and the admin account
+    (tmp_path / "users.csv").write_text("\n".join([users[0], *unlicensed]) + "\n", encoding="utf-8")
+    result = rehearse(str(spec), "--json")
+    report = _json(result)
+    assert result.returncode == 1 and _ids(report) == ["notify.nobody"]
+    assert "no licensed users" in report["findings"][0]["message"]
+    assert _at(report, "gate.first-unlock") is None  # nobody was told: the gate's notice check cannot pass
+
+
 def test_without_a_zone_file_it_says_what_to_run_in_one_line(tmp_path):
     spec = example_copy(tmp_path)
     spec.write_text(spec.read_text().replace("  zone_file: zones/nordlys-tekstil.dk.zone\n", ""))
