@@ -358,6 +358,7 @@ class Run:
             expected = verdict.earliest_unlock
             if self.too_far(expected):
                 return
+            self.say(f"verify on schedule until {self.at(expected)}, a round every {duration.format(self.step())} of the clock")
             self.advance(expected)
 
     def ready(self, requirement: str, verdict) -> datetime | None:
