@@ -36,6 +36,7 @@ from migrate.cli import demo  # noqa: E402,F401
 from migrate.cli import state  # noqa: E402,F401
 from migrate.cli import status  # noqa: E402,F401
 from migrate.cli import report  # noqa: E402,F401
+from migrate.cli import rehearse  # noqa: E402,F401
 
 
 def main() -> None:

@@ -34,13 +34,14 @@ from pathlib import Path
 from rich.console import Console
 
 from migrate import duration, importer, lint, names, plan as planner, plan_report, report as report_module, spec as spec_module
-from migrate.demo import preflight, scenario as S
+from migrate.demo import scenario as S
 from migrate.demo.show import Screen, clock, rel
 from migrate.endpoint import Endpoint
 from migrate.errors import EnvironmentProblem, MigrateError
 from migrate.gate import run as gate_run
 from migrate.gate import store
 from migrate.history import run as history
+from migrate.lab import preflight
 from migrate.notify import admincopy, ledger, send, wave as wave_module, waves
 from migrate.state import location
 from migrate.verify import report as verify_report, watch as watcher
@@ -61,6 +62,7 @@ PHASES = (
 VERIFY_LIMIT = 60.0  # seconds of verify rounds before the demo gives up
 SOAK_LIMIT = 60.0  # longest wait for the gate's soak the demo accepts
 SECRET_ENV = "M365_EXIT_DEMO_TSIG_SECRET"
+FIX_COMMAND = "make demo"  # how a user starts the demo, run as root or in a namespace when port 53 is refused
 _MARKS = {plan_report.REMOVED: "red", plan_report.CHANGED: "yellow", plan_report.ADDED: "green"}
 
 
@@ -97,7 +99,7 @@ class Demo:
         return [p for p in self.reports if p.name.startswith(prefix)]
 
     def run(self) -> int:
-        from migrate.demo.relay import Relay
+        from migrate.lab.relay import Relay
         from migrate.lab.scenario import MigrationWorld
 
         now = datetime.now(timezone.utc)
@@ -117,7 +119,7 @@ class Demo:
             world = MigrationWorld.start(world_spec, **meta, timeout=30.0, base_dir=self.paths.lab if self.keep else None,
                                          keep_files=self.keep)
         except EnvironmentProblem as exc:
-            raise EnvironmentProblem(preflight.lab_fix(str(exc))) from None
+            raise EnvironmentProblem(preflight.lab_fix(str(exc), FIX_COMMAND)) from None
         with world, Relay(self.paths.relay) as relay:
             self.world, self.relay = world, relay
             self.start_lab(now)
@@ -171,8 +173,8 @@ class Demo:
         self.warm()
 
     def warm(self) -> None:
-        for name, address in zip(self.world.resolvers, self.world.resolver_addresses):
-            response = self.world.query(name, S.DOMAIN, "MX")
+        for name, _, response in self.world.warm([(S.DOMAIN, "MX")]):
+            address = self.world.address(name)
             for rrset in response.answer:
                 values = ", ".join(sorted(r.to_text() for r in rrset))
                 self.screen.say(f"  {name} {address:<13} {S.DOMAIN.rstrip('.')} MX {values}  (TTL {rrset.ttl}s left)")
@@ -247,7 +249,7 @@ class Demo:
     # -- 4 ---------------------------------------------------------------------
 
     def apply(self) -> None:
-        from migrate.demo.apply import apply, check_served
+        from migrate.lab.stage import apply, check_served
 
         screen, world = self.screen, self.world
         screen.heading()
@@ -376,7 +378,7 @@ class Demo:
 
 
 def run(out: Path | None, keep: bool, console: Console) -> int:
-    folder = preflight.prepare(out)
-    preflight.check_lab()  # before anything is written: a lab that cannot start leaves no half-made folder
+    folder = preflight.prepare(out, "m365-exit-demo-", "the demo's journal and ledger must start empty")
+    preflight.check_lab(FIX_COMMAND)  # before anything is written: a lab that cannot start leaves no half-made folder
     preflight.create(folder)
     return Demo(folder, keep, console).run()

@@ -16,7 +16,7 @@ import yaml
 
 from migrate import names
 from migrate.lab.model import WorldSpec
-from migrate.lab.scenario import BDM_NAMESERVERS, NEW_NAMESERVERS, migration_spec, targets_of
+from migrate.lab.scenario import BDM_NAMESERVERS, NEW_NAMESERVERS, cutover_spec
 from migrate.zone import RRset, Zone
 
 DOMAIN = "fjordbageriet.dk."
@@ -110,20 +110,8 @@ def cutover(now: datetime) -> datetime:
 def world_spec(desired: Zone) -> tuple[WorldSpec, dict]:
     """The lab: Microsoft's servers with the old zone; the new host with an empty zone
     (the demo fills it through RFC 2136); the hosts both zones point at."""
-    # the hosts the new records point at (the name servers are the lab's own: it gives them addresses)
-    targets = [t for t in targets_of(desired) if t not in (*NEW_NAMESERVERS, *BDM_NAMESERVERS)]
-    addresses = {target: f"198.51.100.{100 + i}" for i, target in enumerate(targets, 1)}
-    return migration_spec(
-        DOMAIN,
-        old_zone(),
-        Zone(DOMAIN),  # the new host starts with only what the server derives (SOA, NS)
-        old_nameservers=BDM_NAMESERVERS,
-        new_nameservers=NEW_NAMESERVERS,
-        resolvers=2,
-        ttl=LAB_TTL,
-        target_addresses=addresses,
-        serve_for=[desired],  # the zone phase 4 applies: its SPF include must resolve
-    )
+    return cutover_spec(DOMAIN, old_zone(), desired, old_nameservers=BDM_NAMESERVERS, new_nameservers=NEW_NAMESERVERS,
+                        resolvers=2, ttl=LAB_TTL)
 
 
 def spec_data(*, cutover_at: datetime, rfc2136_server: str, tsig_name: str, secret_env: str,

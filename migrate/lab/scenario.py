@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import dns.message
 import dns.name
 import dns.rdata
 import dns.rdataclass
@@ -55,21 +56,24 @@ def clamp_ttls(zone: Zone, ttl: int) -> Zone:
     return out
 
 
-def targets_of(zone: Zone) -> list[str]:
-    """Host names outside the zone that its MX, CNAME, SRV and NS records point at."""
-    origin = dns.name.from_text(zone.origin)
-    found: list[str] = []
+def pointers(zone: Zone) -> list[tuple[RRset, dns.name.Name]]:
+    """(record set, target) for every name the zone's MX, CNAME, SRV and NS records point at (not the root)."""
+    found = []
     for rrset in zone:
         field = _TARGET_TYPES.get(rrset.rdtype)
         if field is None:
             continue
         for rdata in rrset.rdata_objects():
             target: dns.name.Name = getattr(rdata, field)
-            if target != dns.name.root and not target.is_subdomain(origin):
-                text = target.to_text().lower()
-                if text not in found:
-                    found.append(text)
+            if target != dns.name.root:
+                found.append((rrset, target))
     return found
+
+
+def targets_of(zone: Zone) -> list[str]:
+    """Host names outside the zone that its MX, CNAME, SRV and NS records point at."""
+    origin = dns.name.from_text(zone.origin)
+    return list(dict.fromkeys(t.to_text().lower() for _, t in pointers(zone) if not t.is_subdomain(origin)))
 
 
 def spf_includes(zone: Zone) -> list[str]:
@@ -165,6 +169,12 @@ class MigrationWorld(World):
 
     def delegated_to(self) -> tuple[str, ...]:
         return self.delegations[self.domain].ns
+
+    def warm(self, questions: Sequence[tuple[str, str]]) -> list[tuple[str, str, dns.message.Message]]:
+        """Ask every resolver each (name, type), so their caches hold today's answers as the
+        Internet's do; returns (resolver, question, response) for each."""
+        return [(resolver, f"{name} {rdtype}", self.query(resolver, name, rdtype))
+                for resolver in self.resolvers for name, rdtype in questions]
 
 
 def migration_spec(
@@ -283,6 +293,41 @@ def migration_spec(
         "target_addresses": addresses,
     }
     return spec, meta
+
+
+def cutover_spec(
+    domain: str,
+    old_zone: Zone,
+    desired: Zone,
+    *,
+    old_nameservers: Sequence[str],
+    new_nameservers: Sequence[str],
+    resolvers: int = 2,
+    ttl: int = 2,
+) -> tuple[WorldSpec, dict]:
+    """The world of one domain's cutover, as it stands the day before.
+
+    The old name servers serve `old_zone` as it is (its TTLs included) under
+    the domain's real TLD, with glue where their names need it; the new host
+    serves nothing yet but what a server derives (SOA, NS), to be filled
+    through RFC 2136; the hosts both zones point at resolve, and so do the
+    SPF includes of `desired`, so that verify can judge the desired zone.
+    """
+    own = {names.host(n) for n in (*old_nameservers, *new_nameservers)}
+    # the lab gives the name servers their addresses; the other targets get documentation addresses
+    targets = [t for t in targets_of(desired) if t not in own]
+    addresses = {target: f"198.51.100.{100 + i % 150}" for i, target in enumerate(targets, 1)}
+    return migration_spec(
+        domain,
+        old_zone,
+        Zone(names.domain(domain)),
+        old_nameservers=old_nameservers,
+        new_nameservers=new_nameservers,
+        resolvers=resolvers,
+        ttl=ttl,
+        target_addresses=addresses,
+        serve_for=[desired],
+    )
 
 
 def migration_world(domain: str, old_zone: Zone | None = None, new_zone: Zone | None = None, **kwargs) -> MigrationWorld:

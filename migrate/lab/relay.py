@@ -1,7 +1,7 @@
 """A real SMTP server on loopback (aiosmtpd) standing in for the company's relay.
 
-The demo sends the announcement through it with the same code `migrate
-notify --send` uses, so the ledger the gate reads records real SMTP
+The demo and a rehearsal send their waves through it with the same code
+`migrate notify --send` uses, so the ledger the gate reads records real SMTP
 deliveries. What the relay accepts is written to a folder, one .eml a message.
 """
 
@@ -27,7 +27,7 @@ class Relay:
         try:
             from aiosmtpd.controller import Controller
         except ImportError:
-            raise EnvironmentProblem("the demo's SMTP relay needs aiosmtpd: pip install -e '.[test]' (make demo does)") from None
+            raise EnvironmentProblem("the lab's SMTP relay needs aiosmtpd: pip install -e '.[test]' (make demo does)") from None
         self.folder = folder
         self.host = host
         self.port = port or free_port(host)

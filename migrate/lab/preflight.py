@@ -1,4 +1,4 @@
-"""Before the demo writes anything: a usable --out folder, and a lab that can start here."""
+"""Before a lab run (the demo, a rehearsal) writes anything: a usable --out folder, and a lab that can start here."""
 
 from __future__ import annotations
 
@@ -21,18 +21,18 @@ def _userns_works() -> bool:
         return False
 
 
-def _fix_command() -> str:
-    return "unshare -rn make demo" if _userns_works() else "sudo make demo"
+def _fix_command(command: str) -> str:
+    return f"unshare -rn {command}" if _userns_works() else f"sudo {command}"
 
 
-def lab_fix(message: str) -> str:
-    """The lab's failure, or, when it is the right to bind port 53, the one command that fixes it."""
+def lab_fix(message: str, command: str) -> str:
+    """The lab's failure, or, when it is the right to bind port 53, the one command (`command` run so) that fixes it."""
     if os.geteuid() != 0 and ("permission denied" in message or "cannot bind" in message):
-        return f"the demo's DNS lab needs port 53 on loopback: run `{_fix_command()}`"
+        return f"the DNS lab needs port 53 on loopback: run `{_fix_command(command)}`"
     return message
 
 
-def check_lab() -> None:
+def check_lab(command: str) -> None:
     """Fail before any work when the lab cannot start, naming the one command that fixes it."""
     from migrate.lab import env
 
@@ -41,18 +41,21 @@ def check_lab() -> None:
         # 127.53.0.0/24 is never a world's slot (those are 127.53.1-254.0), so the probe collides with nobody
         env.check_port_53("127.53.0.254")
     except EnvironmentProblem as exc:
-        raise EnvironmentProblem(lab_fix(str(exc))) from None
+        raise EnvironmentProblem(lab_fix(str(exc), command)) from None
 
 
-def prepare(out: Path | None) -> Path:
-    """The demo's folder: a new temporary one, or `out` if it is new or empty (not created yet)."""
+def prepare(out: Path | None, prefix: str, why: str) -> Path:
+    """The run's folder: a new temporary one, or `out` if it is new or empty (not created yet).
+
+    `why` says what must start empty, for the refusal of a folder that is not.
+    """
     if out is None:
-        return Path(tempfile.mkdtemp(prefix="m365-exit-demo-"))  # made now, empty, ours
+        return Path(tempfile.mkdtemp(prefix=prefix))  # made now, empty, ours
     out = out.resolve()
     if out.exists() and not out.is_dir():
         raise BadInput(f"--out {out}: not a folder")
     if out.is_dir() and any(out.iterdir()):
-        raise BadInput(f"--out {out}: the folder is not empty (the demo's journal and ledger must start empty); choose a new one")
+        raise BadInput(f"--out {out}: the folder is not empty ({why}); choose a new one")
     return out
 
 
