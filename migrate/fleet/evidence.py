@@ -17,9 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from migrate import journal
 from migrate.errors import EnvironmentProblem
-from migrate.gate import sources, store
+from migrate.gate import anchored, sources, store
 from migrate.gate.anchors import Anchors
 from migrate.gate.evidence import Deadline
 from migrate.journal import Journal
@@ -69,13 +68,11 @@ class Evidence:
 def read(spec: Spec, where: Location, now: datetime) -> Evidence:
     """The domain's evidence in `where`; BrokenChain or EnvironmentProblem when a store does not verify or cannot be read."""
     domain = domain_id(spec.domain)
-    history = store.decisions(where, domain, limit=None)
-    anchors = Anchors()
-    anchors.expect(history[-1] if history else None)
-    dns = journal.dns_evidence(where, spec.domain, now, anchors.saw)
+    found = anchored.read(spec, where, now)
+    history, anchors, dns = found.decisions, found.anchors, found.dns
     latest = _latest(where, spec.domain, dns.latest_round) if dns.latest_round is not None else None
     attested: dict[str, datetime] = {}
-    for attestation in store.attestations(where, domain, anchors.saw):
+    for attestation in found.attestations:
         attested.setdefault(attestation.kind, attestation.at)
     return Evidence(
         latest=latest,

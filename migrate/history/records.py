@@ -14,8 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from migrate import journal
-from migrate.gate import store
+from migrate.gate import anchored
 from migrate.gate.anchors import Anchors
 from migrate.gate.evidence import Attestation, DnsEvidence
 from migrate.gate.store import Decision
@@ -110,11 +109,8 @@ def _journal(where: Location, domain: str) -> tuple[list[RoundRow], dict[int, li
 def read(spec: Spec, where: Location, now: datetime) -> Records:
     """What the state holds for the spec's domain, every store verified and anchored as `migrate gate` does."""
     name = domain_id(spec.domain)
-    decisions = store.decisions(where, name, limit=None)
-    anchors = Anchors()
-    anchors.expect(decisions[-1] if decisions else None)
-    evidence = journal.dns_evidence(where, spec.domain, now, anchors.saw)
-    attestations = store.attestations(where, name, anchors.saw)
+    found = anchored.read(spec, where, now)
+    decisions, anchors, evidence, attestations = found.decisions, found.anchors, found.dns, found.attestations
     tallies = _ledger(where, anchors)
     rounds, old_answers, named, remembered, old_ttls = _journal(where, spec.domain)
     return Records(
