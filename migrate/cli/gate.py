@@ -15,7 +15,6 @@ should stay green.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Annotated
@@ -24,7 +23,7 @@ import typer
 from migrate import localtime, specset
 from migrate.cli import output
 from migrate.cli.app import app
-from migrate.cli.options import JsonOpt, StateOpt, load, state_location
+from migrate.cli.options import JsonOpt, StateOpt, exit_state, load, state_location
 from migrate.errors import BadInput
 from migrate.gate import engine
 from migrate.gate import github as gate_github
@@ -33,8 +32,6 @@ from migrate.gate import store
 from migrate.gate.result import Verdict
 from migrate.names import domain_id
 from migrate.notify import ledger
-from migrate.specset import SpecSet
-from migrate.state import location
 
 SpecsArg = Annotated[
     list[Path],
@@ -118,15 +115,6 @@ def _explain(key: str, tz: tzinfo, folder, as_json: bool) -> int:
     return 0 if history[-1].status == "unlocked" else 1
 
 
-def _exit_state(specs: SpecSet, state: str | None):
-    """An exit's one state: --state, else M365_EXIT_STATE, else the `.migrate/` beside the specs, which must then share a folder."""
-    beside = {s.default_state().resolve() for s in specs.specs}
-    if state is None and not os.environ.get(location.ENV) and len(beside) > 1:
-        raise BadInput("the specs lie in different folders, each with its own .migrate/: name the exit's state with --state "
-                       f"(or {location.ENV})")
-    return state_location(specs.specs[0], state)
-
-
 @app.command("gate")
 def gate_command(
     specs: SpecsArg,
@@ -154,7 +142,7 @@ def gate_command(
             else:
                 exit_specs = specset.load(specs)
                 loaded = exit_specs.specs[0]  # its time zone is the one times are shown in
-                folder = _exit_state(exit_specs, state)
+                folder = exit_state(exit_specs, state)
                 if explain:
                     return _explain(engine.tenant_key(exit_specs), loaded.tz, folder, json)
                 outcome = gate_run.run_exit(exit_specs, folder)

@@ -1,4 +1,8 @@
-"""`migrate notify SPEC --wave W`: render one wave to an .eml outbox, and with --send deliver it.
+"""`migrate notify SPEC... --wave W`: render one wave to an .eml outbox, and with --send deliver it.
+
+Several specs, or a folder of them, are one tenant's exit: one message per
+person however many of its domains their addresses are on (`notify.people`),
+in the exit's one state and outbox.
 
 Data (the outbox files, the per-recipient results, a --preview) goes to
 stdout; skipped recipients and progress go to stderr. Exit 0 when every
@@ -14,12 +18,17 @@ from typing import Annotated
 
 import typer
 
+from migrate import specset
 from migrate.cli import output
 from migrate.cli.app import app
-from migrate.cli.options import SpecArg, StateOpt, load, local_folder, state_location
+from migrate.cli.options import StateOpt, exit_state, local_folder
 from migrate.errors import BadInput
 from migrate.notify import admincopy, send, wave as wave_module, waves
 
+SpecsArg = Annotated[
+    list[Path],
+    typer.Argument(help="The migration spec; or several, or a folder of them: one tenant's exit, each person told once.", show_default=False),
+]
 WaveOpt = Annotated[str, typer.Option("--wave", help=f"Which notice: {', '.join(waves.WAVES)}.", show_default=False)]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Outbox folder: the .eml files go to OUT/WAVE (default: STATE/outbox/WAVE).")]
 SendOpt = Annotated[bool, typer.Option("--send", help="Send through the spec's SMTP relay, recording each message in the ledger.")]
@@ -51,7 +60,7 @@ def _progress(outcome: send.Outcome) -> None:
 
 @app.command("notify")
 def notify_command(
-    spec: SpecArg,
+    specs: SpecsArg,
     wave: WaveOpt,
     out: OutOpt = None,
     send_: SendOpt = False,
@@ -73,14 +82,15 @@ def notify_command(
                 raise BadInput(f"{flag} needs --send: it settles uncertain messages while sending the wave")
         if force and not send_:
             raise BadInput("--force needs --send: rendering is allowed at any time, only sending has a window")
-        loaded = load(spec)
-        notice = wave_module.load(loaded, wave, recipients_file, on_note=_note)
+        told = specset.load(specs)
+        notice = wave_module.load_exit(told.specs, wave, recipients_file, on_note=_note)
         if preview:
             _preview(notice.message(notice.pick(preview, "--preview")).parsed())
             return 0
 
         single = notice.pick(only, "--only") if only else None
-        folder = state_location(loaded, state)
+        loaded = notice.spec
+        folder = exit_state(told, state)
         # Refused before anything is written: outside its window a wave is only rendered without --send.
         permit = wave_module.permit(notice, folder, datetime.now(timezone.utc), force=force) if send_ else None
         # One folder per wave, also under --out: a wave never replaces another's files.

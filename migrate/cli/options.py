@@ -11,6 +11,7 @@ import typer
 from migrate import spec as spec_module
 from migrate.errors import BadInput
 from migrate.spec import Spec
+from migrate.specset import SpecSet
 from migrate.state import location
 from migrate.state.location import Location
 from migrate.stores import SCHEMAS
@@ -44,6 +45,15 @@ def state_location(spec: Spec, state: str | None) -> Location:
         return location.Folder(_folder(where.path, origin))
     where.check(SCHEMAS)
     return where
+
+
+def exit_state(specs: SpecSet, state: str | None) -> Location:
+    """An exit's one state: --state, else M365_EXIT_STATE, else the `.migrate/` beside the specs, which must then share a folder."""
+    beside = {s.default_state().resolve() for s in specs.specs}
+    if state is None and not os.environ.get(location.ENV) and len(beside) > 1:
+        raise BadInput("the specs lie in different folders, each with its own .migrate/: name the exit's state with --state "
+                       f"(or {location.ENV})")
+    return state_location(specs.specs[0], state)
 
 
 def local_folder(spec: Spec, where: Location) -> Path:

@@ -30,7 +30,7 @@ import csv
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from migrate import limits, names
@@ -47,6 +47,7 @@ LICENSES = "licenses"
 LANGUAGE = "preferred language"
 BLOCKED = "block credential"
 PROXIES = "proxy addresses"
+OBJECT_ID = "object id"
 
 # RFC 5321 dot-atom local part, ASCII only: the relay may not speak SMTPUTF8.
 _LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
@@ -67,11 +68,20 @@ class Recipient:
     language: str  # da | en
     line: int  # where it came from in the CSV
     plan: str = plans.UNKNOWN  # plans.DESKTOP | WEB | UNKNOWN: the Office their licences give them
+    # Who the row is (its Object Id, else its user principal name, lower case): one person across exports.
+    person: str = ""
+    # Their other addresses (SMTP proxy addresses) on the domains read for: mail to these moves too.
+    aliases: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
         """The ledger key: addresses compare case-insensitively in practice."""
         return self.address.lower()
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """Every address of theirs that moves, the one written to first."""
+        return (self.address, *self.aliases)
 
 
 @dataclass(frozen=True)
@@ -80,10 +90,12 @@ class Skipped:
     address: str
     reason: str  # unlicensed | blocked | other-domain | duplicate | invalid-address | malformed
     detail: str = ""
+    file: str = ""  # the export it is in, when a roster is read from several
 
     def __str__(self) -> str:
         who = self.address or "(no address)"
-        return f"line {self.line}: {who}: {self.reason}" + (f" ({self.detail})" if self.detail else "")
+        where = f"{self.file}: " if self.file else ""
+        return f"{where}line {self.line}: {who}: {self.reason}" + (f" ({self.detail})" if self.detail else "")
 
 
 # What a mailbox nobody is told about is.
@@ -109,11 +121,16 @@ class Roster:
     mailboxes: list[Mailbox] = field(default_factory=list)  # skipped rows that are mailboxes on the domain
     # Licence names `plans` does not know, as written (decoded, one line), with how many recipients hold each.
     unknown_licences: dict[str, int] = field(default_factory=dict)
+    # What was read so far, for the next export read into this roster (`parse(into=...)`):
+    # each recipient's address -> (file, line), and each person -> (address, file, line).
+    seen: dict[str, tuple[str, int]] = field(default_factory=dict, repr=False)
+    people: dict[str, tuple[str, str, int]] = field(default_factory=dict, repr=False)
 
     def find(self, address: str) -> Recipient | None:
+        """The recipient with this address, the one written to or another of theirs that moves."""
         wanted = address.strip().lower()
         for recipient in self.recipients:
-            if recipient.key == wanted:
+            if wanted in (a.lower() for a in recipient.addresses):
                 return recipient
         return None
 
@@ -183,14 +200,37 @@ def _primary(proxies: str) -> str | None:
     return None
 
 
+def _aliases(proxies: str, primary: str, wanted: frozenset[str]) -> tuple[str, ...]:
+    """The other SMTP addresses (`smtp:`) on the `wanted` domains, normalised; one that is not a usable address is left out."""
+    found = []
+    for item in _PROXY_SPLIT.split(proxies or ""):
+        kind, _, value = item.strip().partition(":")
+        if kind != "smtp":
+            continue
+        try:
+            address = normalise_address(value)
+        except ValueError:
+            continue
+        if address.rpartition("@")[2].lower() in wanted and address.lower() != primary.lower() and address not in found:
+            found.append(address)
+    return tuple(found)
+
+
 def _language(value: str, default: str) -> str:
     code = (value or "").strip().lower()[:2]
     return code if code in ("da", "en") else default
 
 
-def parse(text: str, domain: str, default_language: str, source: str = "recipients") -> Roster:
-    """Read an export. `domain` is the migrated domain (A-label, trailing dot)."""
-    roster = Roster()
+def parse(text: str, domain: str | tuple[str, ...], default_language: str, source: str = "recipients",
+          into: Roster | None = None) -> Roster:
+    """Read an export. `domain` is the migrated domain (A-label, trailing dot), or an exit's domains.
+
+    `into`: a roster read from another export of the same tenant, which this
+    one adds to: a user it has already (the same address, or the same person)
+    is a duplicate here, and its skipped rows name their file.
+    """
+    roster = into if into is not None else Roster()
+    file = source if into is not None else ""
     # Only the first line is needed here: splitting the whole export would copy it.
     end = text.find("\n")
     first = (text if end < 0 else text[:end]).splitlines()
@@ -207,16 +247,18 @@ def parse(text: str, domain: str, default_language: str, source: str = "recipien
     if UPN not in header:
         raise BadInput(f"{source}: no 'User principal name' column; expected the admin center's Active users export")
     column = {name: header.index(name) for name in header}
-    seen: dict[str, int] = {}
-    wanted = domain.rstrip(".").lower()
+    seen = roster.seen
+    domains = (domain,) if isinstance(domain, str) else domain
+    wanted = frozenset(d.rstrip(".").lower() for d in domains)
     limit = limits.USERS.value()
 
     def get(row: list[str], name: str) -> str:
         index = column.get(name)
         return row[index].strip() if index is not None and index < len(row) else ""
 
+    before = len(roster.recipients), len(roster.skipped), len(roster.notes), len(roster.mailboxes)
     while True:
-        if len(roster.recipients) + len(roster.skipped) > limit:
+        if len(roster.recipients) + len(roster.skipped) - before[0] - before[1] > limit:
             raise limits.USERS.exceeded(source, f"more than {limit:,} rows")
         try:
             row = next(reader)
@@ -231,16 +273,17 @@ def parse(text: str, domain: str, default_language: str, source: str = "recipien
         if len(row) != len(header):
             roster.skipped.append(Skipped(line, get(row, UPN), "malformed", f"{len(row)} fields, the header has {len(header)}"))
             continue
-        raw = _primary(get(row, PROXIES)) or get(row, UPN)
+        proxies = get(row, PROXIES)
+        raw = _primary(proxies) or get(row, UPN)
         try:
             address = normalise_address(raw)
         except ValueError as exc:
             roster.skipped.append(Skipped(line, visible(raw), "invalid-address", str(exc)))
             continue
         licences = plans.names(get(row, LICENSES))
-        on_domain = address.rpartition("@")[2].lower() == wanted
+        on_domain = address.rpartition("@")[2].lower() in wanted
         # A row without proxy addresses has no mailbox; without the column, nobody can tell.
-        mailbox = on_domain and (PROXIES not in column or _primary(get(row, PROXIES)) is not None)
+        mailbox = on_domain and (PROXIES not in column or _primary(proxies) is not None)
         unread = None
         if LICENSES in column and not licences:
             unread = Skipped(line, address, "unlicensed"), SHARED_MAILBOX
@@ -253,13 +296,21 @@ def parse(text: str, domain: str, default_language: str, source: str = "recipien
                 roster.mailboxes.append(Mailbox(line, address, clean_name(get(row, DISPLAY)), kind))
             continue
         if not on_domain:
-            roster.skipped.append(Skipped(line, address, "other-domain", f"not on {names.unicode(domain)}"))
+            roster.skipped.append(Skipped(line, address, "other-domain", f"not on {' or '.join(names.unicode(d) for d in domains)}"))
             continue
         key = address.lower()
         if key in seen:
-            roster.skipped.append(Skipped(line, address, "duplicate", f"first on line {seen[key]}"))
+            first, at = seen[key]
+            roster.skipped.append(Skipped(line, address, "duplicate", f"first on line {at}" + (f" of {first}" if first != source else "")))
             continue
-        seen[key] = line
+        person = (get(row, OBJECT_ID) or get(row, UPN) or address).lower()
+        known = roster.people.get(person)
+        if known is not None and known[1] != source:
+            # Two exports that disagree on whom to write to: the person would get two messages, or none at the one they read.
+            raise BadInput(f"{source}: line {line}: {visible(person)} is {address} here and {known[0]} in {known[1]} "
+                           f"(line {known[2]}); use one export of the tenant's users, or exports made at the same time")
+        seen[key] = source, line
+        roster.people.setdefault(person, (address, source, line))
         fields = {}
         for name in (DISPLAY, FIRST, LAST):
             value = get(row, name)
@@ -280,12 +331,20 @@ def parse(text: str, domain: str, default_language: str, source: str = "recipien
                 language=_language(get(row, LANGUAGE), default_language),
                 line=line,
                 plan=plans.classify(licences),
+                person=person,
+                aliases=_aliases(proxies, address, wanted),
             )
         )
+    if file:
+        # Line numbers are each export's own: what this one added names it.
+        roster.skipped[before[1]:] = [replace(s, file=file) for s in roster.skipped[before[1]:]]
+        roster.notes[before[2]:] = [f"{file}: {note}" for note in roster.notes[before[2]:]]
+        listed = {m.address.lower() for m in roster.mailboxes[:before[3]]}
+        roster.mailboxes[before[3]:] = [m for m in roster.mailboxes[before[3]:] if m.address.lower() not in listed]
     return roster
 
 
-def read(path: Path, domain: str, default_language: str) -> Roster:
+def read(path: Path, domain: str | tuple[str, ...], default_language: str, into: Roster | None = None) -> Roster:
     try:
         data = limits.read_bytes(path, limits.USERS_BYTES, "recipients file")
     except FileNotFoundError:
@@ -293,9 +352,10 @@ def read(path: Path, domain: str, default_language: str) -> Roster:
     except OSError as exc:
         raise BadInput(f"{path}: cannot read recipients ({exc.strerror})") from None
     text, note = _decode(data, str(path))
-    roster = parse(text, domain, default_language, str(path))
+    first_note = len(into.notes) if into is not None else 0
+    roster = parse(text, domain, default_language, str(path), into)
     if note:
-        roster.notes.insert(0, f"{path}: {note}")
+        roster.notes.insert(first_note, f"{path}: {note}")
     return roster
 
 

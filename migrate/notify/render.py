@@ -8,7 +8,8 @@ wave's facts and `plan` but not the recipient. A spec's
 `notify.templates` folder with the same layout overrides them file by file.
 
 The bodies branch on `recipient.plan` (`plans`: desktop apps, web only, or
-unknown) and on `save_to`.
+unknown) and on `save_to`; a recipient with addresses on several of an
+exit's domains (`people`) is told each address that moves (`context`).
 
 Three safety rules are enforced here, not left to template authors:
 - HTML templates are autoescaped (a name like `<script>` prints as text);
@@ -29,7 +30,7 @@ from pathlib import Path
 import jinja2
 from jinja2.loaders import split_template_path
 
-from migrate import TEMPLATES, limits, text
+from migrate import TEMPLATES, limits, names, text
 from migrate.errors import BadInput
 from migrate.notify import admincopy, dates
 from migrate.notify.recipients import Recipient, Roster
@@ -53,13 +54,23 @@ def _upper_first(value: str) -> str:
     return value[:1].upper() + value[1:]
 
 
+_AND = {"da": "og", "en": "and"}
+
+
+def and_list(items, lang: str) -> str:
+    """`a`, `a and b`, `a, b and c`, as `lang` writes a list."""
+    items = list(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {_AND[lang]} {items[-1]}"
+
+
 def _filters(lang: str) -> dict:
-    """The date filters in the template's language (`value | day` is `dates.day(value, lang)`)."""
+    """The date and list filters in the template's language (`value | day` is `dates.day(value, lang)`)."""
     return {
         "day": partial(dates.day, lang=lang),
         "short_day": partial(dates.short_day, lang=lang),
         "time": partial(dates.time, lang=lang),
         "moment": partial(dates.moment, lang=lang),
+        "and_list": partial(and_list, lang=lang),
         "upper_first": _upper_first,
     }
 
@@ -106,8 +117,22 @@ def environment(lang: str, override: Path | None = None) -> jinja2.Environment:
     return env
 
 
+# An exit's recipients are on a few domains: each is written in Unicode once.
+_unicode = lru_cache(maxsize=64)(names.unicode)
+
+
 def context(facts: Facts, recipient: Recipient, wave: str) -> dict:
-    return {**facts.context(), "recipient": recipient, "wave": wave}
+    """The wave's facts and this recipient; `domain` is the recipient's own (theirs may be several of an exit's).
+
+    `domains` are the domains of the recipient's addresses that move; only
+    when there are several does `moving` name each address (on one domain
+    the message says what it always said: the address it was sent to).
+    """
+    domains = tuple(dict.fromkeys(_unicode(a.rpartition("@")[2]) for a in recipient.addresses))
+    several = len(domains) > 1
+    return {**facts.context(), "recipient": recipient, "wave": wave, "domain": and_list(domains, recipient.language),
+            "domains": domains, "addresses": recipient.addresses if several else (recipient.address,),
+            "moving": and_list(recipient.addresses, recipient.language) if several else recipient.address}
 
 
 def _template(env: jinja2.Environment, name: str) -> jinja2.Template:

@@ -1,7 +1,8 @@
 """One wave, prepared and sent: what `migrate notify` and the demo both run.
 
 `load` reads who is told (what it skips or fixes goes to `on_note`, for the
-caller to show), `write` renders the messages into an outbox under the
+caller to show), `load_exit` the same for a tenant's specs together, one
+message per person (`people`), `write` renders the messages into an outbox under the
 outbox's ownership rules, `permit` holds a send to the wave's window
 (`windows`), `confirm_uncertain` and `send` go through the ledger. Nothing
 here prints.
@@ -14,8 +15,8 @@ make every message go out again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -24,8 +25,8 @@ from typing import NamedTuple
 from migrate.errors import BadInput
 from migrate.gate import store
 from migrate.gate.anchors import Anchors
-from migrate.names import domain_id
-from migrate.notify import admincopy, ledger, message, outbox, promise, recipients, render, send as smtp, waves, windows, workers
+from migrate.names import domain_id, unicode
+from migrate.notify import admincopy, ledger, message, outbox, people, promise, recipients, render, send as smtp, waves, windows, workers
 from migrate.notify.ledger import Ledger
 from migrate.notify.recipients import Recipient
 from migrate.spec import Spec
@@ -33,12 +34,17 @@ from migrate.spec import Spec
 
 @dataclass(frozen=True)
 class Wave:
-    spec: Spec
+    spec: Spec  # an exit's first spec: its settings are every spec's (`people.agree`)
     name: str
-    facts: waves.Facts
+    facts: waves.Facts  # an exit's: `domain` names every domain
     roster: recipients.Roster
-    source: Path  # the recipients file, named in messages about it
+    source: str  # the recipients file(s), named in messages about them
     templates: Path | None  # the spec's folder of template overrides
+    exit: tuple[Spec, ...] = ()  # a tenant's specs told together (`load_exit`); empty for one spec
+
+    @property
+    def specs(self) -> tuple[Spec, ...]:
+        return self.exit or (self.spec,)
 
     def pick(self, address: str, option: str) -> Recipient:
         """The recipient an option names, or BadInput."""
@@ -48,7 +54,8 @@ class Wave:
         return found
 
     def message(self, recipient: Recipient) -> message.Message:
-        return message.build(self.spec, self.name, recipient, render.render(self.facts, recipient, self.name, self.templates))
+        spec = people.home(self.exit, recipient) if self.exit else self.spec
+        return message.build(spec, self.name, recipient, render.render(self.facts, recipient, self.name, self.templates))
 
 
 class Letter(NamedTuple):
@@ -75,17 +82,39 @@ def load(spec: Spec, name: str, recipients_file: Path | None = None,
     """The wave's facts and recipients; `on_note(kind, text)` hears of each fixed ("note") and skipped row."""
     facts = waves.require(spec, waves.check(name))
     source = recipients.path_of(spec, recipients_file)
-    roster = recipients.roster(spec, recipients_file)
-    for note in roster.notes:
+    return _told(Wave(spec, name, facts, recipients.roster(spec, recipients_file), str(source), spec.resolve_path(spec.notify.templates)),
+                 on_note)
+
+
+def load_exit(specs: Sequence[Spec], name: str, recipients_file: Path | None = None,
+              on_note: Callable[[str, str], None] = lambda kind, text: None) -> Wave:
+    """`load` for a tenant's specs together: each person once (`people`); BadInput when the specs disagree on what a message says.
+
+    An exit of one spec is that spec's wave, as `load` reads it."""
+    if len(specs) == 1:
+        return load(specs[0], name, recipients_file, on_note)
+    waves.check(name)
+    people.agree(specs)
+    first = specs[0]
+    facts = waves.require(first, name)
+    roster, files = people.roster(specs, recipients_file)
+    facts = replace(facts, domain=render.and_list([unicode(s.domain) for s in specs], first.notify.language))
+    return _told(Wave(first, name, facts, roster, ", ".join(map(str, files)), first.resolve_path(first.notify.templates), tuple(specs)),
+                 on_note)
+
+
+def _told(wave: Wave, on_note: Callable[[str, str], None]) -> Wave:
+    """The wave once its notes are heard; BadInput when it would tell nobody."""
+    for note in wave.roster.notes:
         on_note("note", note)
-    for skipped in roster.skipped:
+    for skipped in wave.roster.skipped:
         on_note("skipped", str(skipped))
-    if not roster.recipients:
-        raise BadInput(f"{source}: no licensed users on {facts.domain} to notify")
-    if facts.save_to is None:
-        on_note("note", f"{spec.path}: notify.save_to is not set: the emails tell users to keep their saved files on their "
+    if not wave.roster.recipients:
+        raise BadInput(f"{wave.source}: no licensed users on {wave.facts.domain} to notify")
+    if wave.facts.save_to is None:
+        on_note("note", f"{wave.spec.path}: notify.save_to is not set: the emails tell users to keep their saved files on their "
                         "computer or ask the help desk; name where the company keeps files from now on")
-    return Wave(spec, name, facts, roster, source, spec.resolve_path(spec.notify.templates))
+    return wave
 
 
 def write(wave: Wave, box: Path, *, owned: bool, only: Recipient | None = None) -> list[Letter]:
@@ -117,13 +146,14 @@ def _write(wave: Wave, box: Path, item: tuple[int, Recipient]) -> Path:
     return outbox.write(box, index, recipient.address, wave.message(recipient))
 
 
-def window(wave: Wave, state_dir: Path) -> windows.Window:
-    """The wave's window; after-cancel's from what the gate store says of the gate and the cancellation."""
+def window(wave: Wave, state_dir: Path, spec: Spec | None = None) -> windows.Window:
+    """The wave's window for `spec` (default the wave's); after-cancel's from what the gate store says of its gate and cancellation."""
+    spec = spec or wave.spec
     if wave.name != waves.AFTER_CANCEL:
-        return windows.window(wave.spec, wave.name)
-    domain = domain_id(wave.spec.domain)
+        return windows.window(spec, wave.name)
+    domain = domain_id(spec.domain)
     cancelled = [a.at for a in store.attestations(state_dir, domain) if a.kind == store.CANCELLED]
-    return windows.window(wave.spec, wave.name, unlocked_at=store.first_unlocked(state_dir, domain), cancelled_at=min(cancelled, default=None))
+    return windows.window(spec, wave.name, unlocked_at=store.first_unlocked(state_dir, domain), cancelled_at=min(cancelled, default=None))
 
 
 @dataclass(frozen=True)
@@ -134,8 +164,11 @@ class Permit:
 
 
 def permit(wave: Wave, state_dir: Path, now: datetime, *, force: bool = False) -> Permit:
-    """Leave to send now, or BadInput naming the window (unless `force`: then the ledger records it)."""
-    refusal = window(wave, state_dir).refusal(now)
+    """Leave to send now, or BadInput naming the window (unless `force`: then the ledger records it).
+
+    An exit's specs agree on the dates, so their windows differ only for
+    after-cancel (each domain's gate and cancellation): every one must be open."""
+    refusal = next(filter(None, (window(wave, state_dir, spec).refusal(now) for spec in wave.specs)), None)
     if refusal and not force:
         raise BadInput(f"{refusal} (--force sends it anyway and the ledger records that)")
     return Permit(refusal)
@@ -159,9 +192,12 @@ def send(wave: Wave, letters: list[Letter], state_dir: Path, permit: Permit, *, 
 
     BrokenChain, and nothing sent, when the ledger does not verify or no longer extends what the gate saw.
     """
-    anchors = Anchors()
-    anchors.expect(store.last(state_dir, wave.spec.domain.rstrip(".")))
-    anchors.saw(ledger.events_chain(state_dir))
+    chain = ledger.events_chain(state_dir)
+    # Each domain's newest gate decision saw the ledger: it must still extend what each saw.
+    for decision in store.latest(state_dir, [spec.domain.rstrip(".") for spec in wave.specs]).values():
+        anchors = Anchors()
+        anchors.expect(decision)
+        anchors.saw(chain)
     people = (letter.recipient for letter in letters)
     deadline = promise.named(wave.facts, wave.name)
     return Delivery(smtp.send(wave.spec, wave.name, people, wave.message, state_dir,

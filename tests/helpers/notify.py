@@ -48,8 +48,25 @@ ADDRESSES = [
 ]
 
 
+# One tenant's two domains: Anne's addresses are on both, Emma's on the .com alone, Jens's on the .dk alone.
+OTHER_DOMAIN = "nordlys-tekstil.com"
+TENANT_CSV = (
+    "Block credential,Display name,First name,Last name,Licenses,Object Id,Preferred language,Proxy addresses,User principal name\r\n"
+    "False,Anne Sørensen,Anne,Sørensen,Microsoft 365 Business Standard,0a1b-anne,da-DK,"
+    "SMTP:anne@nordlys-tekstil.dk+smtp:anne@nordlys-tekstil.com+smtp:anne@nordlys.onmicrosoft.com,anne@nordlys-tekstil.dk\r\n"
+    "False,Emma Clarke,Emma,Clarke,Microsoft 365 Business Basic,0a1b-emma,en-GB,SMTP:emma@nordlys-tekstil.com,emma@nordlys-tekstil.com\r\n"
+    "False,Jens Østergaard,Jens,Østergaard,Microsoft 365 Business Basic,0a1b-jens,da-DK,SMTP:jens@nordlys-tekstil.dk,jens@nordlys-tekstil.dk\r\n"
+)
+
+
+def write_tenant(folder: Path, *, smtp: dict | None = None, com: dict | None = None) -> tuple[Path, Path]:
+    """The tenant's two specs side by side (`dk.yaml`, `com.yaml`), sharing `users.csv` (TENANT_CSV); `com` changes the .com spec's notify."""
+    dk = write_spec(folder, users=TENANT_CSV, smtp=smtp, name="dk.yaml")
+    return dk, write_spec(folder, users=None, smtp=smtp, domain=OTHER_DOMAIN, notify=com, name="com.yaml")
+
+
 def write_spec(folder: Path, *, users: str | None = USERS_CSV, notify: dict | None = None, smtp: dict | None = None, domain: str = DOMAIN,
-               cutover: dt.datetime = SOON) -> Path:
+               cutover: dt.datetime = SOON, name: str = "migration.yaml") -> Path:
     """A valid spec (Google Workspace preset) with a notify section; returns its path.
 
     The data deadline and the cancellation are whole days `DATA_DEADLINE_AFTER` and `CANCEL_AFTER` after `cutover`."""
@@ -75,7 +92,7 @@ def write_spec(folder: Path, *, users: str | None = USERS_CSV, notify: dict | No
         "dns": {"host": "cloudflare", "nameservers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"]},
         "notify": settings,
     }
-    path = folder / "migration.yaml"
+    path = folder / name
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
