@@ -290,6 +290,18 @@ class Journal:
         texts = [t for (t,) in self.db.execute("SELECT answer FROM observations WHERE round_id = ?", (round_id,))]
         return _holds(row, texts)
 
+    def latest_observations(self, domain: str) -> tuple[RoundRow | None, list[dict]]:
+        """The domain's newest round and its observations, once the domain's chain verified and that round still
+        hashes to its digest: what a round may reuse (`verify.settled`) must be what verify wrote."""
+        rounds = self.rounds(domain)
+        if not rounds:
+            return None, []
+        latest = rounds[-1]
+        if not self.verify_digest(latest.id):
+            raise chained.broken(self.db.where, ROUNDS, domain, f"its observations or verdict no longer hash to its digest "
+                                 f"sha256:{latest.digest} (altered after verify wrote them)", f"round #{latest.id}")
+        return latest, self.observations(latest.id)
+
     def old_ttls(self, domain: str) -> list[MeasuredTTL]:
         rows = chained.rows(self.db, OLD_TTLS, domain, self.key)[0]
         return [MeasuredTTL(k, s, t, srv, utc_time(m)) for _, _, _, k, s, t, srv, m in rows]
@@ -311,12 +323,15 @@ class Journal:
 
     def evidence(self, domain: str, now: datetime, seen: Callable[[chained.Read], None] = lambda read: None) -> DnsEvidence:
         """What the gate needs about `domain`, from rounds whose whole chain verified; `seen` hears of that chain."""
-        rows, read = _verified(self.db, domain, self.key)
+        rows, read, texts = _verified(self.db, domain, self.key)
         seen(read)
         rounds = [self._row(r) for r in rows]
         if not rounds:
             return DnsEvidence.nothing(domain, now)
         latest = rounds[-1]
+        # A round that reused settled answers is as old as the oldest of them: the gate's max_age
+        # is met by what was observed, never by a recent round repeating old answers.
+        observed_at = min(latest.finished_at, _oldest_carried(texts[latest.id]) or latest.finished_at)
         first_ever = next((r for r in rounds if r.authoritative_ok), None)
         since = [r for r in rounds if first_ever is not None and r.id >= first_ever.id]
         held = first_ever is not None and all(r.authoritative_ok and r.status != "failing" for r in since)
@@ -325,7 +340,7 @@ class Journal:
         return DnsEvidence(
             domain=domain,
             latest_status=latest.status,
-            latest_at=latest.finished_at,
+            latest_at=observed_at,
             latest_round=latest.id,
             first_fully_seen=streak[0] if streak else None,
             first_ever_fully_seen=first_ever.finished_at if first_ever else None,
@@ -362,8 +377,9 @@ def _streak(rounds: list[RoundRow], *, current_at: datetime | None = None) -> tu
     return tuple(reversed(streak))
 
 
-def _verified(db: Db, domain: str, key: bytes | None) -> tuple[list[tuple], chained.Read]:
-    """The domain's rounds as stored, once their chain verified and every round's observations hash to its digest."""
+def _verified(db: Db, domain: str, key: bytes | None) -> tuple[list[tuple], chained.Read, dict[int, list[str]]]:
+    """The domain's rounds as stored, once their chain verified and every round's observations hash to its digest;
+    and those observations' texts, by round."""
     texts: dict[int, list[str]] = defaultdict(list)
     with db.snapshot():
         rows, read = chained.rows(db, ROUNDS, domain, key)
@@ -375,7 +391,13 @@ def _verified(db: Db, domain: str, key: bytes | None) -> tuple[list[tuple], chai
         if not _holds(row, texts[row[0]]):
             raise chained.broken(db.where, ROUNDS, domain, f"its observations or verdict no longer hash to its digest "
                                  f"sha256:{row[8]} (altered after verify wrote them)", f"round #{row[0]}")
-    return rows, read
+    return rows, read, texts
+
+
+def _oldest_carried(texts: list[str]) -> datetime | None:
+    """When the oldest answer a round reused (`"carried": true`) was seen; None when it reused none."""
+    times = [utc_time(o["at"]) for o in map(json.loads, (t for t in texts if '"carried":true' in t)) if o.get("carried")]
+    return min(times, default=None)
 
 
 def _check(db: Db, key: bytes | None) -> None:

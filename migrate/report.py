@@ -4,8 +4,10 @@ DESIGN.md "Reports" is the contract: a report is `domain`, `status`,
 `generated_at` (UTC) and `checks`, each check `{id, status, subject, server,
 expected, observed, detail, eta}` with status pass | fail | pending |
 unknown. The gate adds `fix` (what to do) and `requirement` (the
-gate.require entry a check belongs to); they appear in the JSON only when
-set, so verify's checks keep exactly the contract's keys. Each command
+gate.require entry a check belongs to), and verify `seen_at` (when the
+answer a check rests on was seen, if an earlier round settled it); they
+appear in the JSON only when set, so a check keeps exactly the contract's
+keys otherwise. Each command
 extends the envelope with its own keys (verify: eta, safe_after, round...;
 gate: requirements, earliest_unlock, evidence).
 """
@@ -51,6 +53,8 @@ class Check:
     eta: datetime | None = None
     fix: str | None = None
     requirement: str | None = None
+    # When the evidence was seen, for a check resting on an answer an earlier round settled (verify).
+    seen_at: datetime | None = None
 
     def to_dict(self) -> dict:
         out = {
@@ -67,6 +71,8 @@ class Check:
             out["fix"] = self.fix
         if self.requirement is not None:
             out["requirement"] = self.requirement
+        if self.seen_at is not None:
+            out["seen_at"] = self.seen_at
         return out
 
 

@@ -425,10 +425,14 @@ class Verify(Strict):
     timeout: Duration = timedelta(seconds=3)
     retries: int = Field(default=2, ge=0)
     concurrency: int = Field(default=32, ge=1)
+    # Queries a second to one address (verify/budget.py): a public resolver (they rate-limit per client),
+    # one of the domains' own authoritative servers, and any other (root, TLD and parent servers, shared by all).
     resolver_rate: float = Field(default=5.0, gt=0)
-    # Queries a second to one authoritative server address (parents and the hosts).
     server_rate: float = Field(default=50.0, gt=0)
+    parent_rate: float = Field(default=10.0, gt=0)
     interval: Duration = timedelta(seconds=60)
+    # Ask a settled answer again only once its TTL may have run out (verify/settled.py); false: every question every round.
+    reuse_settled: bool = True
 
 
 GateCheck = Literal["dns", "notice", "licences", "domain_removed", "data_saved", "tenant"]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from migrate.state.codec import utc_text
+from migrate.state.codec import utc_text, utc_time
 from migrate.zone import RRset
 
 # Every answer is stamped with the round's clock, so tests and rehearsals can run on a fake one.
@@ -47,6 +47,7 @@ class Answer:
     ra: bool = False
     truncated: bool = False  # a UDP reply came back with TC=1
     tcp: bool = False  # the answer used here came over TCP
+    tcp_only: bool = False  # asked over TCP from the start (not after a truncated UDP reply)
     answer: tuple[RRset, ...] = ()
     authority: tuple[RRset, ...] = ()
     additional: tuple[RRset, ...] = ()
@@ -58,6 +59,8 @@ class Answer:
     attempts: int = 0
     error: str | None = None
     at: datetime = field(default_factory=utc_now, compare=False)
+    # Settled in an earlier round and used again without asking (`verify.settled`); `at` is when it was seen.
+    carried: bool = False
 
     @property
     def ok(self) -> bool:
@@ -88,6 +91,7 @@ class Answer:
             "ra": self.ra,
             "truncated": self.truncated,
             "tcp": self.tcp,
+            "tcp_only": self.tcp_only,
             "answer": [r.to_dict() for r in self.answer],
             "authority": [r.to_dict() for r in self.authority],
             "additional": [r.to_dict() for r in self.additional],
@@ -98,4 +102,22 @@ class Answer:
             "attempts": self.attempts,
             "error": self.error,
             "at": utc_text(self.at),
+            "carried": self.carried,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Answer:
+        """An answer as `to_dict` wrote it (the journal's observations); KeyError or ValueError when it is not one."""
+        def section(name: str) -> tuple[RRset, ...]:
+            return tuple(RRset(name=r["name"], rdtype=r["type"], ttl=int(r["ttl"]), rdatas=frozenset(r["values"]))
+                         for r in data[name])
+
+        return cls(
+            server=data["server"], qname=data["qname"], qtype=data["qtype"], rd=bool(data["rd"]), do=bool(data["do"]),
+            outcome=data["outcome"], rcode=data["rcode"], aa=bool(data["aa"]), ra=bool(data["ra"]),
+            truncated=bool(data["truncated"]), tcp=bool(data["tcp"]), tcp_only=bool(data["tcp_only"]),
+            answer=section("answer"), authority=section("authority"), additional=section("additional"),
+            neg_ttl=data["neg_ttl"], nsid=data["nsid"], ede=tuple((int(e["code"]), e["text"]) for e in data["ede"]),
+            rtt_ms=data["rtt_ms"], attempts=int(data["attempts"]), error=data["error"], at=utc_time(data["at"]),
+            carried=bool(data["carried"]),
+        )

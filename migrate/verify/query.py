@@ -41,6 +41,7 @@ import dns.rdatatype
 import dns.rrset
 
 from migrate.endpoint import Endpoint
+from migrate.verify.budget import Budget, Rates
 from migrate.verify.evidence import (
     ANSWER, CNAME, ERROR, NODATA, NXDOMAIN, REFERRAL, REFUSED, SERVFAIL, TIMEOUT, Answer, Clock, utc_now,
 )
@@ -102,30 +103,21 @@ def _extended_errors(reply: dns.message.Message) -> tuple[tuple[int, str], ...]:
     return tuple(out)
 
 
-class _Pace:
-    """Spaces the questions to one address at least `interval` seconds apart."""
+Key = tuple  # (server Endpoint, qname lower-case, qtype, rd, dnssec, tcp): one question
 
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self.next = 0.0
-        self.lock = asyncio.Lock()
 
-    async def wait(self) -> None:
-        if self.interval <= 0:
-            return
-        async with self.lock:
-            now = time.monotonic()
-            if self.next > now:
-                await asyncio.sleep(self.next - now)
-            self.next = max(now, self.next) + self.interval
+def question(server: Endpoint, qname: str, qtype: str, rd: bool = False, dnssec: bool = False, tcp: bool = False) -> Key:
+    return (server, qname.lower(), qtype, rd, dnssec, tcp)
 
 
 @dataclass
 class Stats:
-    sent: int = 0  # packets sent (every attempt, UDP and TCP)
+    sent: int = 0  # packets sent for this round's questions (every attempt, UDP and TCP)
     questions: int = 0  # distinct questions asked
     timeouts: int = 0
     tcp: int = 0
+    carried: int = 0  # answered by a settled answer of an earlier round: nothing sent
+    shared: int = 0  # answered by the same question another round of this run asked
 
 
 @dataclass(frozen=True)
@@ -144,8 +136,53 @@ class Progress:
         return self.asked - self.answered - self.outstanding
 
 
+class Wire:
+    """What the rounds of one run share: the budget, the bound on packets in flight, and each question's one answer.
+
+    A packet leaves only once it is at the head of its address's queue, holds
+    one of the `concurrency` slots and has a token of its address's bucket,
+    in that order: only the head of each queue waits holding a slot, so a
+    slow bucket (a TLD at 10 queries a second) never starves the others, and
+    the token is taken just before the packet leaves, so the rate at the
+    server is the bucket's. A question asked by several rounds is sent once.
+    """
+
+    def __init__(self, budget: Budget, concurrency: int = 32) -> None:
+        self.budget = budget
+        self.slots = asyncio.Semaphore(concurrency)
+        self.answers: dict[Key, asyncio.Future] = {}
+        self.sent = 0  # packets, every round together
+        self._queues: dict[Endpoint, asyncio.Lock] = {}
+
+    async def turn(self, server: Endpoint, rd: bool) -> None:
+        """Wait until a packet to `server` may leave; the caller then holds a slot it must release."""
+        queue = self._queues.get(server)
+        if queue is None:
+            queue = self._queues[server] = asyncio.Lock()
+        async with queue:
+            await self.slots.acquire()
+            try:
+                wait = self.budget.delay(server, rd)
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            except BaseException:
+                self.slots.release()
+                raise
+
+
+def own_wire(concurrency: int, server_rate: float, resolver_rate: float, parent_rate: float | None) -> Wire:
+    """A run of its own: the parent servers at `server_rate` unless told otherwise (as before budgets had kinds)."""
+    rates = Rates(server=server_rate, parent=server_rate if parent_rate is None else parent_rate, resolver=resolver_rate)
+    return Wire(Budget(rates), concurrency)
+
+
 class Querier:
-    """Asks one server one question at a time, politely; one instance per round."""
+    """Asks the questions of one round, each once, politely; one instance per round.
+
+    `carried` holds answers of an earlier round that are still settled
+    (`verify.settled`): their questions are answered from it, nothing sent,
+    unless asked `fresh`. `wire` is shared by the rounds of one run.
+    """
 
     def __init__(
         self,
@@ -155,39 +192,38 @@ class Querier:
         concurrency: int = 32,
         server_rate: float = 50.0,
         resolver_rate: float = 5.0,
+        parent_rate: float | None = None,
         clock: Clock = utc_now,
         progress: Callable[[Progress], None] | None = None,
+        wire: Wire | None = None,
+        carried: dict[Key, Answer] | None = None,
     ) -> None:
         self.timeout = timeout
         self.retries = retries
-        self.server_rate = server_rate
-        self.resolver_rate = resolver_rate
         self.clock = clock
         self.stats = Stats()
-        self._slots = asyncio.Semaphore(concurrency)
-        self._paces: dict[tuple[str, int], _Pace] = {}
-        self._memo: dict[tuple, asyncio.Future] = {}
+        self.wire = wire or own_wire(concurrency, server_rate, resolver_rate, parent_rate)
+        self.carried = dict(carried or {})
+        self._asked: dict[Key, asyncio.Future] = {}
         self.log: list[Answer] = []  # every answer of the round, in the order they arrived
         self._progress = progress
         self._answered = 0
         self._unanswered = 0
         self._in_flight: dict[int, tuple[float, Endpoint]] = {}  # question -> (first sent, server)
 
-    def _pace(self, server: Endpoint, rd: bool) -> _Pace:
-        key = (server.host, server.port)
-        if key not in self._paces:
-            rate = self.resolver_rate if rd else self.server_rate
-            self._paces[key] = _Pace(1.0 / rate if rate > 0 else 0.0)
-        return self._paces[key]
+    def drop_carried(self, server: Endpoint) -> None:
+        """Ask `server` everything afresh (its zone changed since the carried answers were seen)."""
+        self.carried = {k: a for k, a in self.carried.items() if k[0] != server}
 
     async def ask(
-        self, server: Endpoint, qname: str, qtype: str, *, rd: bool = False, dnssec: bool = False, tcp: bool = False
+        self, server: Endpoint, qname: str, qtype: str, *, rd: bool = False, dnssec: bool = False, tcp: bool = False,
+        fresh: bool = False,
     ) -> Answer:
-        key = (server, qname.lower(), qtype, rd, dnssec, tcp)
-        future = self._memo.get(key)
+        key = question(server, qname, qtype, rd, dnssec, tcp)
+        future = self._asked.get(key)
         if future is None:
-            future = asyncio.ensure_future(self._ask(server, qname.lower(), qtype, rd, dnssec, tcp))
-            self._memo[key] = future
+            future = asyncio.ensure_future(self._answer(key, fresh))
+            self._asked[key] = future
         return await asyncio.shield(future)
 
     def _report(self) -> None:
@@ -197,9 +233,44 @@ class Querier:
         since, server = min(self._in_flight.values(), default=(None, None))
         self._progress(Progress(self.stats.questions, self._answered, self.stats.questions - settled, server, since))
 
-    async def _ask(self, server: Endpoint, qname: str, qtype: str, rd: bool, dnssec: bool, force_tcp: bool) -> Answer:
-        question = self.stats.questions
+    async def _answer(self, key: Key, fresh: bool) -> Answer:
         self.stats.questions += 1
+        answer = None if fresh else self.carried.get(key)
+        if answer is not None:
+            self.stats.carried += 1
+        else:
+            shared = self.wire.answers.get(key)
+            if shared is None:
+                shared = self.wire.answers[key] = asyncio.ensure_future(self._send(self.stats.questions - 1, *key))
+            else:
+                self.stats.shared += 1
+            answer = await asyncio.shield(shared)
+        if answer.rcode is None:
+            self._unanswered += 1
+        else:
+            self._answered += 1
+        self.log.append(answer)
+        self._report()
+        return answer
+
+    def _sent(self, tcp: bool = False) -> None:
+        self.stats.sent += 1
+        self.wire.sent += 1
+        if tcp:
+            self.stats.tcp += 1
+
+    async def _attempt(self, transport: str, query: dns.message.Message, server: Endpoint, rd: bool) -> dns.message.Message:
+        """One packet, when the wire gives it a turn, and its reply."""
+        await self.wire.turn(server, rd)
+        try:
+            self._sent(transport == "tcp")
+            if transport == "udp":
+                return await dns.asyncquery.udp(query, server.host, timeout=self.timeout, port=server.port, ignore_unexpected=True)
+            return await dns.asyncquery.tcp(query, server.host, timeout=self.timeout, port=server.port)
+        finally:
+            self.wire.slots.release()
+
+    async def _send(self, question: int, server: Endpoint, qname: str, qtype: str, rd: bool, dnssec: bool, force_tcp: bool) -> Answer:
         query = dns.message.make_query(
             qname,
             qtype,
@@ -218,79 +289,61 @@ class Querier:
         started = time.monotonic()
         # UDP attempts (unless TCP is forced), then one TCP attempt after timeouts.
         plan = ["tcp"] if force_tcp else ["udp"] * (1 + self.retries) + ["tcp"]
-        async with self._slots:
-            for transport in plan:
-                await self._pace(server, rd).wait()
-                attempts += 1
-                self.stats.sent += 1
-                started = time.monotonic()
-                if question not in self._in_flight:
-                    self._in_flight[question] = (started, server)
-                    self._report()
-                try:
-                    if transport == "udp":
-                        reply = await dns.asyncquery.udp(
-                            query, server.host, timeout=self.timeout, port=server.port, ignore_unexpected=True
-                        )
-                        if reply.flags & dns.flags.TC:
-                            truncated = True
-                            await self._pace(server, rd).wait()
-                            attempts += 1
-                            self.stats.sent += 1
-                            self.stats.tcp += 1
-                            started = time.monotonic()
-                            reply = await dns.asyncquery.tcp(query, server.host, timeout=self.timeout, port=server.port)
-                            used_tcp = True
-                    else:
-                        self.stats.tcp += 1
-                        reply = await dns.asyncquery.tcp(query, server.host, timeout=self.timeout, port=server.port)
-                        used_tcp = True
-                    break
-                except dns.exception.Timeout:
-                    self.stats.timeouts += 1
-                    last_error = f"timed out after {self.timeout:g}s over {transport.upper()}"
-                except (OSError, EOFError) as exc:
-                    # A refused TCP connection or a reset: the server is not there.
-                    last_error = f"{transport.upper()}: {exc.__class__.__name__}: {exc}".rstrip(": ")
-                except dns.exception.DNSException as exc:
-                    last_error = f"{transport.upper()}: malformed reply ({exc})"
+        for transport in plan:
+            attempts += 1
+            started = time.monotonic()
+            if question not in self._in_flight:
+                self._in_flight[question] = (started, server)
+                self._report()
+            try:
+                reply = await self._attempt(transport, query, server, rd)
+                if transport == "udp" and reply.flags & dns.flags.TC:
+                    truncated = True
+                    attempts += 1
+                    started = time.monotonic()
+                    reply = await self._attempt("tcp", query, server, rd)
+                used_tcp = transport == "tcp" or truncated
+                break
+            except dns.exception.Timeout:
+                self.stats.timeouts += 1
+                last_error = f"timed out after {self.timeout:g}s over {transport.upper()}"
+            except (OSError, EOFError) as exc:
+                # A refused TCP connection or a reset: the server is not there.
+                last_error = f"{transport.upper()}: {exc.__class__.__name__}: {exc}".rstrip(": ")
+            except dns.exception.DNSException as exc:
+                last_error = f"{transport.upper()}: malformed reply ({exc})"
         rtt = (time.monotonic() - started) * 1000
         self._in_flight.pop(question, None)
         if reply is None:
-            self._unanswered += 1
-            answer = Answer(
+            return Answer(
                 server=str(server), qname=qname, qtype=qtype, rd=rd, do=dnssec, outcome=TIMEOUT if "timed out" in last_error else ERROR,
-                truncated=truncated, attempts=attempts, error=last_error, at=self.clock(),
+                truncated=truncated, tcp_only=force_tcp, attempts=attempts, error=last_error, at=self.clock(),
             )
-        else:
-            self._answered += 1
-            outcome, neg_ttl = _outcome(reply, qname, qtype)
-            nsid = None
-            for option in reply.options:
-                if isinstance(option, dns.edns.NSIDOption) and option.nsid:
-                    nsid = option.nsid.decode("utf-8", errors="replace")
-            answer = Answer(
-                server=str(server),
-                qname=qname,
-                qtype=qtype,
-                rd=rd,
-                do=dnssec,
-                outcome=outcome,
-                rcode=dns.rcode.to_text(reply.rcode()),
-                aa=bool(reply.flags & dns.flags.AA),
-                ra=bool(reply.flags & dns.flags.RA),
-                truncated=truncated,
-                tcp=used_tcp,
-                answer=_section(reply.answer),
-                authority=_section(reply.authority),
-                additional=_section(reply.additional),
-                neg_ttl=neg_ttl,
-                nsid=nsid,
-                ede=_extended_errors(reply),
-                rtt_ms=rtt,
-                attempts=attempts,
-                at=self.clock(),
-            )
-        self.log.append(answer)
-        self._report()
-        return answer
+        outcome, neg_ttl = _outcome(reply, qname, qtype)
+        nsid = None
+        for option in reply.options:
+            if isinstance(option, dns.edns.NSIDOption) and option.nsid:
+                nsid = option.nsid.decode("utf-8", errors="replace")
+        return Answer(
+            server=str(server),
+            qname=qname,
+            qtype=qtype,
+            rd=rd,
+            do=dnssec,
+            outcome=outcome,
+            rcode=dns.rcode.to_text(reply.rcode()),
+            aa=bool(reply.flags & dns.flags.AA),
+            ra=bool(reply.flags & dns.flags.RA),
+            truncated=truncated,
+            tcp=used_tcp,
+            tcp_only=force_tcp,
+            answer=_section(reply.answer),
+            authority=_section(reply.authority),
+            additional=_section(reply.additional),
+            neg_ttl=neg_ttl,
+            nsid=nsid,
+            ede=_extended_errors(reply),
+            rtt_ms=rtt,
+            attempts=attempts,
+            at=self.clock(),
+        )

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from migrate import footprint, mailauth
 from migrate.endpoint import Endpoint
@@ -28,10 +28,11 @@ from migrate.endpoint import parse as parse_endpoint
 from migrate.journal import Journal, Observation
 from migrate.spec import Spec
 from migrate.verify import checks as C
-from migrate.verify import timing
+from migrate.verify import settled, timing
 from migrate.verify.delegation import Walker
 from migrate.verify.evidence import Answer, Clock, utc_now
-from migrate.verify.query import Progress, Querier
+from migrate.verify.budget import Budget, Rates
+from migrate.verify.query import Progress, Querier, Wire, question
 from migrate.zone import HOST_MANAGED, Zone
 
 # The IPv4 addresses of a.root-servers.net .. m.root-servers.net (IANA root hints).
@@ -55,6 +56,10 @@ class Settings:
     concurrency: int = 32
     server_rate: float = 50.0
     resolver_rate: float = 5.0
+    parent_rate: float = 10.0
+    reuse_settled: bool = True
+    # How long a settled answer may stand in for asking again at most (half of gate.max_age).
+    reuse_limit: timedelta = timedelta(hours=3)
 
     @classmethod
     def from_spec(cls, spec: Spec, resolvers: Iterable[str] = (), root_hints: Iterable[str] = ()) -> Settings:
@@ -67,9 +72,20 @@ class Settings:
             timeout=v.timeout.total_seconds(),
             retries=v.retries,
             concurrency=v.concurrency,
-            server_rate=getattr(v, "server_rate", 50.0),
+            server_rate=v.server_rate,
             resolver_rate=v.resolver_rate,
+            parent_rate=v.parent_rate,
+            reuse_settled=v.reuse_settled,
+            reuse_limit=spec.gate.max_age / 2,
         )
+
+    @property
+    def rates(self) -> Rates:
+        return Rates(server=self.server_rate, parent=self.parent_rate, resolver=self.resolver_rate)
+
+    def wire(self) -> Wire:
+        """A run of its own (one spec): its budget and bound on packets in flight."""
+        return Wire(Budget(self.rates), self.concurrency)
 
 
 @dataclass
@@ -90,6 +106,8 @@ class RoundResult:
     digest: str | None = None
     queries: int = 0
     questions: int = 0
+    carried: int = 0  # answers an earlier round settled, used again without asking
+    oldest_evidence: datetime | None = None  # when the oldest of those was seen
 
 
 async def _server_view(querier: Querier, name: str, addr: Endpoint, domain: str, desired: Zone,
@@ -99,10 +117,14 @@ async def _server_view(querier: Querier, name: str, addr: Endpoint, domain: str,
     # The new host's answers are asked with DO so that every signature, and every removed
     # name's denial, comes along to be validated; the old host is only asked for its TTLs.
     signed = not old
-    asks = {
-        "soa": querier.ask(addr, domain, "SOA", dnssec=signed),
-        "ns": querier.ask(addr, domain, "NS", dnssec=signed),
-    }
+    # The SOA is always asked afresh: when it is not the one the settled answers were seen
+    # with, the zone changed at this address and nothing of it is reused.
+    soa_key = question(addr, domain, "SOA", dnssec=signed)
+    before = querier.carried.get(soa_key)
+    view.soa = await querier.ask(addr, domain, "SOA", dnssec=signed, fresh=True)
+    if not settled.same_zone(before, view.soa):
+        querier.drop_carried(addr)
+    asks = {"ns": querier.ask(addr, domain, "NS", dnssec=signed)}
     if not old:
         asks["soa_tcp"] = querier.ask(addr, domain, "SOA", tcp=True)
         asks["dnskey"] = querier.ask(addr, domain, "DNSKEY", dnssec=True)
@@ -112,7 +134,7 @@ async def _server_view(querier: Querier, name: str, addr: Endpoint, domain: str,
     for key in probes:
         asks[("p", key)] = querier.ask(addr, key[0], key[1], dnssec=signed)
     results = dict(zip(asks, await asyncio.gather(*asks.values())))
-    view.soa, view.ns = results["soa"], results["ns"]
+    view.ns = results["ns"]
     view.soa_tcp, view.dnskey = results.get("soa_tcp"), results.get("dnskey")
     view.records = {key: results[("r", key)] for key in keys}
     view.probes = {key: results[("p", key)] for key in probes}
@@ -181,12 +203,17 @@ async def run_round(
     journal: Journal | None = None,
     clock: Clock = utc_now,
     progress: Callable[[Progress], None] | None = None,
+    wire: Wire | None = None,
+    fresh: bool = False,
 ) -> RoundResult:
     """One round for the spec's domain; appended to `journal` when one is given.
 
     `current` is the zone being left (the spec's zone file when not given):
     what the plan removed from it is probed for residue. `progress` hears
-    the querier's progress, with the waited-on server named.
+    the querier's progress, with the waited-on server named. `wire` is the
+    run's, when rounds of several domains share one budget. Answers the
+    journal's previous round settled are used again (`settled`) unless
+    `fresh` or `verify.reuse_settled` is off.
     """
     from migrate import plan
 
@@ -205,8 +232,14 @@ async def run_round(
             snapshot = replace(snapshot, waiting_name=server_name(snapshot.waiting_on, settings, walker))
         progress(snapshot)
 
-    querier = Querier(timeout=settings.timeout, retries=settings.retries, concurrency=settings.concurrency,
-                      server_rate=settings.server_rate, resolver_rate=settings.resolver_rate, clock=clock,
+    reused = {}
+    if journal is not None and settings.reuse_settled and not fresh:
+        previous, observed = journal.latest_observations(domain)
+        if previous is not None:
+            reused = settled.carried(previous.status, previous.authoritative_ok, settled.readable(observed), started,
+                                     settings.reuse_limit)
+    wire = wire or settings.wire()
+    querier = Querier(timeout=settings.timeout, retries=settings.retries, clock=clock, wire=wire, carried=reused,
                       progress=report if progress is not None else None)
     walker = Walker(querier, settings.root_hints)
     probes = residue_probes(current, desired, domain)
@@ -243,10 +276,9 @@ async def run_round(
     ev.hosts.update(dict(zip(host_names, found)))
 
     async def views(names: list[str], old: bool = False) -> list[C.ServerView]:
-        tasks = [
-            _server_view(querier, name, Endpoint(ip, 53), domain, desired, probes, proxied, old)
-            for name in names for ip in ev.hosts[name].addresses
-        ]
+        addresses = [(name, Endpoint(ip, 53)) for name in names for ip in ev.hosts[name].addresses]
+        wire.budget.mark_hosts(addr for _, addr in addresses)
+        tasks = [_server_view(querier, name, addr, domain, desired, probes, proxied, old) for name, addr in addresses]
         return list(await asyncio.gather(*tasks))
 
     ev.servers = await views(auth_names)
@@ -282,7 +314,7 @@ async def run_round(
 
     finished = clock()
     ev.now = finished
-    checks = C.all_checks(ev)
+    checks = settled.mark(C.all_checks(ev), querier.log)
     auth_ok = C.authoritative_ok(checks)
 
     # Timing: first fully seen (from the journal's unbroken run), old TTLs (journal + this round).
@@ -309,6 +341,7 @@ async def run_round(
         domain=domain, started_at=started, finished_at=finished, status=status, eta=eta, checks=checks,
         evidence=ev, observations=observations, authoritative_ok=auth_ok, first_fully_seen=first_seen,
         safe_after=safe, old_ttls=ttls, queries=querier.stats.sent, questions=querier.stats.questions,
+        carried=querier.stats.carried, oldest_evidence=settled.oldest(querier.log),
     )
     if journal is not None:
         row = journal.record_round(
