@@ -42,6 +42,7 @@ import dns.rrset
 
 from migrate.endpoint import Endpoint
 from migrate.verify.budget import Budget, Rates
+from migrate.verify.datagrams import Datagrams
 from migrate.verify.evidence import (
     ANSWER, CNAME, ERROR, NODATA, NXDOMAIN, REFERRAL, REFUSED, SERVFAIL, TIMEOUT, Answer, Clock, utc_now,
 )
@@ -53,6 +54,23 @@ from migrate.zone import RRset, canonical
 _AS_SENT = frozenset({dns.rdatatype.RRSIG, dns.rdatatype.NSEC, dns.rdatatype.NSEC3})
 
 
+# The canonical text (`zone.canonical`) of data that holds no name is its plain text, and of data
+# that holds only names and numbers its plain text in lower case: reading a thousand domains'
+# answers, the round trip through the wire form was a tenth of the verifier's time.
+_NO_NAMES = frozenset({dns.rdatatype.A, dns.rdatatype.AAAA, dns.rdatatype.TXT, dns.rdatatype.SPF, dns.rdatatype.DS,
+                       dns.rdatatype.DNSKEY, dns.rdatatype.CAA, dns.rdatatype.TLSA, dns.rdatatype.SSHFP})
+_ONLY_NAMES = frozenset({dns.rdatatype.NS, dns.rdatatype.CNAME, dns.rdatatype.MX, dns.rdatatype.PTR,
+                         dns.rdatatype.DNAME, dns.rdatatype.SOA, dns.rdatatype.SRV})
+
+
+def _text(rdtype: int, name: str, rdata) -> str:
+    if rdtype in _NO_NAMES:
+        return rdata.to_text()
+    if rdtype in _ONLY_NAMES:
+        return rdata.to_text().lower()
+    return canonical(name, rdata)
+
+
 def _section(rrsets: list[dns.rrset.RRset]) -> tuple[RRset, ...]:
     out = []
     for rrset in rrsets:
@@ -60,7 +78,7 @@ def _section(rrsets: list[dns.rrset.RRset]) -> tuple[RRset, ...]:
         if rrset.rdtype in _AS_SENT:
             rdatas = frozenset(rdata.to_text() for rdata in rrset)
         else:
-            rdatas = frozenset(canonical(rdtype, rdata) for rdata in rrset)
+            rdatas = frozenset(_text(rrset.rdtype, rdtype, rdata) for rdata in rrset)
         out.append(RRset(name=rrset.name.to_text().lower(), rdtype=rdtype, ttl=rrset.ttl, rdatas=rdatas))
     return tuple(out)
 
@@ -152,7 +170,12 @@ class Wire:
         self.slots = asyncio.Semaphore(concurrency)
         self.answers: dict[Key, asyncio.Future] = {}
         self.sent = 0  # packets, every round together
+        self.datagrams = Datagrams()
         self._queues: dict[Endpoint, asyncio.Lock] = {}
+
+    def close(self) -> None:
+        """Close the UDP sockets (a wire serves one pass)."""
+        self.datagrams.close()
 
     async def turn(self, server: Endpoint, rd: bool) -> None:
         """Wait until a packet to `server` may leave; the caller then holds a slot it must release."""
@@ -265,7 +288,7 @@ class Querier:
         try:
             self._sent(transport == "tcp")
             if transport == "udp":
-                return await dns.asyncquery.udp(query, server.host, timeout=self.timeout, port=server.port, ignore_unexpected=True)
+                return await self.wire.datagrams.exchange(query, server.host, server.port, self.timeout)
             return await dns.asyncquery.tcp(query, server.host, timeout=self.timeout, port=server.port)
         finally:
             self.wire.slots.release()

@@ -211,10 +211,22 @@ async def run_round(
     `current` is the zone being left (the spec's zone file when not given):
     what the plan removed from it is probed for residue. `progress` hears
     the querier's progress, with the waited-on server named. `wire` is the
-    run's, when rounds of several domains share one budget. Answers the
-    journal's previous round settled are used again (`settled`) unless
-    `fresh` or `verify.reuse_settled` is off.
+    run's, when rounds of several domains share one budget (else the round
+    has its own, closed at its end). Answers the journal's previous round
+    settled are used again (`settled`) unless `fresh` or
+    `verify.reuse_settled` is off.
     """
+    own = wire is None
+    wire = wire or settings.wire()
+    try:
+        return await _round(spec, settings, desired, current, journal, clock, progress, wire, fresh)
+    finally:
+        if own:
+            wire.close()
+
+
+async def _round(spec: Spec, settings: Settings, desired: Zone | None, current: Zone | None, journal: Journal | None,
+                 clock: Clock, progress: Callable[[Progress], None] | None, wire: Wire, fresh: bool) -> RoundResult:
     from migrate import plan
 
     if desired is None:
@@ -238,7 +250,6 @@ async def run_round(
         if previous is not None:
             reused = settled.carried(previous.status, previous.authoritative_ok, settled.readable(observed), started,
                                      settings.reuse_limit)
-    wire = wire or settings.wire()
     querier = Querier(timeout=settings.timeout, retries=settings.retries, clock=clock, wire=wire, carried=reused,
                       progress=report if progress is not None else None)
     walker = Walker(querier, settings.root_hints)
