@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from migrate import spec as spec_module
+from migrate import spec as spec_module, specset
 from migrate.errors import BadInput
 from migrate.spec import Spec
 from migrate.specset import SpecSet
@@ -23,10 +23,20 @@ StateOpt = Annotated[
                  f"(default: ${location.ENV}, else .migrate/ next to the spec).", show_default=False),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+SpecsArg = Annotated[
+    list[Path],
+    typer.Argument(help="The migration spec (migration.yaml); or several, or a folder of them, for a tenant's domains.",
+                   show_default=False),
+]
 
 
 def load(path: Path) -> Spec:
     return spec_module.load(path)
+
+
+def load_set(paths: list[Path]) -> tuple[SpecSet, bool]:
+    """The specs named, and whether they were named as one spec file (the command then reports as for one spec)."""
+    return specset.load(paths), len(paths) == 1 and not paths[0].is_dir()
 
 
 def state_location(spec: Spec, state: str | None) -> Location:

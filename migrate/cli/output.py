@@ -52,9 +52,9 @@ def set_debug(value: bool) -> None:
     _debug = value
 
 
-def emit_json(data: Any) -> None:
-    """One JSON document on stdout."""
-    sys.stdout.write(report.dumps(data))
+def emit_json(data: Any, indent: int | None = 2) -> None:
+    """One JSON document on stdout (`indent=None`: on one line)."""
+    sys.stdout.write(report.dumps(data, indent))
     sys.stdout.flush()
 
 

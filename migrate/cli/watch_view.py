@@ -9,7 +9,9 @@ between rounds, and how the watch ended at the end.
 
 `layout` is pure (a snapshot and a size in, lines out); `Screen` keeps the
 snapshot the watch updates and lets rich lay it out afresh at every refresh,
-so the countdowns tick without the watch doing anything.
+so the countdowns tick without the watch doing anything. A watch over a set
+of domains has its own screen (`set_layout`, `SetScreen`): the set's counts
+and one line per domain not verified yet, worst first.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from rich.text import Text
 from migrate import duration
 from migrate.cli import output
 from migrate.report import FAIL, PASS, PENDING, UNKNOWN, Check
+from migrate.verify.batch import SetResult
+from migrate.verify.processes import Tally
 from migrate.verify.query import Progress
 from migrate.verify.round import RoundResult
 from migrate.verify.watch import Outcome
@@ -185,17 +189,18 @@ def layout(view: View, width: int, height: int, *, clock: float, now: datetime) 
     return lines
 
 
-def ending(outcome: Outcome, limit: float | None, now: datetime | None = None) -> str:
-    """How the watch ended, in one line."""
+def ending(outcome: Outcome, limit: float | None, now: datetime | None = None, what: str = "round") -> str:
+    """How the watch ended, in one line; `what` is "pass" for a set of domains."""
     last = outcome.last
     if not outcome.timed_out:
-        return "verified: every check passes"
+        return "verified: every check passes" if what == "round" else "verified: every check of every domain passes"
     head = f"timed out after {duration.format(timedelta(seconds=limit or 0))}"
     if last is None:
-        return f"{head}: no round completed"
+        return f"{head}: no {what} completed"
     eta = f", ETA {when(last.eta, now)}" if last.eta is not None else ""
-    cut = "; the round in progress was cut short (not recorded)" if outcome.cut_short else ""
-    return f"{head}: last round {last.status.upper()}{eta}{cut}"
+    cut = ("; the round in progress was cut short (not recorded)" if what == "round" else
+           "; the pass in progress was cut short (its finished rounds are recorded)") if outcome.cut_short else ""
+    return f"{head}: last {what} {last.status.upper()}{eta}{cut}"
 
 
 class Screen:
@@ -227,3 +232,105 @@ class Screen:
         # One line is left free for the shell prompt after the last screen, so its top stays in view.
         height = options.size.height - 1
         yield from layout(self.view, options.max_width, height, clock=time.monotonic(), now=datetime.now(timezone.utc))
+
+
+# -- a set of domains ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetView:
+    """The watch over a set, as of one moment: one line per domain that is not verified yet."""
+
+    domains: int
+    done: int = 0  # passes completed
+    last: SetResult | None = None
+    running_since: float | None = None
+    wait_until: float | None = None
+    next_round: bool = True
+    ended: str | None = None
+
+
+_SET_TAG = {"failing": ("FAIL", "bold red"), "unknown": ("UNKN", "magenta"), "converging": ("CONV", "yellow")}
+_SET_ORDER = {"failing": 0, "unknown": 1, "converging": 2, "verified": 3}
+
+
+def _domain_row(result: RoundResult, now: datetime) -> Text:
+    tag, style = _SET_TAG[result.status]
+    if result.status == "converging":
+        said = f"ETA {when(result.eta, now)}" if result.eta else "waiting on caches"
+    else:
+        bad = sorted((c for c in result.checks if c.status in (FAIL, UNKNOWN)), key=_importance)
+        said = f"{len(bad)} checks failing or unknown: " + ", ".join(dict.fromkeys(c.id for c in bad))
+    return Text.assemble((f"{tag} ", style), output.inert(result.domain.rstrip("."), "bold"), "  ", output.inert(said))
+
+
+def set_bottom_line(view: SetView, clock: float, finished: int = 0, sent: int = 0) -> Text:
+    """Never blank: the end, the running pass's progress (domains done, their queries), or the countdown."""
+    if view.ended is not None:
+        return Text(view.ended, "bold")
+    if view.running_since is not None:
+        return Text(f"pass {view.done + 1}, {seconds(clock - view.running_since)}: {finished} of {view.domains} "
+                    f"domains done, {sent} queries")
+    if view.wait_until is not None:
+        left = seconds(view.wait_until - clock)
+        return Text(f"next pass in {left}" if view.next_round else f"timeout in {left} (the next pass would start after it)")
+    return Text("")
+
+
+def set_layout(view: SetView, width: int, height: int, *, clock: float, now: datetime, finished: int = 0,
+               sent: int = 0) -> list[Text]:
+    """The set's screen: a headline, the counts, the domains not verified (worst first) as many as fit, the bottom line."""
+    if height < 1:
+        return []
+    last = view.last
+    if last is None:
+        top = [Text.assemble((f"{view.domains} domains", "bold"), "  first pass running" if view.ended is None else "")]
+        rows: list[Text] = []
+    else:
+        parts: list[str | tuple[str, str]] = [(f"{view.domains} domains", "bold"), "  ",
+                                              (last.status.upper(), STATUS_STYLE.get(last.status, "bold")), f"  pass {view.done}"]
+        if last.eta is not None:
+            parts.append(f"  ETA {when(last.eta, now)}")
+        counts = ", ".join(f"{n} {status}" for status, n in last.summary.items() if n)
+        top = [Text.assemble(*parts), Text(f"{counts}; {last.queries} queries, {last.carried} answers reused", "dim")]
+        waiting = sorted((r for r in last.results if r.status != "verified"), key=lambda r: (_SET_ORDER[r.status], r.domain))
+        room = max(0, height - len(top) - 1)
+        if len(waiting) > room:
+            shown = max(0, room - 1)
+            rows = [_domain_row(r, now) for r in waiting[:shown]] + [Text(f"+{len(waiting) - shown} more not verified", "bold")]
+        else:
+            rows = [_domain_row(r, now) for r in waiting]
+    lines = [*top, *rows][: height - 1] + [set_bottom_line(view, clock, finished, sent)]
+    for line in lines:
+        line.no_wrap = True
+        line.truncate(width, overflow="ellipsis")
+    return lines
+
+
+class SetScreen:
+    """The live view of a watch over a set; `tally` counts the running pass's domains, whichever process verifies them."""
+
+    def __init__(self, domains: int) -> None:
+        self.view = SetView(domains)
+        self.tally = Tally()
+
+    def _set(self, **changes) -> None:
+        self.view = replace(self.view, **changes)
+
+    def pass_started(self) -> None:
+        self.tally.reset()
+        self._set(running_since=time.monotonic(), wait_until=None)
+
+    def pass_done(self, outcome: SetResult) -> None:
+        self._set(done=self.view.done + 1, last=outcome, running_since=None)
+
+    def waiting(self, outcome: SetResult, wait: float, next_round: bool) -> None:
+        self._set(wait_until=time.monotonic() + wait, next_round=next_round)
+
+    def end(self, line: str) -> None:
+        self._set(ended=line, running_since=None, wait_until=None)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        height = options.size.height - 1
+        yield from set_layout(self.view, options.max_width, height, clock=time.monotonic(), now=datetime.now(timezone.utc),
+                              finished=self.tally.finished, sent=self.tally.sent)

@@ -85,8 +85,14 @@ def config_text(address: str, rundir: Path, storage: Path, zones: list[ServedZon
             "    propagation-delay: 0",
         ]
     lines += [
+        # the server's own query counters (`knotc stats`), read by migrate.lab.counters; counting
+        # the queries that carry an NSID option tells the verifier's (it asks for NSID) from the rest
+        "mod-stats:",
+        "  - id: lab",
+        "    request-edns-option: on",
         "template:",
         "  - id: default",
+        "    global-module: mod-stats/lab",
         f"    storage: {_q(str(storage / 'zones'))}",
         # lab zones may be broken on purpose (a CNAME at the apex, stale glue)
         "    semantic-checks: off",

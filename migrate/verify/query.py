@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import dns.asyncquery
@@ -193,6 +193,22 @@ class Wire:
                 raise
 
 
+async def _publish(future: asyncio.Future, work: Awaitable[Answer]) -> Answer:
+    """Do `work` here and hand its answer to whoever else asked the same question (no task of its own: a thousand
+    domains ask a hundred thousand questions); if it is cancelled, so are they."""
+    try:
+        answer = await work
+    except BaseException as exc:
+        if isinstance(exc, asyncio.CancelledError):
+            future.cancel()
+        else:
+            future.set_exception(exc)
+            future.exception()  # the asker raises it; the others, if any, read it from the future
+        raise
+    future.set_result(answer)
+    return answer
+
+
 def own_wire(concurrency: int, server_rate: float, resolver_rate: float, parent_rate: float | None) -> Wire:
     """A run of its own: the parent servers at `server_rate` unless told otherwise (as before budgets had kinds)."""
     rates = Rates(server=server_rate, parent=server_rate if parent_rate is None else parent_rate, resolver=resolver_rate)
@@ -243,11 +259,11 @@ class Querier:
         fresh: bool = False,
     ) -> Answer:
         key = question(server, qname, qtype, rd, dnssec, tcp)
-        future = self._asked.get(key)
-        if future is None:
-            future = asyncio.ensure_future(self._answer(key, fresh))
-            self._asked[key] = future
-        return await asyncio.shield(future)
+        known = self._asked.get(key)
+        if known is not None:
+            return await asyncio.shield(known)
+        self._asked[key] = future = asyncio.get_running_loop().create_future()
+        return await _publish(future, self._answer(key, fresh))
 
     def _report(self) -> None:
         if self._progress is None:
@@ -264,10 +280,11 @@ class Querier:
         else:
             shared = self.wire.answers.get(key)
             if shared is None:
-                shared = self.wire.answers[key] = asyncio.ensure_future(self._send(self.stats.questions - 1, *key))
+                self.wire.answers[key] = shared = asyncio.get_running_loop().create_future()
+                answer = await _publish(shared, self._send(self.stats.questions - 1, *key))
             else:
                 self.stats.shared += 1
-            answer = await asyncio.shield(shared)
+                answer = await asyncio.shield(shared)
         if answer.rcode is None:
             self._unanswered += 1
         else:

@@ -13,7 +13,8 @@ waits for the deadline instead of ending early: a watch given 30 minutes
 watches for 30 minutes unless it is verified sooner.
 
 It prints nothing: the caller shows each round through `on_round` and each
-wait through `on_wait`.
+wait through `on_wait`. A round may also be a pass over a set of domains
+(`batch.SetResult`): the loop reads only its status and ETA.
 """
 
 from __future__ import annotations
@@ -26,38 +27,42 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from migrate.journal import Journal
+from migrate.verify.batch import SetResult
 from migrate.spec import Spec
 from migrate.verify.query import Progress
 from migrate.verify.round import RoundResult, Settings, run_round
 from migrate.zone import Zone
+
+Result = RoundResult | SetResult  # one domain's round, or a pass over a set
 
 
 @dataclass(frozen=True)
 class Outcome:
     """How a watch ended."""
 
-    last: RoundResult | None  # the last completed round; None when none completed before the deadline
+    last: Result | None  # the last completed round; None when none completed before the deadline
     timed_out: bool = False  # the deadline came before a verified round
     cut_short: bool = False  # a round was still asking at the deadline (cancelled, not recorded)
 
 
 async def recorded_round(
     spec: Spec, settings: Settings, state_dir: Path, *, desired: Zone, current: Zone,
-    progress: Callable[[Progress], None] | None = None,
+    progress: Callable[[Progress], None] | None = None, fresh: bool = False,
 ) -> RoundResult:
-    """One round, appended to the journal in `state_dir`."""
+    """One round, appended to the journal in `state_dir` (`fresh`: reusing no settled answer)."""
     with Journal.open(state_dir) as journal:
-        return await run_round(spec, settings, desired=desired, current=current, journal=journal, progress=progress)
+        return await run_round(spec, settings, desired=desired, current=current, journal=journal, progress=progress,
+                               fresh=fresh)
 
 
-def pause(result: RoundResult, interval: float, now: datetime) -> float:
+def pause(result: Result, interval: float, now: datetime) -> float:
     """Seconds to wait before the next round."""
     if result.eta is None:
         return interval
     return min(interval, max(1.0, (result.eta - now).total_seconds() + 1))
 
 
-async def _within(round_: Awaitable[RoundResult], seconds: float | None) -> RoundResult | None:
+async def _within(round_: Awaitable[Result], seconds: float | None) -> Result | None:
     """The round's result, or None when it is cancelled after `seconds` (None: no limit)."""
     task = asyncio.ensure_future(round_)
     await asyncio.wait({task}, timeout=seconds)
@@ -71,12 +76,12 @@ async def _within(round_: Awaitable[RoundResult], seconds: float | None) -> Roun
 
 
 def watch(
-    round_: Callable[[], Awaitable[RoundResult]],
+    round_: Callable[[], Awaitable[Result]],
     *,
     interval: float,
     timeout: float | None = None,
-    on_round: Callable[[RoundResult], None] = lambda result: None,
-    on_wait: Callable[[RoundResult, float, bool], None] = lambda result, seconds, next_round: None,
+    on_round: Callable[[Result], None] = lambda result: None,
+    on_wait: Callable[[Result, float, bool], None] = lambda result, seconds, next_round: None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),

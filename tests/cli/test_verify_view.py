@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta, timezone
 
 from rich.console import Console
 
-from migrate.cli.watch_view import Screen, View, ending, layout
+from migrate.cli.watch_view import Screen, SetScreen, SetView, View, ending, layout, set_layout
 from migrate.endpoint import Endpoint
 from migrate.report import Check
+from migrate.verify.batch import SetResult
 from migrate.verify.query import Progress
 from migrate.verify.round import RoundResult
 from migrate.verify.watch import Outcome
@@ -111,3 +113,54 @@ def test_how_a_watch_ended_in_one_line():
         "timed out after 10m: last round FAILING; the round in progress was cut short (not recorded)"
     assert ending(Outcome(None, timed_out=True, cut_short=True), 10, NOW) == "timed out after 10s: no round completed"
     assert ending(Outcome(a_round([], "verified")), None, NOW) == "verified: every check passes"
+
+
+# -- a set of domains ---------------------------------------------------------------------
+
+
+def domain_round(domain: str, status: str, checks: list[Check] = (), eta: datetime | None = None) -> RoundResult:
+    return RoundResult(domain=domain, started_at=NOW, finished_at=NOW, status=status, eta=eta, checks=list(checks),
+                       evidence=None, observations=[], authoritative_ok=status != "failing", first_fully_seen=None,
+                       safe_after=None, queries=2, carried=60)
+
+
+def a_set() -> SetResult:
+    results = [domain_round(f"ok{i:02d}.dk.", "verified") for i in range(30)]
+    results += [domain_round(f"slow{i:02d}.dk.", "converging", eta=NOW + timedelta(minutes=i + 1)) for i in range(30)]
+    results.append(domain_round("broken.dk.", "failing", [check("record.mismatch", "fail", "broken.dk. MX", "ns1 (192.0.2.8)"),
+                                                           check("mail.spf", "unknown"), check("record.mismatch", "fail")]))
+    return SetResult(tuple(results))
+
+
+def set_lines(view: SetView, width: int = 80, height: int = 23, clock: float = 100.0, **counts) -> list[str]:
+    return [line.plain for line in set_layout(view, width, height, clock=clock, now=NOW, **counts)]
+
+
+def test_a_set_shows_its_counts_and_the_domains_not_verified_worst_first_as_many_as_fit():
+    shown = set_lines(SetView(61, done=4, last=a_set(), wait_until=130.0))
+    assert len(shown) == 23 and all(len(line) <= 80 for line in shown)
+    assert shown[0] == "61 domains  FAILING  pass 4"
+    assert shown[1] == "30 verified, 30 converging, 1 failing; 122 queries, 3660 answers reused"
+    assert shown[2] == "FAIL broken.dk  3 checks failing or unknown: record.mismatch, mail.spf"
+    assert shown[3] == "CONV slow00.dk  ETA 2027-01-15 06:01:00Z (in 1m)"
+    assert shown[-2] == f"+{31 - 19} more not verified"
+    assert not [line for line in shown if line.startswith(("CONV ok", "FAIL ok"))]
+    assert shown[-1] == "next pass in 30s"
+
+
+def test_the_set_screen_counts_the_running_pass_and_says_how_it_ended():
+    running = SetView(61, done=1, last=a_set(), running_since=88.0)
+    assert set_lines(running, finished=17, sent=1234)[-1] == "pass 2, 12s: 17 of 61 domains done, 1234 queries"
+    assert set_lines(SetView(61, running_since=99.0)) == ["61 domains  first pass running", "pass 1, 1s: 0 of 61 domains done, 0 queries"]
+    screen = SetScreen(3)
+    screen.pass_started()
+    screen.tally.note(domain_round("a.dk.", "verified"))
+    console = Console(width=80, height=10, record=True, file=io.StringIO())
+    console.print(screen)
+    assert "1 of 3 domains done, 2 queries" in console.export_text()
+    screen.pass_done(a_set())
+    screen.end(ending(Outcome(a_set(), timed_out=True), 30, NOW, what="pass"))
+    assert set_lines(screen.view)[-1] == "timed out after 30s: last pass FAILING"
+    assert ending(Outcome(a_set(), timed_out=True, cut_short=True), 30, NOW, what="pass").endswith(
+        "the pass in progress was cut short (its finished rounds are recorded)")
+    assert ending(Outcome(a_set()), None, NOW, what="pass") == "verified: every check of every domain passes"
