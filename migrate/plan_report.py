@@ -2,7 +2,9 @@
 
 `plan.build` computes the zones; this module only reads a built plan, so the
 command's table, its `--json` and the demo's list show the same changes for
-the same reasons.
+the same reasons. A set of specs (several, or a folder) is one object: the
+set's `status` (`lint-errors` if any domain has one), `generated_at`,
+`summary` (domains per status) and `reports`, one report per domain.
 """
 
 from __future__ import annotations
@@ -48,15 +50,31 @@ def changes(result: Plan) -> list[Change]:
     ]
 
 
-def build(result: Plan, findings: list[lint.Finding]) -> dict:
+def build(result: Plan, findings: list[lint.Finding], generated_at: datetime | None = None) -> dict:
     """The `--json` report."""
     return {
         "domain": result.spec.domain,
-        "status": "lint-errors" if lint.has_errors(findings) else "ok",
-        "generated_at": datetime.now(timezone.utc),
+        "status": status(findings),
+        "generated_at": generated_at or datetime.now(timezone.utc),
         "desired": [r.to_dict() for r in result.desired],
         "lint": [f.to_dict() for f in findings],
         "diff": result.diff().to_dict(),
         "microsoft365": [r.to_dict() for r in result.microsoft365],
         "dropped": [d.to_dict() for d in result.dropped],
+    }
+
+
+def status(findings: list[lint.Finding]) -> str:
+    return "lint-errors" if lint.has_errors(findings) else "ok"
+
+
+def build_set(plans: list[tuple[Plan, list[lint.Finding]]]) -> dict:
+    """The `--json` report of a set of specs."""
+    statuses = [status(findings) for _, findings in plans]
+    generated_at = datetime.now(timezone.utc)
+    return {
+        "status": "lint-errors" if "lint-errors" in statuses else "ok",
+        "generated_at": generated_at,
+        "summary": {s: statuses.count(s) for s in ("ok", "lint-errors")},
+        "reports": [build(result, findings, generated_at) for result, findings in plans],
     }

@@ -1,4 +1,5 @@
-"""`migrate plan SPEC [--json]`: the desired zone, its lint, and the diff."""
+"""`migrate plan SPEC... [--json]`: the desired zone, its lint, and the diff; for several specs or a folder,
+each domain in turn and a summary line (exit 1 when any domain has a lint error)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from rich.text import Text
 from migrate import lint, names, plan as planner, plan_report, text
 from migrate.cli import output
 from migrate.cli.app import app
-from migrate.cli.options import JsonOpt, SpecArg, StateOpt, load
+from migrate.cli.options import JsonOpt, SpecsArg, StateOpt, load_set
 
 _MARKS = {plan_report.REMOVED: "red", plan_report.CHANGED: "yellow", plan_report.ADDED: "green"}
 
@@ -46,16 +47,23 @@ def _show(result: planner.Plan, findings: list[lint.Finding]) -> None:
 
 
 @app.command("plan")
-def plan_command(spec: SpecArg, state: StateOpt = None, json: JsonOpt = False) -> None:
+def plan_command(specs: SpecsArg, state: StateOpt = None, json: JsonOpt = False) -> None:
     """Compute the desired zone, lint it, and show the diff against the current zone."""
 
     def body() -> int:
-        result = planner.build(load(spec))
-        findings = lint.lint(result)
+        loaded, single = load_set(specs)
+        plans = []
+        for spec in loaded.specs:
+            result = planner.build(spec)
+            plans.append((result, lint.lint(result)))
         if json:
-            output.emit_json(plan_report.build(result, findings))
+            output.emit_json(plan_report.build(*plans[0]) if single else plan_report.build_set(plans))
         else:
-            _show(result, findings)
-        return 1 if lint.has_errors(findings) else 0
+            for result, findings in plans:
+                _show(result, findings)
+        errors = sum(1 for _, findings in plans if lint.has_errors(findings))
+        if not single and not json:
+            output.line((f"{len(plans)} domains: ", "bold"), f"{len(plans) - errors} ok, {errors} with lint errors")
+        return 1 if errors else 0
 
     output.run(body)

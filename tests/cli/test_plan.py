@@ -87,3 +87,33 @@ def test_plan_does_not_import_pulumi():
     probe = "import sys, migrate.cli; migrate.cli.plan; print('pulumi' in sys.modules, 'pulumi_cloudflare' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.stdout.strip() == "False False", result.stderr
+
+
+def test_plan_over_a_folder_shows_each_domain_and_fails_when_one_has_a_lint_error(tmp_path):
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    write_spec(folder, lambda data: None).rename(folder / "nordlys.yaml")
+
+    def broken(data):
+        data["domain"] = "fjordbageriet.dk"
+        data["dns"]["zone_file"] = None
+        data["dns"]["records"] = [{"name": "@", "type": "CNAME", "value": "web.example.net"}]
+
+    write_spec(folder, broken).rename(folder / "fjord.yaml")
+    (folder / "users.yaml").write_text("- not: a spec\n")  # other YAML beside the specs is left alone
+
+    result = migrate("plan", str(folder), "--json")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == "lint-errors" and report["summary"] == {"ok": 1, "lint-errors": 1}
+    assert [(r["domain"], r["status"]) for r in report["reports"]] == [("fjordbageriet.dk.", "lint-errors"),
+                                                                       ("nordlys-tekstil.dk.", "ok")]
+    assert any(f["rule"] == "cname.apex" for f in report["reports"][0]["lint"])
+
+    table = migrate("plan", str(folder))
+    assert table.returncode == 1
+    assert table.stdout.count("Desired zone for") == 2
+    assert table.stdout.rstrip().splitlines()[-1] == "2 domains: 1 ok, 1 with lint errors"
+
+    one = migrate("plan", str(folder / "nordlys.yaml"), "--json")
+    assert one.returncode == 0 and json.loads(one.stdout)["domain"] == "nordlys-tekstil.dk."
