@@ -109,7 +109,8 @@ def main() -> int:
     try:
         settings = Settings(resolvers=[parse(a) for a in world.resolver_addresses],
                             root_hints=[parse(a) for a in world.root_addresses],
-                            timeout=2.0, retries=1, concurrency=args.concurrency, server_rate=10_000, resolver_rate=10_000)
+                            timeout=2.0, retries=1, concurrency=args.concurrency, server_rate=10_000, resolver_rate=10_000,
+                            parent_rate=10_000)
         with tempfile.TemporaryDirectory() as tmp, Journal.open(Path(tmp)) as journal:
             t0 = time.monotonic()
             results = asyncio.run(verify_all(specs, settings, journal))

@@ -424,7 +424,8 @@ class Verify(Strict):
     root_hints: list[Endpoint] = []
     timeout: Duration = timedelta(seconds=3)
     retries: int = Field(default=2, ge=0)
-    concurrency: int = Field(default=32, ge=1)
+    # Packets in flight at once, per process (each holds a socket: at most 512; the rates are what servers see).
+    concurrency: int = Field(default=64, ge=1, le=512)
     # Queries a second to one address (verify/budget.py): a public resolver (they rate-limit per client),
     # one of the domains' own authoritative servers, and any other (root, TLD and parent servers, shared by all).
     resolver_rate: float = Field(default=5.0, gt=0)

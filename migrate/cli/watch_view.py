@@ -17,6 +17,7 @@ and one line per domain not verified yet, worst first.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -203,15 +204,37 @@ def ending(outcome: Outcome, limit: float | None, now: datetime | None = None, w
     return f"{head}: last {what} {last.status.upper()}{eta}{cut}"
 
 
-class Screen:
-    """The watch's live view: the watch reports to it, rich renders it (on its own thread) at every refresh."""
+class _Live(ABC):
+    """What both live views share: the watch reports to it, rich renders it (on its own thread) at every refresh.
 
-    def __init__(self, domain: str) -> None:
-        # One immutable snapshot, replaced whole: the refresh thread never sees half an update.
-        self.view = View(domain)
+    One immutable snapshot (`view`), replaced whole: the refresh thread never sees half an update.
+    """
+
+    view: View | SetView
 
     def _set(self, **changes) -> None:
         self.view = replace(self.view, **changes)
+
+    def waiting(self, result, wait: float, next_round: bool) -> None:
+        self._set(wait_until=time.monotonic() + wait, next_round=next_round)
+
+    def end(self, line: str) -> None:
+        self._set(ended=line, running_since=None, wait_until=None)
+
+    @abstractmethod
+    def _lines(self, width: int, height: int) -> list[Text]:
+        """The screen's lines for this size, as of now."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        # One line is left free for the shell prompt after the last screen, so its top stays in view.
+        yield from self._lines(options.max_width, options.size.height - 1)
+
+
+class Screen(_Live):
+    """The watch's live view of one domain."""
+
+    def __init__(self, domain: str) -> None:
+        self.view = View(domain)
 
     def round_started(self) -> None:
         self._set(running_since=time.monotonic(), progress=None, wait_until=None)
@@ -222,16 +245,8 @@ class Screen:
     def round_done(self, result: RoundResult) -> None:
         self._set(done=self.view.done + 1, last=result, running_since=None, progress=None)
 
-    def waiting(self, result: RoundResult, wait: float, next_round: bool) -> None:
-        self._set(wait_until=time.monotonic() + wait, next_round=next_round)
-
-    def end(self, line: str) -> None:
-        self._set(ended=line, running_since=None, wait_until=None)
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        # One line is left free for the shell prompt after the last screen, so its top stays in view.
-        height = options.size.height - 1
-        yield from layout(self.view, options.max_width, height, clock=time.monotonic(), now=datetime.now(timezone.utc))
+    def _lines(self, width: int, height: int) -> list[Text]:
+        return layout(self.view, width, height, clock=time.monotonic(), now=datetime.now(timezone.utc))
 
 
 # -- a set of domains ------------------------------------------------------------------
@@ -307,15 +322,12 @@ def set_layout(view: SetView, width: int, height: int, *, clock: float, now: dat
     return lines
 
 
-class SetScreen:
+class SetScreen(_Live):
     """The live view of a watch over a set; `tally` counts the running pass's domains, whichever process verifies them."""
 
     def __init__(self, domains: int) -> None:
         self.view = SetView(domains)
         self.tally = Tally()
-
-    def _set(self, **changes) -> None:
-        self.view = replace(self.view, **changes)
 
     def pass_started(self) -> None:
         self.tally.reset()
@@ -324,13 +336,6 @@ class SetScreen:
     def pass_done(self, outcome: SetResult) -> None:
         self._set(done=self.view.done + 1, last=outcome, running_since=None)
 
-    def waiting(self, outcome: SetResult, wait: float, next_round: bool) -> None:
-        self._set(wait_until=time.monotonic() + wait, next_round=next_round)
-
-    def end(self, line: str) -> None:
-        self._set(ended=line, running_since=None, wait_until=None)
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        height = options.size.height - 1
-        yield from set_layout(self.view, options.max_width, height, clock=time.monotonic(), now=datetime.now(timezone.utc),
-                              finished=self.tally.finished, sent=self.tally.sent)
+    def _lines(self, width: int, height: int) -> list[Text]:
+        return set_layout(self.view, width, height, clock=time.monotonic(), now=datetime.now(timezone.utc),
+                          finished=self.tally.finished, sent=self.tally.sent)

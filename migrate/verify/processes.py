@@ -73,7 +73,7 @@ def wire(members: Sequence[Member], parts: int = 1) -> Wire:
     """One process's wire: its share of the politest rates, and the smallest bound on packets in flight (per process:
     it bounds the sockets and memory a process holds, while the rates are what the servers see)."""
     rates = Rates.politest(m.settings.rates for m in members).share(parts)
-    return Wire(Budget(rates), min((m.settings.concurrency for m in members), default=32))
+    return Wire(Budget(rates), min((m.settings.concurrency for m in members), default=64))
 
 
 def _work(members: list[Member], parts: int, fresh: bool, tally: Tally, conn) -> None:

@@ -53,7 +53,7 @@ class Settings:
     root_hints: list[Endpoint]
     timeout: float = 3.0
     retries: int = 2
-    concurrency: int = 32
+    concurrency: int = 64
     server_rate: float = 50.0
     resolver_rate: float = 5.0
     parent_rate: float = 10.0
