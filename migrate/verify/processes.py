@@ -12,7 +12,8 @@ The processes are forked, so the members (specs, plans) are theirs without
 being pickled; each opens its own journals, writes its domains' rounds and
 sends back their verdicts. Progress (domains done, queries sent) is kept in
 counters shared with this process (`Tally`). A failure in a process is
-raised here as it was raised there; one that dies is an EnvironmentProblem;
+raised here with its line and exit code; one that dies is an
+EnvironmentProblem;
 when the pass is cancelled (a watch's deadline), the processes are stopped.
 """
 
@@ -24,7 +25,7 @@ import os
 import signal
 from collections.abc import Sequence
 
-from migrate.errors import EnvironmentProblem
+from migrate.errors import EnvironmentProblem, MigrateError
 from migrate.verify.batch import Member, SetResult, verify_pass
 from migrate.verify.budget import Budget, Rates
 from migrate.verify.query import Wire
@@ -81,13 +82,19 @@ def _work(members: list[Member], parts: int, fresh: bool, tally: Tally, conn) ->
     try:
         outcome = asyncio.run(verify_pass(members, wire=wire(members, parts), fresh=fresh, on_round=tally.note))
         conn.send(("done", outcome.results))
+    except MigrateError as exc:
+        conn.send(("failed", (exc.exit_code, str(exc))))
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to be raised in the parent
-        try:
-            conn.send(("failed", exc))
-        except Exception:  # an exception that does not pickle: its text then
-            conn.send(("failed", EnvironmentProblem(f"a verify process failed: {exc.__class__.__name__}: {exc}")))
+        conn.send(("failed", (1, f"a verify process failed: unexpected {type(exc).__name__}: {exc}")))
     finally:
         conn.close()
+
+
+def failure(exit_code: int, message: str) -> MigrateError:
+    """A process's failure as this process raises it: its one line and its exit code (not every error pickles)."""
+    error = MigrateError(message)
+    error.exit_code = exit_code
+    return error
 
 
 async def verify_set(members: Sequence[Member], *, fresh: bool = False, tally: Tally | None = None,
@@ -120,7 +127,7 @@ async def verify_set(members: Sequence[Member], *, fresh: bool = False, tally: T
     results: list[RoundResult | None] = [None] * len(members)
     for part, (kind, payload) in zip(dealt, replies):
         if kind == "failed":
-            raise payload
+            raise failure(*payload)
         for i, result in zip(part, payload):
             results[i] = result
     return SetResult(tuple(results))
@@ -130,5 +137,5 @@ def receive(conn) -> tuple[str, object]:
     try:
         return conn.recv()
     except (EOFError, OSError):
-        return ("failed", EnvironmentProblem("a verify process ended unexpectedly (out of memory?); "
-                                             "the rounds it finished are in the journal"))
+        return ("failed", (EnvironmentProblem.exit_code, "a verify process ended unexpectedly (out of memory?); "
+                           "the rounds it finished are in the journal"))

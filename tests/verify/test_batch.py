@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
+from migrate import plan, spec as spec_module
+from migrate.errors import MigrateError
+from migrate.journal import Journal
+from migrate.lab import tenant
+from migrate.state.location import Folder
 from migrate.verify import processes, report
-from migrate.verify.batch import SetResult
+from migrate.verify.batch import Member, SetResult
 from migrate.verify.budget import Rates
-from migrate.verify.round import RoundResult
+from migrate.verify.round import RoundResult, Settings
+from tests.helpers.tamper import tamper
 
 NOW = datetime(2027, 1, 15, 6, 0, tzinfo=timezone.utc)
 
@@ -61,3 +70,23 @@ def test_a_large_set_is_dealt_out_to_a_process_per_cpu_each_with_its_share_of_th
     assert dealt == [[0, 3, 6], [1, 4], [2, 5]]
     assert sorted(i for part in dealt for i in part) == list(range(7))
     assert Rates(server=50, parent=10, resolver=5).share(2) == Rates(25, 5, 2.5)
+
+
+def test_a_failure_in_a_process_is_raised_here_with_its_line_and_exit_code(tmp_path, monkeypatch):
+    """Every domain's journal altered after verify wrote it: the processes stop at once, and the run says why (exit 2)."""
+    state = tmp_path / "state"
+    members = []
+    with Journal.open(state) as journal:
+        for domain in tenant.numbered(4):
+            spec = spec_module.parse(tenant.spec_data(domain, 300), tmp_path / f"{domain}.yaml")
+            built = plan.build(spec)
+            settings = Settings.from_spec(spec, ["127.0.0.1:9"], ["127.0.0.1:9"])
+            members.append(Member(spec, settings, built.desired, built.current, Folder(state)))
+            journal.record_round(domain=spec.domain, started_at=NOW, finished_at=NOW, status="converging",
+                                 authoritative_ok=True, eta=None, safe_after=None, checks=[], observations=[])
+    tamper(state / "journal.sqlite", "UPDATE rounds SET status = 'verified'")
+    monkeypatch.setattr(processes, "DOMAINS_PER_PROCESS", 2)
+    with pytest.raises(MigrateError) as raised:
+        asyncio.run(processes.verify_set(members, cpus=2))
+    assert raised.value.exit_code == 2
+    assert "journal" in str(raised.value) and "fleet-000" in str(raised.value)

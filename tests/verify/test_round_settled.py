@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 
 from migrate import journal as journal_module
+from migrate.gate import checks as gate_checks
 from migrate.journal import Journal
 from migrate.lab.scenario import NEW_KEY, m365_zone
 from migrate.verify.round import run_round
@@ -66,10 +68,15 @@ def test_a_settled_round_asks_again_only_what_may_have_changed_and_reports_every
     spf = [c for c in by_id(second, "record.match") if c.subject == f"{SPF} TXT"]
     assert len(spf) == 2 and all(c.seen_at is None for c in spf)
 
-    # the gate counts the round as old as its oldest answer
+    # the gate counts the round as old as its oldest answer: a recent round repeating old answers is not fresh
     evidence = journal_module.dns_evidence(state, DOMAIN, clock())
     assert evidence.latest_round == second.round_id
     assert evidence.latest_at == second.oldest_evidence < second.finished_at
+    now = second.finished_at + timedelta(seconds=1)
+    max_age = now - second.oldest_evidence - timedelta(seconds=0.5)
+    assert now - second.finished_at < max_age
+    (fresh,) = [c for c in gate_checks.dns(evidence, min_soak=timedelta(0), max_age=max_age, now=now) if c.id == "dns.fresh"]
+    assert fresh.status == "fail"
 
     # a change at the new host bumps its serial: nothing of it is reused, and the change is seen at once
     world.update(NEW_KEY, replace=[RRset.build(DOMAIN, "MX", LONG, ["10 mx9.mailhost.net."])])
