@@ -22,7 +22,11 @@ Tables:
 - old_ttls: TTLs of the old state measured in a round;
 - old_servers: name servers seen delegated before the move.
 
-The gate reads `dns_evidence(state_dir, domain, now, seen)`.
+The gate reads `dns_evidence(state_dir, domain, now, seen)`: its newest
+round counts as old as the oldest answer that round reused from an earlier
+one (an observation marked `carried`, `verify.settled`). A round reads back
+the previous round's observations (`latest_observations`) only once the
+domain's chain and that round's digest verify.
 """
 
 from __future__ import annotations

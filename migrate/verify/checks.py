@@ -587,6 +587,13 @@ def agreed(ev: Evidence, key: tuple[str, str]) -> bool:
     return True
 
 
+def _left(ttl: int | None, answer: Answer, now: datetime) -> int | None:
+    """What is left of a cached answer's TTL: a reused answer's has been counting down since it was seen."""
+    if ttl is None or not answer.carried:
+        return ttl
+    return max(0, ttl - int((now - answer.at).total_seconds()))
+
+
 def resolver_checks(ev: Evidence) -> list[Check]:
     out: list[Check] = []
     failed: list[Check] | None = None  # failing DNSSEC checks, judged only when a resolver answers SERVFAIL
@@ -623,12 +630,12 @@ def resolver_checks(ev: Evidence) -> list[Check]:
                 out.append(Check("resolver.fresh", PASS, subject, resolver, expected, _values(got) or answer.outcome))
                 continue
             if got is not None:
-                remaining = got.ttl
+                remaining = _left(got.ttl, answer, ev.now)
                 observed: Any = {"values": got.values(), "ttl_left": remaining}
                 why = f"still serves the old answer for {remaining}s more"
             else:
                 cached = answer.answer[0].ttl if answer.answer else None
-                remaining = answer.neg_ttl if answer.neg_ttl is not None else cached
+                remaining = _left(answer.neg_ttl if answer.neg_ttl is not None else cached, answer, ev.now)
                 observed = {"outcome": answer.outcome, "ttl_left": remaining}
                 why = f"still holds a cached {answer.outcome}" + (f" for {remaining}s more" if remaining is not None else "")
             eta = ev.now + timedelta(seconds=remaining) if remaining is not None else None

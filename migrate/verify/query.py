@@ -1,6 +1,6 @@
-"""DNS questions on the wire: the only module of the verifier that touches the network.
+"""DNS questions on the wire: with `datagrams`, the only code of the verifier that touches the network.
 
-One `Querier` serves one round. It asks one server one question and returns an
+One `Querier` serves one round; the rounds of one run share a `Wire`. It asks one server one question and returns an
 `Answer` (`evidence`), a plain record of what came back (or did not): rcode, AA/RA/TC flags,
 whether TCP was used, the sections as canonical `RRset`s (RRSIG, NSEC and
 NSEC3 included when asked with DO), the negative TTL, the extended DNS errors
@@ -11,11 +11,14 @@ Transport policy (research/propagation.md §9.6, §9.8, §11):
 - UDP with EDNS0 (payload 1232), TCP when the reply is truncated;
 - a timeout is retried `retries` times over UDP, then once over TCP (a path
   that drops UDP but not TCP is still a reachable server);
-- each target address has its own pace (`rate` queries a second; resolvers get
-  a lower one than authoritative servers because public resolvers rate-limit
-  per client, and a throttled answer would read as "not propagated");
-- a global semaphore bounds the number of questions in flight;
-- the same question to the same server is asked once per round (memoised).
+- each address has a token bucket in the run's `budget`, its rate by kind
+  (resolvers lowest because public resolvers rate-limit per client, and a
+  throttled answer would read as "not propagated"; root and TLD servers
+  next, as everyone's; the domains' own servers highest);
+- the wire bounds the number of packets in flight;
+- the same question to the same server is asked once per run (memoised on
+  the wire), and not at all when the round was handed a settled answer for
+  it (`carried`, see `settled`), unless asked `fresh`.
 
 Whoever shows a round may follow it through `progress`: a `Progress` (pure
 data) each time a question is sent or settled, naming the server of the

@@ -11,8 +11,11 @@ The order matters only where the research says it does:
 4. MX targets and SPF includes, by iteration;
 5. only then the resolvers, and only for mail records every authoritative
    server already agrees on.
-Everything else is pure: `checks` judges, `timing` computes the safe time.
-A round prints nothing; `progress` hears how far its questions have got.
+Everything else is pure: `checks` judges, `timing` computes the safe time,
+`settled` says which answers of the previous round stand in for asking again
+(the SOA of each authoritative address is always asked afresh, and nothing
+of an address whose SOA changed is reused). A round prints nothing;
+`progress` hears how far its questions have got.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import dns.dnssec
@@ -300,3 +301,13 @@ def test_soak_is_pending_until_the_safe_time_then_passes():
     assert timing.old_ttls_check(ev, NOW - timedelta(seconds=100), ttls).status == "pass"
     unseen = timing.old_ttls_check(ev, None, ttls)
     assert unseen.status == "pending" and unseen.eta is None
+
+
+def test_a_stale_answer_reused_from_an_earlier_round_is_due_when_the_cache_it_saw_runs_out():
+    ev = evidence(resolver_keys=[(D, "MX")])
+    seen = NOW - timedelta(seconds=200)
+    stale = ans(D, "MX", answer=[rr(D, "MX", ["0 x.mail.protection.outlook.com."], ttl=1234)], aa=False)
+    ev.resolvers = {"198.51.100.53": {(D, "MX"): replace(stale, at=seen, carried=True)}}
+    (cell,) = C.resolver_checks(ev)
+    assert cell.id == "resolver.stale" and cell.eta == seen + timedelta(seconds=1234)
+    assert cell.observed["ttl_left"] == 1034
