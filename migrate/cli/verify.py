@@ -26,7 +26,7 @@ from rich.text import Text
 from migrate import duration, plan as planner
 from migrate.cli import output
 from migrate.cli.app import app
-from migrate.cli.options import JsonOpt, SpecsArg, StateOpt, load_set, state_location
+from migrate.cli.options import JsonOpt, SpecsArg, StateOpt, exit_state, load_set, state_location
 from migrate.cli.watch_view import STATUS_STYLE, Screen, SetScreen, ending, when
 from migrate.errors import BadInput
 from migrate.report import NOTE
@@ -215,11 +215,11 @@ def verify_command(
         if single:
             (spec,) = loaded.specs
             return _one(spec, _settings(spec, resolvers, hints), state, json, watch, limit, fresh)
+        folder = exit_state(loaded, state)  # the exit's one state, where `migrate gate` over the set reads it
         members = []
         for spec in loaded.specs:
             built = planner.build(spec)
-            members.append(batch.Member(spec, _settings(spec, resolvers, hints), built.desired, built.current,
-                                        state_location(spec, state)))
+            members.append(batch.Member(spec, _settings(spec, resolvers, hints), built.desired, built.current, folder))
         return _many(members, json, watch, limit, fresh)
 
     output.run(body)

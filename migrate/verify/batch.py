@@ -6,7 +6,7 @@ bucket per address at the politest rates any of the specs asks for, one
 bound on packets in flight, and a question two rounds ask is sent once
 (`processes` makes the wire, and splits a large set between processes).
 Each domain keeps its own round, written whole to its own journal (the
-state of its spec) as soon as it finishes; at most `ROUNDS_AT_ONCE` rounds
+state the command names for it) as soon as it finishes; at most `ROUNDS_AT_ONCE` rounds
 are in progress, so memory stays flat however many domains there are, and
 a finished round keeps its checks but not the answers they came from.
 
