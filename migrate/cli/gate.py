@@ -16,14 +16,13 @@ should stay green.
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from migrate import localtime, specset
+from migrate import localtime
 from migrate.cli import output
 from migrate.cli.app import app
-from migrate.cli.options import JsonOpt, StateOpt, exit_state, load, state_location
+from migrate.cli.options import JsonOpt, SpecsArg, StateOpt, exit_state, load_set, state_location
 from migrate.errors import BadInput
 from migrate.gate import engine
 from migrate.gate import github as gate_github
@@ -32,11 +31,6 @@ from migrate.gate import store
 from migrate.gate.result import Verdict
 from migrate.names import domain_id
 from migrate.notify import ledger
-
-SpecsArg = Annotated[
-    list[Path],
-    typer.Argument(help="The migration spec; or several, or a folder of them: one tenant's exit, decided once.", show_default=False),
-]
 
 _STYLE = {"pass": "green", "fail": "red", "pending": "yellow", "unknown": "magenta"}
 
@@ -133,15 +127,14 @@ def gate_command(
         if ci and explain:
             raise BadInput("--ci reports an evaluation; --explain evaluates nothing: choose one")
         with gate_github.step(ci) as step:
-            if len(specs) == 1 and not specs[0].is_dir():
-                loaded = load(specs[0])
+            exit_specs, single = load_set(specs)
+            loaded = exit_specs.specs[0]  # its time zone is the one times are shown in
+            if single:
                 folder = state_location(loaded, state)
                 if explain:
                     return _explain(domain_id(loaded.domain), loaded.tz, folder, json)
                 outcome = gate_run.run(loaded, folder)
             else:
-                exit_specs = specset.load(specs)
-                loaded = exit_specs.specs[0]  # its time zone is the one times are shown in
                 folder = exit_state(exit_specs, state)
                 if explain:
                     return _explain(engine.tenant_key(exit_specs), loaded.tz, folder, json)

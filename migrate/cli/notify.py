@@ -21,14 +21,10 @@ import typer
 from migrate import specset
 from migrate.cli import output
 from migrate.cli.app import app
-from migrate.cli.options import StateOpt, exit_state, local_folder
+from migrate.cli.options import SpecsArg, StateOpt, exit_state, local_folder
 from migrate.errors import BadInput
 from migrate.notify import admincopy, send, wave as wave_module, waves
 
-SpecsArg = Annotated[
-    list[Path],
-    typer.Argument(help="The migration spec; or several, or a folder of them: one tenant's exit, each person told once.", show_default=False),
-]
 WaveOpt = Annotated[str, typer.Option("--wave", help=f"Which notice: {', '.join(waves.WAVES)}.", show_default=False)]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Outbox folder: the .eml files go to OUT/WAVE (default: STATE/outbox/WAVE).")]
 SendOpt = Annotated[bool, typer.Option("--send", help="Send through the spec's SMTP relay, recording each message in the ledger.")]
