@@ -149,6 +149,7 @@ def spec_data(*, cutover_at: datetime, rfc2136_server: str, tsig_name: str, secr
             "retries": 1,
             "resolver_rate": 200,
             "server_rate": 500,
+            "parent_rate": 500,  # the lab's root and TLDs are ours: no need to be polite to them
             # --watch waits for a round's ETA, at most this long: longer than the lab's TTLs,
             # so the rounds follow the caches' ETA instead of polling every second
             "interval": "10s",

@@ -65,7 +65,7 @@ def data(written: dict, user: Spec, lab: Lab, folder: Path) -> dict:
                           "rate_per_minute": 60000, "retries": 1, "retry_delay": "1s"}
     # Quick to give up on a lab server, fast to ask: the lab answers in microseconds.
     out["verify"] = {"resolvers": lab.resolvers, "root_hints": lab.root_hints, "timeout": "1s", "retries": 1,
-                     "resolver_rate": 500, "server_rate": 1000}
+                     "resolver_rate": 500, "server_rate": 1000, "parent_rate": 1000}  # every server is the lab's
     out.setdefault("gate", {})["facts"] = str((folder / FACTS).resolve())
     return out
 
