@@ -11,6 +11,7 @@ notice. Dates are taken from today (tests/helpers/rehearse.py).
 from __future__ import annotations
 
 import json
+import pwd
 import shutil
 import tempfile
 from datetime import datetime, timedelta
@@ -142,6 +143,19 @@ def test_an_out_folder_that_is_not_empty_is_refused_before_the_lab_starts(tmp_pa
     assert result.returncode == 2 and "not empty" in result.stderr and result.stderr.strip().count("\n") == 0
 
 
+def _rehearsal_folders_of(user: str) -> set[Path]:
+    """The rehearsal folders in the temp folder that `user` made (a rehearsal run as root at the same time is not ours)."""
+    uid = pwd.getpwnam(user).pw_uid
+    found = set()
+    for path in Path(tempfile.gettempdir()).glob("m365-exit-rehearse-*"):
+        try:
+            if path.stat().st_uid == uid:
+                found.add(path)
+        except FileNotFoundError:  # removed by its own run between the listing and the look
+            pass
+    return found
+
+
 def test_without_the_right_to_bind_port_53_it_names_the_command_that_has_it(tmp_path):
     # nobody cannot bind port 53: the rehearsal stops before it makes anything, naming how to run it
     folder = Path(tempfile.mkdtemp(prefix="rehearse-nobody-"))
@@ -158,12 +172,12 @@ def test_without_the_right_to_bind_port_53_it_names_the_command_that_has_it(tmp_
             "except EnvironmentProblem as exc:\n"
             "    print('stopped:', exc)\n"
         )
-        before = set(Path(tempfile.gettempdir()).glob("m365-exit-rehearse-*"))
+        before = _rehearsal_folders_of("nobody")
         done = run_as_nobody(code, imports=("migrate.rehearse.run",))
         assert done.returncode == 0, done.stderr
         (line,) = done.stdout.splitlines()
         assert line.startswith("stopped: the DNS lab needs port 53 on loopback: run `")
         assert f"migrate rehearse {spec}`" in line and ("unshare -rn" in line or "sudo" in line)
-        assert set(Path(tempfile.gettempdir()).glob("m365-exit-rehearse-*")) == before  # no folder left behind
+        assert _rehearsal_folders_of("nobody") == before  # no folder left behind
     finally:
         shutil.rmtree(folder, ignore_errors=True)
